@@ -1,0 +1,92 @@
+# The two commands: `make run` (the product, with demo data) and `make test` (everything CI runs).
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3.13 2>/dev/null || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test install lint format migrate demo clean browser-tools bench-storefront
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Prime Now is starting (web, worker, beat):"
+	@echo "    storefront  http://127.0.0.1:$(PORT)/"
+	@echo "    admin       http://127.0.0.1:$(PORT)/admin/   (demo operator: operator / prime-now-demo)"
+	@echo "    API docs    http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "    metrics     http://127.0.0.1:$(PORT)/metrics"
+	@echo "  Stop with Ctrl-C."
+	@echo ""
+	rm -rf .run/metrics && mkdir -p .run/metrics
+	PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(BIN)/honcho start
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --config importlinter.ini
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# axe-core for the storefront's accessibility check (tests/browser), from the npm registry.
+AXE_STAMP := tests/browser/node_modules/.installed
+$(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE_STAMP)
+
+browser-tools: $(AXE_STAMP)
+
+test: lint browser-tools
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=prime_now.settings.production \
+	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	  ALLOWED_HOSTS=primenow.example \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+	$(BIN)/pytest -n auto
+
+bench-storefront: install
+	$(PY) benchmarks/storefront_pages.py
+
+clean:
+	rm -rf .run staticfiles
+
+# Stock reservations/s on PostgreSQL (16 clients, 8-line baskets, 25,000 SKUs). Needs DATABASE_URL.
+bench-fulfillment: install
+	$(PY) benchmarks/fulfillment_reservations.py --clients 16 --seconds 20
+
+bench-ordering: install
+	$(PY) benchmarks/ordering_place.py --orders 300 --lines 5
+
+# Checkouts/s through HTTP (gunicorn, 16 clients, 8-line baskets) with p50/p99, pgbench's minimal
+# order transaction beside it, promise p99 with a warm cache. Needs DATABASE_URL (a scratch
+# PostgreSQL database) and REDIS_URL.
+bench-delivery: install
+	$(PY) benchmarks/delivery_checkout.py --clients 16 --seconds 20
+
+# Catalog import of 25,000 products (cold, then unchanged) and API listing/search req/s with p99
+# under gunicorn and 16 clients (wrk if installed). Needs DATABASE_URL (PostgreSQL); works in
+# <that database>_bench, never in yours.
+bench-catalog: install
+	$(PY) benchmarks/catalog_import.py --runs 3
+	$(PY) benchmarks/catalog_api.py --seconds 20
+
+# Packed → courier accepted latency (p50/p99) at 1 and 20 orders/s, a real worker, couriers
+# answering at once. Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+bench-dispatch: install
+	$(PY) benchmarks/dispatch_latency.py --rates 1,20 --seconds 10

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class KernelConfig(AppConfig):
+    name = "prime_now.kernel"
+    label = "kernel"
+    verbose_name = "Platform kernel"

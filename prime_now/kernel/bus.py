@@ -1,0 +1,217 @@
+"""The event bus, with a transactional outbox.
+
+An app publishes a fact inside its own transaction: `publish(OrderPlaced(order_number="..."))`.
+The event is written to the outbox table in that same transaction, so a rolled-back
+transaction publishes nothing. After commit it is relayed to Celery, one message per
+subscriber, on the subscriber's app queue; anything the broker did not take stays pending and
+the periodic relay (`kernel.relay_outbox`) hands it on later. Relays lock rows with
+SKIP LOCKED, so any number can run at once and each event is handed on once.
+
+Delivery is at least once; handlers run exactly once per event because each run records
+(event id, handler) in the handler's own transaction, and a redelivered event is skipped.
+
+Subscribers register in their AppConfig.ready(): `subscribe(OrderCancelled, on_order_cancelled)`.
+"""
+
+import dataclasses
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from functools import partial
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import KombuError
+
+from .models import HandledEvent, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+_EVENT_TYPES: dict[str, type["Event"]] = {}
+_SUBSCRIBERS: dict[str, dict[str, Callable[[Any], None]]] = defaultdict(dict)
+
+# What a broker outage looks like to a publisher: the relay leaves the event pending.
+BROKER_ERRORS = (KombuError, OSError, ConnectionError)
+
+
+class Event:
+    """Base of every published fact. Subclass as a frozen dataclass in `<app>/events.py`,
+    named in the past tense, carrying ids and JSON-friendly values only."""
+
+    name: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = f"{cls.__module__.split('.')[0]}.{cls.__name__}"
+        _EVENT_TYPES[cls.name] = cls
+
+
+def handler_key(handler: Callable[..., Any]) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def subscribe(event_type: type[Event], handler: Callable[[Any], None]) -> None:
+    _SUBSCRIBERS[event_type.name][handler_key(handler)] = handler
+
+
+def subscribers(event_name: str) -> dict[str, Callable[[Any], None]]:
+    return dict(_SUBSCRIBERS.get(event_name, {}))
+
+
+def encode(event: Event) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(event), cls=DjangoJSONEncoder))
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _tuples(item) for key, item in value.items()}
+    return value
+
+
+def decode(name: str, payload: dict[str, Any]) -> Event:
+    return _EVENT_TYPES[name](**{key: _tuples(value) for key, value in payload.items()})
+
+
+def publish(event: Event) -> uuid.UUID:
+    """Write the event in the caller's transaction; relay it to subscribers after commit."""
+    if not isinstance(event, Event) or not dataclasses.is_dataclass(event):
+        raise TypeError("publish() takes an Event dataclass instance")
+    row = OutboxEvent.objects.create(name=event.name, payload=encode(event))
+    transaction.on_commit(partial(relay, event_ids=[row.id]), robust=True)
+    return row.id
+
+
+def queue_for(key: str) -> str:
+    app = key.split(".")[0]
+    return app if app in settings.CELERY_TASK_QUEUES_ALL else settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def _send(event_id: uuid.UUID, key: str) -> None:
+    from .tasks import deliver_event
+
+    deliver_event.apply_async(
+        kwargs={"event_id": str(event_id), "handler": key}, queue=queue_for(key)
+    )
+
+
+def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> int:
+    """Hand pending events to the broker. Returns how many were handed on.
+
+    Stops at the first broker error: those events stay pending for the next relay.
+    """
+    if connection.vendor == "postgresql":
+        return _relay_claiming(event_ids=event_ids, limit=limit)
+    relayed = 0
+    with transaction.atomic():
+        pending = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
+            relayed_at__isnull=True
+        )
+        if event_ids is not None:
+            pending = pending.filter(id__in=list(event_ids))
+        for row in pending.order_by("created_at")[:limit]:
+            try:
+                for key in subscribers(row.name):
+                    _send(row.id, key)
+            except BROKER_ERRORS as exc:
+                logger.warning("outbox: broker unavailable, %s stays pending: %s", row.id, exc)
+                OutboxEvent.objects.filter(pk=row.pk).update(
+                    attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+                )
+                break
+            OutboxEvent.objects.filter(pk=row.pk).update(
+                relayed_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+            )
+            relayed += 1
+    return relayed
+
+
+_CLAIM = f"""
+    UPDATE {OutboxEvent._meta.db_table} AS o
+       SET relayed_at = %s, attempts = o.attempts + 1, last_error = ''
+      FROM (SELECT id, last_error FROM {OutboxEvent._meta.db_table}
+             WHERE relayed_at IS NULL {{only}}
+             ORDER BY created_at
+             LIMIT %s
+               FOR UPDATE SKIP LOCKED) AS picked
+     WHERE o.id = picked.id
+ RETURNING o.id, o.name, o.created_at, picked.last_error
+"""
+
+
+def _relay_claiming(*, event_ids: Iterable[uuid.UUID] | None, limit: int) -> int:
+    """PostgreSQL: claim the pending rows (SKIP LOCKED) and mark them relayed in one
+    statement, send, and commit; a broker error puts the unsent rows back as they were (the
+    one that failed with its error counted). A crash before commit leaves them all pending."""
+    params: list[Any] = [timezone.now()]
+    only = ""
+    if event_ids is not None:
+        only = "AND id = ANY(%s)"
+        params.append([uuid.UUID(str(event_id)) for event_id in event_ids])
+    params.append(limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM.format(only=only), params)
+        claimed = sorted(cursor.fetchall(), key=lambda row: row[2])
+        for position, (event_id, name, _created, _error) in enumerate(claimed):
+            try:
+                for key in subscribers(name):
+                    _send(event_id, key)
+            except BROKER_ERRORS as exc:
+                logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
+                OutboxEvent.objects.filter(pk=event_id).update(
+                    relayed_at=None, last_error=str(exc)[:2000]
+                )
+                for unsent_id, _name, _created, error in claimed[position + 1 :]:
+                    OutboxEvent.objects.filter(pk=unsent_id).update(
+                        relayed_at=None, attempts=F("attempts") - 1, last_error=error
+                    )
+                return position
+    return len(claimed)
+
+
+def relay_all(*, batch: int = 500) -> int:
+    """Relay until nothing is pending (or the broker refuses)."""
+    total = 0
+    while True:
+        count = relay(limit=batch)
+        total += count
+        if count < batch:
+            return total
+
+
+def deliver(*, event_id: str, handler: str) -> bool:
+    """Run one subscriber for one event, once. Returns False when there was nothing to do."""
+    callback = _SUBSCRIBERS.get(_event_name(event_id), {}).get(handler)
+    if callback is None:
+        logger.warning("outbox: no handler %s for event %s", handler, event_id)
+        return False
+    with transaction.atomic():
+        row = OutboxEvent.objects.filter(pk=event_id).first()
+        if row is None:
+            return False
+        try:
+            with transaction.atomic():
+                HandledEvent.objects.create(event_id=row.id, handler=handler)
+        except IntegrityError:
+            return False
+        callback(decode(row.name, row.payload))
+    return True
+
+
+def _event_name(event_id: str) -> str:
+    return OutboxEvent.objects.filter(pk=event_id).values_list("name", flat=True).first() or ""
+
+
+def purge(*, older_than_days: int = 7) -> int:
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = OutboxEvent.objects.filter(relayed_at__lt=cutoff).delete()
+    HandledEvent.objects.filter(handled_at__lt=cutoff).delete()
+    return deleted

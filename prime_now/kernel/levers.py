@@ -1,0 +1,29 @@
+"""Levers: operators' on/off switches (Lever rows in the admin), cached for a few seconds."""
+
+from django.core.cache import cache
+
+from .models import Lever
+
+CACHE_SECONDS = 5
+
+
+def _key(name: str) -> str:
+    return f"lever:{name}"
+
+
+def lever_enabled(name: str, *, default: bool = True) -> bool:
+    cached = cache.get(_key(name))
+    if cached is not None:
+        return cached
+    value = Lever.objects.filter(name=name).values_list("enabled", flat=True).first()
+    enabled = default if value is None else value
+    cache.set(_key(name), enabled, CACHE_SECONDS)
+    return enabled
+
+
+def lever_set(name: str, *, enabled: bool, description: str = "") -> None:
+    defaults = {"enabled": enabled}
+    if description:
+        defaults["description"] = description
+    Lever.objects.update_or_create(name=name, defaults=defaults)
+    cache.delete(_key(name))

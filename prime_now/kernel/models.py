@@ -1,0 +1,77 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .roles import Role
+
+
+class User(AbstractUser):
+    """Customers, couriers, pickers and operators are all users; roles are groups."""
+
+    email = models.EmailField("email address", blank=True)
+
+    class Meta:
+        db_table = "kernel_user"
+
+    def has_role(self, role: Role | str) -> bool:
+        return self.groups.filter(name=str(role)).exists()
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(self.groups.values_list("name", flat=True))
+
+
+class OutboxEvent(models.Model):
+    """An event written in its publisher's transaction, relayed to Celery after commit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, db_index=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    relayed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(relayed_at__isnull=True),
+                name="outbox_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id}"
+
+
+class HandledEvent(models.Model):
+    """One row per (event, handler) that ran: a redelivered event is skipped."""
+
+    event_id = models.UUIDField()
+    handler = models.CharField(max_length=300)
+    handled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "handler"], name="handled_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} handled {self.event_id}"
+
+
+class Lever(models.Model):
+    """An operator's switch: turns a feature or a storefront widget off without a deploy."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    description = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'on' if self.enabled else 'off'})"

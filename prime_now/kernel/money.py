@@ -1,0 +1,89 @@
+"""Money: Decimal amounts in one currency, never float.
+
+Rounding rule: an amount is kept to the currency's minor unit (2 places). Any product of a
+price and a quantity or rate is rounded once, half up (ROUND_HALF_UP), per line; totals are
+sums of rounded lines and so exact. Minor units (cents) are for payment providers.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+
+CENT = Decimal("0.01")
+
+
+def to_decimal(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("Money never takes a float; pass a Decimal, int or string.")
+    try:
+        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"Not an amount of money: {value!r}") from exc
+
+
+def default_currency() -> str:
+    return settings.CURRENCY
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    amount: Decimal
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", to_decimal(self.amount))
+        if len(self.currency) != 3 or not self.currency.isupper():
+            raise ValueError(f"Not an ISO 4217 currency code: {self.currency!r}")
+
+    @classmethod
+    def of(cls, amount: Decimal | int | str, currency: str | None = None) -> "Money":
+        return cls(to_decimal(amount), currency or default_currency())
+
+    @classmethod
+    def zero(cls, currency: str | None = None) -> "Money":
+        return cls.of(0, currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str | None = None) -> "Money":
+        return cls.of(Decimal(minor) / 100, currency)
+
+    def to_minor(self) -> int:
+        return int(self.amount * 100)
+
+    def _same(self, other: "Money") -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"Cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise ValueError(f"Currency mismatch: {self.currency} and {other.currency}")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> "Money":
+        if isinstance(factor, float):
+            raise TypeError("Multiply Money by an int or a Decimal, never a float.")
+        return Money(to_decimal(self.amount * Decimal(factor)), self.currency)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def __bool__(self) -> bool:
+        return self.amount != 0
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}"
+
+
+def money_sum(items: "list[Money]", currency: str | None = None) -> Money:
+    total = Money.zero(currency)
+    for item in items:
+        total = total + item
+    return total

@@ -1,0 +1,26 @@
+"""Production: everything secure, nothing defaulted that must be secret.
+
+    DJANGO_SETTINGS_MODULE=prime_now.settings.production SECRET_KEY=... ALLOWED_HOSTS=... \
+        python manage.py check --deploy --fail-level WARNING
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from . import *
+from . import env_bool
+
+DEBUG = False
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("Set SECRET_KEY (at least 50 random characters) in production.")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True

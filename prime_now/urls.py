@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from prime_now import metrics
+from prime_now.kernel.api.views import MeGetApi, TokenCreateApi
+from prime_now.storefront import views as storefront_views
+
+api_v1 = [
+    path("me", MeGetApi.as_view(), name="me"),
+    path("auth/token", TokenCreateApi.as_view(), name="token-create"),
+    path("catalog/", include("catalog.api.urls")),
+    path("", include("fulfillment.api.urls")),
+    path("", include("ordering.api.urls")),
+    path("", include("delivery.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("prime_now.storefront.urls")),
+    path("healthz", storefront_views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler404 = "prime_now.storefront.views.not_found"
+handler500 = "prime_now.storefront.views.server_error"

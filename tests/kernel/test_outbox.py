@@ -1,0 +1,160 @@
+import threading
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+
+from prime_now.kernel import bus
+from prime_now.kernel.models import HandledEvent, OutboxEvent
+from prime_now.settings import redis_url_with_db
+from tests.kernel.broker import DEAD_BROKER, broker_at
+from tests.kernel.outbox_probe import ProbePinged, handled, on_probe_pinged
+
+HANDLER = bus.handler_key(on_probe_pinged)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.mark.django_db
+def test_an_event_published_in_a_rolled_back_transaction_is_never_delivered(
+    django_capture_on_commit_callbacks,
+):
+    probe = new_id()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        bus.publish(ProbePinged(probe_id=probe))
+        raise RuntimeError("the use case failed")
+
+    assert not OutboxEvent.objects.exists()
+    assert handled(probe) == 0
+
+
+@pytest.mark.django_db
+def test_a_committed_event_is_relayed_and_handled_once(django_capture_on_commit_callbacks):
+    probe = new_id()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event_id = bus.publish(ProbePinged(probe_id=probe))
+
+    assert handled(probe) == 1
+    assert OutboxEvent.objects.get(pk=event_id).relayed_at is not None
+
+
+@pytest.mark.django_db
+def test_a_redelivered_event_is_skipped_by_a_handler_that_already_ran(
+    django_capture_on_commit_callbacks,
+):
+    probe = new_id()
+    with django_capture_on_commit_callbacks(execute=True):
+        event_id = bus.publish(ProbePinged(probe_id=probe))
+
+    ran_again = bus.deliver(event_id=str(event_id), handler=HANDLER)
+
+    assert ran_again is False
+    assert handled(probe) == 1
+    assert HandledEvent.objects.filter(event_id=event_id).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_event_published_while_the_broker_is_down_stays_pending(
+    django_capture_on_commit_callbacks,
+):
+    probe = new_id()
+    with broker_at(DEAD_BROKER), django_capture_on_commit_callbacks(execute=True):
+        event_id = bus.publish(ProbePinged(probe_id=probe))
+
+    row = OutboxEvent.objects.get(pk=event_id)
+    assert row.relayed_at is None
+    assert row.attempts == 1
+    assert row.last_error
+    assert handled(probe) == 0
+
+
+@pytest.mark.django_db
+def test_a_pending_event_is_delivered_once_by_the_periodic_relay_when_the_broker_is_back(
+    django_capture_on_commit_callbacks,
+):
+    probe = new_id()
+    with broker_at(DEAD_BROKER), django_capture_on_commit_callbacks(execute=True):
+        bus.publish(ProbePinged(probe_id=probe))
+
+    first = bus.relay_all()
+    second = bus.relay_all()
+
+    assert (first, second) == (1, 0)
+    assert handled(probe) == 1
+
+
+def test_publish_refuses_anything_but_an_event():
+    with pytest.raises(TypeError):
+        bus.publish({"probe_id": "x"})
+
+
+def test_an_event_survives_the_round_trip_through_json():
+    event = ProbePinged(probe_id="abc")
+
+    assert bus.decode(event.name, bus.encode(event)) == event
+
+
+def _in_thread(target, count: int) -> list:
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(target())
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_relays_running_at_once_hand_each_event_on_once():
+    # Given 120 events the broker never took
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(name=ProbePinged.name, payload=bus.encode(ProbePinged(probe_id=new_id())))
+        for _ in range(120)
+    )
+    broker_url = redis_url_with_db(settings.REDIS_URL, 12)
+    broker = redis.Redis.from_url(broker_url)
+    broker.flushdb()
+
+    # When four relays run at the same time, in small batches
+    with broker_at(broker_url):
+        relayed = _in_thread(lambda: bus.relay_all(batch=7), count=4)
+
+    # Then every event was handed to the broker exactly once
+    assert sum(relayed) == 120
+    assert broker.llen("default") == 120
+    assert not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
+    broker.flushdb()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_delivering_the_same_event_at_once_run_the_handler_once():
+    probe = new_id()
+    row = OutboxEvent.objects.create(
+        name=ProbePinged.name, payload=bus.encode(ProbePinged(probe_id=probe))
+    )
+
+    outcomes = _in_thread(lambda: bus.deliver(event_id=str(row.id), handler=HANDLER), count=2)
+
+    assert sorted(outcomes) == [False, True]
+    assert handled(probe) == 1

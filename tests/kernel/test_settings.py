@@ -1,0 +1,81 @@
+"""Settings come from the environment; with nothing set the project runs on embedded parts."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import json
+from django.conf import settings
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "conn_max_age": db["CONN_MAX_AGE"],
+    "health_checks": db.get("CONN_HEALTH_CHECKS"), "cache": settings.CACHES["default"],
+    "broker": settings.CELERY_BROKER_URL, "debug": settings.DEBUG,
+    "hosts": settings.ALLOWED_HOSTS,
+}))
+"""
+SERVER_VARS = ("DATABASE_URL", "REDIS_URL", "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY")
+
+
+def settings_with(tmp_path: Path, module: str = "prime_now.settings", **env: str):
+    clean = {key: value for key, value in os.environ.items() if key not in SERVER_VARS}
+    clean.update(DJANGO_SETTINGS_MODULE=module, PRIME_NOW_RUN_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {PROBE}"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_with_nothing_set_it_runs_on_sqlite_and_a_file_broker(tmp_path):
+    result = settings_with(tmp_path)
+    found = json.loads(result.stdout)
+
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["name"] == str(tmp_path / "db.sqlite3")
+    assert found["broker"] == "filesystem://"
+    assert found["cache"]["BACKEND"].endswith("FileBasedCache")
+    assert found["debug"] is False
+
+
+def test_with_urls_set_it_runs_on_postgresql_and_redis_on_separate_databases(tmp_path):
+    result = settings_with(
+        tmp_path,
+        DATABASE_URL="postgres://app@db.internal:5432/prime_now",
+        REDIS_URL="redis://cache.internal:6379",
+        ALLOWED_HOSTS="shop.example,api.example",
+    )
+    found = json.loads(result.stdout)
+
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["conn_max_age"] == 60
+    assert found["health_checks"] is True
+    assert found["cache"]["LOCATION"] == "redis://cache.internal:6379/1"
+    assert found["broker"] == "redis://cache.internal:6379/0"
+    assert found["hosts"] == ["shop.example", "api.example"]
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = settings_with(tmp_path, module="prime_now.settings.production")
+
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("flag", ["REQUIRE_POSTGRES", "REQUIRE_REDIS"])
+def test_a_required_server_that_is_missing_fails_the_tests_instead_of_skipping(tmp_path, flag):
+    result = settings_with(
+        tmp_path, module="prime_now.settings.test", TEST_FORCE_SQLITE="1", **{flag: "1"}
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr

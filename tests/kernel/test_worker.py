@@ -1,0 +1,37 @@
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from prime_now.kernel import bus
+from prime_now.settings import redis_url_with_db
+from tests.kernel.broker import broker_at
+from tests.kernel.outbox_probe import ProbePinged, handled
+from tests.kernel.worker import celery_worker, wait_for
+
+BROKER_DB = 11
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_handler_of_an_event_published_through_the_outbox():
+    # Given a real worker consuming from a clean Redis broker
+    broker_url = redis_url_with_db(settings.REDIS_URL, BROKER_DB)
+    redis.Redis.from_url(broker_url).flushdb()
+    probe = uuid.uuid4().hex[:12]
+
+    with celery_worker(broker_db=BROKER_DB, include=("tests.kernel.outbox_probe",)) as worker:
+        # When an event is published in a committed transaction
+        with broker_at(broker_url), transaction.atomic():
+            bus.publish(ProbePinged(probe_id=probe))
+
+        # Then the worker runs its subscriber, once
+        delivered = wait_for(lambda: handled(probe) == 1, timeout=60)
+        if not delivered:
+            worker.terminate()
+            pytest.fail(f"worker did not handle the event:\n{worker.stdout.read()[-4000:]}")
+    assert handled(probe) == 1
