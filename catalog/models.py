@@ -1,0 +1,165 @@
+"""What we sell: a two-level tree (departments > categories), products and their price history.
+
+Invariants live in the database (unique SKU, positive price, ISO currency code, slug shapes),
+so a bulk import or a raw write cannot break them either. On PostgreSQL the `search_vector`
+column is maintained by a trigger (see migration 0002), so it is right after `bulk_create` and
+`bulk_update` too; on SQLite it stays empty and search uses the Python fallback.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
+
+SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,31}$"
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MAX_PRICE = Decimal("99999999.99")  # what price (max_digits=10, decimal_places=2) holds
+
+
+class Department(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ("position", "name")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="catalog_department_slug_shape"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """A subcategory of a department. Slugs are unique across the catalog, so a category can
+    be named by its slug alone; `path` ("groceries/snacks") is derived and stored."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="categories")
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    path = models.CharField(max_length=121, unique=True, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ("department__position", "position", "name")
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="catalog_category_slug_shape"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path or self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.path = f"{self.department.slug}/{self.slug}"
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # Products keep their category's department (see Product.department).
+            self.products.exclude(department_id=self.department_id).update(
+                department_id=self.department_id
+            )
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220)
+    brand = models.CharField(max_length=100, blank=True, db_index=True)
+    size = models.CharField(max_length=50, blank=True, help_text='e.g. "500 g", "6 x 330 ml"')
+    description = models.TextField(blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    # The category's department, kept here so that a department page is one index range scan
+    # in price or name order (set by save(), the bulk writers and Category.save()).
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    active = models.BooleanField(default=True)
+    age_restricted = models.BooleanField(
+        default=False, help_text="Alcohol and the like: the courier checks ID at the door."
+    )
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text='Searchable facts, e.g. {"organic": true}.'
+    )
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ("name", "id")
+        indexes = [
+            models.Index(fields=["active", "name", "id"], name="catalog_prod_active_name"),
+            models.Index(fields=["active", "price", "id"], name="catalog_prod_active_price"),
+            models.Index(
+                fields=["department", "active", "name", "id"], name="catalog_prod_dept_name"
+            ),
+            models.Index(
+                fields=["department", "active", "price", "id"], name="catalog_prod_dept_price"
+            ),
+            models.Index(
+                fields=["category", "active", "name", "id"], name="catalog_prod_category_name"
+            ),
+            models.Index(
+                fields=["category", "active", "price", "id"], name="catalog_prod_category_price"
+            ),
+            models.Index(fields=["updated_at"], name="catalog_prod_updated_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(sku__regex=SKU_PATTERN), name="catalog_sku_shape"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="catalog_price_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=CURRENCY_PATTERN), name="catalog_currency_iso"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="catalog_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="catalog_product_slug_shape"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.department_id = self.category.department_id
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "department"}
+        super().save(*args, **kwargs)
+
+
+class PriceHistory(models.Model):
+    """One row per price change: who changed it (None for imports and jobs), when, from what."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_history")
+    old_price = models.DecimalField(max_digits=10, decimal_places=2)
+    new_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, default="admin")  # admin | import | service
+    changed_at = models.DateTimeField(auto_now_add=True, db_default=Now(), db_index=True)
+
+    class Meta:
+        ordering = ("-changed_at", "-id")
+        verbose_name_plural = "price history"
+        constraints = [
+            models.CheckConstraint(condition=Q(new_price__gt=0), name="catalog_history_price_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.old_price} -> {self.new_price}"
