@@ -1,0 +1,231 @@
+"""Operators: hubs are edited here; stock only through services (the adjust action writes
+the ledger). A plain save of a stock row writes its location fields only, never on_hand or
+reserved, so it cannot overwrite a reservation made while the form was open."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+
+from prime_now.kernel.errors import ApplicationError
+
+from . import services
+from .models import (
+    Hub,
+    HubStaff,
+    OpeningHours,
+    PickJob,
+    PickJobLine,
+    Reservation,
+    ReservationLine,
+    Stock,
+    StockMovement,
+)
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class HubStaffInline(admin.TabularInline):
+    model = HubStaff
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Hub)
+class HubAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "postcode", "radius_km", "picking_capacity_per_hour", "active")
+    list_filter = ("active", "timezone")
+    search_fields = ("code", "name", "address", "postcode")
+    inlines = [OpeningHoursInline, HubStaffInline]
+
+
+class AdjustStockForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            ("received", "received (goods in)"),
+            ("adjusted", "adjusted (correction)"),
+            ("damaged", "damaged (write-off)"),
+            ("returned", "returned (back on the shelf)"),
+        ]
+    )
+    delta = forms.IntegerField(help_text="Units to add (positive) or remove (negative).")
+    reason = forms.CharField(max_length=300)
+
+
+@admin.register(Stock)
+class StockAdmin(admin.ModelAdmin):
+    list_display = ("hub", "sku", "name", "aisle", "bin", "on_hand", "reserved", "available")
+    list_filter = ("hub",)
+    search_fields = ("sku", "name", "=product_id")
+    list_select_related = ("hub",)
+    readonly_fields = ("hub", "product_id", "sku", "name", "on_hand", "reserved", "updated_at")
+    fields = (
+        "hub",
+        "product_id",
+        "sku",
+        "name",
+        "aisle",
+        "bin",
+        "low_stock_threshold",
+        "on_hand",
+        "reserved",
+        "updated_at",
+    )
+    actions = ["adjust"]
+    EDITABLE = ("aisle", "bin", "low_stock_threshold")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # stock arrives through "received" adjustments or import_stock
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="available")
+    def available(self, obj: Stock) -> int:
+        return obj.available
+
+    def save_model(self, request, obj, form, change) -> None:
+        changed = [name for name in self.EDITABLE if name in form.changed_data]
+        if changed:  # never a full save: on_hand/reserved on the form may be stale
+            obj.save(update_fields=changed)
+
+    @admin.action(description="Adjust stock (writes the ledger)")
+    def adjust(self, request, queryset):
+        if "apply" in request.POST:
+            form = AdjustStockForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for row in queryset.select_related("hub"):
+                    try:
+                        services.stock_adjust(
+                            hub_code=row.hub.code,
+                            product_id=row.product_id,
+                            delta=form.cleaned_data["delta"],
+                            kind=form.cleaned_data["kind"],
+                            reason=form.cleaned_data["reason"],
+                            actor_id=request.user.pk,
+                            reference="admin",
+                        )
+                        done += 1
+                    except ApplicationError as exc:
+                        self.message_user(request, f"{row.sku}: {exc.message}", messages.ERROR)
+                if done:
+                    self.message_user(request, f"Adjusted {done} stock row(s).", messages.SUCCESS)
+                return None
+        else:
+            form = AdjustStockForm()
+        return render(
+            request,
+            "admin/fulfillment/adjust_stock.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Adjust stock",
+                "rows": queryset.select_related("hub"),
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "stock",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "actor",
+        "reason",
+        "reference",
+    )
+    list_filter = ("kind", "stock__hub")
+    search_fields = ("stock__sku", "reference", "reason")
+    list_select_related = ("stock__hub", "actor")
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("stock", "product_id", "quantity", "committed", "released")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "hub", "reference", "status", "expires_at", "created_at")
+    list_filter = ("status", "hub")
+    search_fields = ("=id", "reference")
+    inlines = [ReservationLineInline]
+    actions = ["release"]
+
+    @admin.action(description="Release the held stock")
+    def release(self, request, queryset):
+        for reservation in queryset:
+            services.stock_reservation_release(
+                reservation_id=str(reservation.pk), reason=f"released by {request.user}"
+            )
+        self.message_user(request, "Released.", messages.SUCCESS)
+
+
+class PickJobLineInline(admin.TabularInline):
+    model = PickJobLine
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "sku",
+        "name",
+        "quantity",
+        "aisle",
+        "bin",
+        "substitute_sku",
+        "status",
+        "picked_quantity",
+        "substitute_quantity",
+        "confirmed_at",
+    )
+    exclude = ("product_id", "substitute_product_id")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PickJob)
+class PickJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "order_ref",
+        "hub",
+        "status",
+        "due_by",
+        "picker",
+        "claimed_at",
+        "packed_at",
+        "bags",
+    )
+    list_filter = ("status", "hub")
+    search_fields = ("order_ref",)
+    inlines = [PickJobLineInline]
+    actions = ["cancel"]
+
+    @admin.action(description="Cancel (returns picked goods, releases the hold)")
+    def cancel(self, request, queryset):
+        for job in queryset:
+            services.pick_job_cancel(order_ref=job.order_ref, reason=f"cancelled by {request.user}")
+        self.message_user(request, "Cancelled.", messages.SUCCESS)

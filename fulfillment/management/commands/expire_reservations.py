@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from fulfillment import services
+
+
+class Command(BaseCommand):
+    help = "Release stock holds past their time (the beat task does this every 30 s)."
+
+    def handle(self, *args, **options):
+        count = services.reservations_expire()
+        self.stdout.write(f"{count} expired hold(s) released")

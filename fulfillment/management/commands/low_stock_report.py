@@ -1,0 +1,32 @@
+import csv
+
+from django.core.management.base import BaseCommand
+
+from fulfillment import services
+
+
+class Command(BaseCommand):
+    help = "CSV of stock rows whose available quantity is at or below their threshold."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--hub", help="only this hub")
+
+    def handle(self, *args, hub: str | None = None, **options):
+        writer = csv.writer(self.stdout)
+        writer.writerow(
+            ["hub", "sku", "name", "aisle", "bin", "on_hand", "reserved", "available", "threshold"]
+        )
+        for row in services.low_stock(hub_code=hub):
+            writer.writerow(
+                [
+                    row.hub_code,
+                    row.sku,
+                    row.name,
+                    row.aisle,
+                    row.bin,
+                    row.on_hand,
+                    row.reserved,
+                    row.available,
+                    row.low_stock_threshold,
+                ]
+            )

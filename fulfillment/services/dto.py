@@ -1,0 +1,184 @@
+"""The values and errors that cross the fulfillment door."""
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from prime_now.kernel.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+
+@dataclass(frozen=True)
+class OpeningHoursDTO:
+    weekday: int  # 0 = Monday
+    opens: time
+    closes: time  # == opens: around the clock; < opens: past midnight
+
+
+@dataclass(frozen=True)
+class HubDTO:
+    code: str
+    name: str
+    address: str
+    postcode: str
+    lat: float
+    lon: float
+    timezone: str
+    radius_km: float
+    postcodes: tuple[str, ...]
+    picking_capacity_per_hour: int
+    active: bool
+    opening_hours: tuple[OpeningHoursDTO, ...] = ()
+
+
+@dataclass(frozen=True)
+class StockLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shortage:
+    product_id: int
+    requested: int
+    available: int
+
+
+@dataclass(frozen=True)
+class ReservationDTO:
+    id: str
+    hub_code: str
+    reference: str
+    status: str
+    expires_at: datetime | None
+    lines: tuple[StockLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class PickLineSpec:
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    substitute_sku: str | None = None
+
+
+@dataclass(frozen=True)
+class PickLineDTO:
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    aisle: str
+    bin: str
+    substitute_sku: str | None
+    status: str  # pending | picked | short | substituted | missing
+    picked_quantity: int | None
+    substitute_quantity: int
+
+
+@dataclass(frozen=True)
+class PickJobDTO:
+    id: str
+    order_ref: str
+    hub_code: str
+    status: str  # pending | picking | packed | cancelled | returned
+    due_by: datetime
+    lines: tuple[PickLineDTO, ...]  # sorted by aisle, bin, sku
+    bags: int
+    picker_id: int | None = None
+    created_at: datetime | None = None
+    claimed_at: datetime | None = None
+    picked_at: datetime | None = None
+    packed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StockLevelDTO:
+    hub_code: str
+    product_id: int
+    sku: str
+    name: str
+    aisle: str
+    bin: str
+    on_hand: int
+    reserved: int
+    available: int
+    low_stock_threshold: int
+
+
+@dataclass(frozen=True)
+class StockMismatch:
+    hub_code: str
+    sku: str
+    on_hand: int
+    ledger_on_hand: int
+    reserved: int
+    ledger_reserved: int
+    held: int
+
+
+class HubNotFoundError(NotFoundError):
+    code = "hub_not_found"
+    default_message = "No such hub."
+
+
+class HubInactiveError(ConflictError):
+    code = "hub_inactive"
+    default_message = "This hub is not taking orders."
+
+
+class AddressNotServedError(ApplicationError):
+    code = "address_not_served"
+    status = 422
+    default_message = "Sorry, we do not deliver to this address yet."
+
+
+class InsufficientStockError(ConflictError):
+    code = "out_of_stock"
+    default_message = "Some items are no longer available in the quantity you asked for."
+
+    def __init__(
+        self, message: str | None = None, *, shortages: tuple[Shortage, ...] = (), **kwargs
+    ) -> None:
+        self.shortages = tuple(shortages)
+        fields = kwargs.pop("fields", None) or {
+            "shortages": [
+                {"product_id": s.product_id, "requested": s.requested, "available": s.available}
+                for s in self.shortages
+            ]
+        }
+        super().__init__(message, fields=fields, **kwargs)
+
+
+class ReservationNotFoundError(NotFoundError):
+    code = "reservation_not_found"
+    default_message = "No such stock reservation."
+
+
+class ReservationExpiredError(ConflictError):
+    code = "reservation_expired"
+    default_message = "The stock hold expired; please check out again."
+
+
+class PickJobNotFoundError(NotFoundError):
+    code = "pick_job_not_found"
+    default_message = "No such pick job."
+
+
+class PickJobStateError(ConflictError):
+    code = "pick_job_state"
+    default_message = "The pick job cannot do that in its current state."
+
+
+class NotHubStaffError(PermissionDeniedError):
+    code = "not_hub_staff"
+    default_message = "Only this hub's pickers can do that."
+
+
+class StockValidationError(ValidationError):
+    code = "invalid_stock_request"

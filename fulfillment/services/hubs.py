@@ -1,0 +1,176 @@
+"""Hubs: which hub serves an address, now or at a given time."""
+
+import math
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from ..models import Hub, OpeningHours, PickJob
+from .dto import AddressNotServedError, HubDTO, HubNotFoundError, OpeningHoursDTO
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def normalize_postcode(postcode: str) -> str:
+    return "".join(postcode.split()).upper()
+
+
+def to_dto(hub: Hub) -> HubDTO:
+    return HubDTO(
+        code=hub.code,
+        name=hub.name,
+        address=hub.address,
+        postcode=hub.postcode,
+        lat=hub.lat,
+        lon=hub.lon,
+        timezone=hub.timezone,
+        radius_km=hub.radius_km,
+        postcodes=tuple(str(p) for p in hub.postcodes or ()),
+        picking_capacity_per_hour=hub.picking_capacity_per_hour,
+        active=hub.active,
+        opening_hours=tuple(
+            OpeningHoursDTO(weekday=h.weekday, opens=h.opens, closes=h.closes)
+            for h in sorted(hub.opening_hours.all(), key=lambda h: h.weekday)
+        ),
+    )
+
+
+def is_open(hours: list[OpeningHours] | tuple, tz_name: str, at: datetime) -> bool:
+    """Open at `at`? A shift that runs past midnight belongs to the day it starts."""
+    local = at.astimezone(zoneinfo.ZoneInfo(tz_name))
+    by_day = {h.weekday: h for h in hours}
+    today = by_day.get(local.weekday())
+    now = local.time()
+    if today is not None:
+        if today.opens == today.closes:
+            return True
+        if today.opens < today.closes and today.opens <= now < today.closes:
+            return True
+        if today.closes < today.opens and now >= today.opens:
+            return True
+    yesterday = by_day.get((local.weekday() - 1) % 7)
+    return bool(
+        yesterday is not None and yesterday.closes < yesterday.opens and now < yesterday.closes
+    )
+
+
+def next_opening(hours, tz_name: str, after: datetime) -> datetime | None:
+    """The first moment at or after `after` when the hub is open (to the minute), within a week."""
+    if not hours:
+        return None
+    if is_open(hours, tz_name, after):
+        return after
+    tz = zoneinfo.ZoneInfo(tz_name)
+    local = after.astimezone(tz)
+    candidates = []
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).date()
+        for h in hours:
+            if h.weekday == day.weekday():
+                start = datetime.combine(day, h.opens, tzinfo=tz)
+                if start > local:
+                    candidates.append(start)
+    return min(candidates) if candidates else None
+
+
+def _serves(hub: Hub, lat: float | None, lon: float | None, postcode: str | None) -> float | None:
+    """Distance-like rank if the hub serves the address, else None."""
+    distance = None
+    if lat is not None and lon is not None:
+        distance = distance_km(lat, lon, hub.lat, hub.lon)
+        if hub.radius_km and distance <= hub.radius_km:
+            return distance
+    if postcode and normalize_postcode(postcode) in {
+        normalize_postcode(str(p)) for p in hub.postcodes or ()
+    }:
+        return distance if distance is not None else 0.0
+    return None
+
+
+def hub_for_location(
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    postcode: str | None = None,
+    at: datetime | None = None,
+) -> HubDTO:
+    """The nearest active hub that serves the address and is open at `at` (default: now).
+
+    Raises AddressNotServedError; when hubs serve the address but all are closed, its fields
+    say so: {"reason": "closed", "next_open_at": ISO datetime}.
+    """
+    if (lat is None) != (lon is None):
+        raise AddressNotServedError(
+            "Give both latitude and longitude.", fields={"lat": "required with lon"}
+        )
+    if lat is None and not postcode:
+        raise AddressNotServedError(
+            "Give a postcode or a location.", fields={"postcode": "required"}
+        )
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise AddressNotServedError("That location is not on the map.", fields={"lat": "range"})
+    at = at or timezone.now()
+    serving: list[tuple[float, str, Hub]] = []
+    for hub in Hub.objects.filter(active=True).prefetch_related("opening_hours"):
+        rank = _serves(hub, lat, lon, postcode)
+        if rank is not None:
+            serving.append((rank, hub.code, hub))
+    if not serving:
+        raise AddressNotServedError(fields={"reason": "not_served"})
+    # Nearest first; without coordinates, the hub listing fewer postcodes is the more local one
+    # (a city-wide hub lists them all and takes over when the local hub is closed).
+    serving.sort(key=lambda item: (item[0], len(item[2].postcodes or ()), item[1]))
+    for _, _, hub in serving:
+        if is_open(list(hub.opening_hours.all()), hub.timezone, at):
+            return to_dto(hub)
+    openings = [
+        opening
+        for _, _, hub in serving
+        if (opening := next_opening(list(hub.opening_hours.all()), hub.timezone, at))
+    ]
+    next_open = min(openings) if openings else None
+    raise AddressNotServedError(
+        "Our hub for this address is closed right now.",
+        fields={
+            "reason": "closed",
+            "next_open_at": next_open.isoformat() if next_open else None,
+        },
+    )
+
+
+def hub_get(*, code: str) -> HubDTO:
+    hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()
+    if hub is None:
+        raise HubNotFoundError(fields={"hub_code": code})
+    return to_dto(hub)
+
+
+def hubs_active() -> tuple[HubDTO, ...]:
+    return tuple(
+        to_dto(hub) for hub in Hub.objects.filter(active=True).prefetch_related("opening_hours")
+    )
+
+
+def hub_is_open(*, code: str, at: datetime | None = None) -> bool:
+    hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()
+    if hub is None:
+        raise HubNotFoundError(fields={"hub_code": code})
+    return hub.active and is_open(list(hub.opening_hours.all()), hub.timezone, at or timezone.now())
+
+
+def hub_backlog(*, hub_code: str) -> int:
+    """Pick jobs not yet packed (pending or being picked)."""
+    if not Hub.objects.filter(code=hub_code).exists():
+        raise HubNotFoundError(fields={"hub_code": hub_code})
+    return PickJob.objects.filter(
+        hub__code=hub_code, status__in=[PickJob.Status.PENDING, PickJob.Status.PICKING]
+    ).count()
