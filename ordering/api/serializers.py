@@ -1,0 +1,148 @@
+"""Explicit input and output serializers for ordering's API. Inputs are strict: a field a
+client must not set (status, totals, customer, prices) is refused with 400, not ignored."""
+
+from rest_framework import serializers
+
+from ordering import conf
+
+
+class StrictInput(serializers.Serializer):
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field cannot be set."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class CartLineAddInput(StrictInput):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, default=1)
+
+    def validate_quantity(self, value: int) -> int:
+        if value > conf.max_line_quantity():
+            raise serializers.ValidationError(f"At most {conf.max_line_quantity()}.")
+        return value
+
+
+class CartLineChangeInput(StrictInput):
+    quantity = serializers.IntegerField(min_value=0)
+
+
+class OrderCancelInput(StrictInput):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class OrderListInput(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    before = serializers.CharField(max_length=16, required=False)
+
+
+class CartLineOutput(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    available = serializers.BooleanField()
+    price_when_added = serializers.DecimalField(max_digits=12, decimal_places=2)
+    price_changed = serializers.BooleanField()
+
+
+class CartOutput(serializers.Serializer):
+    lines = CartLineOutput(many=True)
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    item_count = serializers.IntegerField()
+    has_price_changes = serializers.BooleanField()
+    has_unavailable = serializers.BooleanField()
+    notices = serializers.ListField(child=serializers.CharField())
+    max_line_quantity = serializers.IntegerField()
+    max_lines = serializers.IntegerField()
+
+
+class OrderLineOutput(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quantity = serializers.IntegerField()
+    picked_quantity = serializers.IntegerField(allow_null=True)
+    substitute_sku = serializers.CharField()
+    substitute_name = serializers.CharField()
+    substitute_unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True
+    )
+    substitute_quantity = serializers.IntegerField()
+    missing = serializers.BooleanField()
+    missing_quantity = serializers.IntegerField()
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class DeliveryOutput(serializers.Serializer):
+    address = serializers.CharField()
+    postcode = serializers.CharField()
+    hub_code = serializers.CharField()
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    window_kind = serializers.CharField()
+
+
+class TimelineOutput(serializers.Serializer):
+    status = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+
+    def get_actor(self, entry) -> str:
+        # A customer sees who acted by role ("system", "customer", "operator"), not staff names.
+        return entry.actor.split(":", 1)[0]
+
+
+class PaymentOutput(serializers.Serializer):
+    status = serializers.CharField(source="payment_status")
+    card_brand = serializers.CharField()
+    authorized = serializers.DecimalField(
+        source="amount_authorized", max_digits=12, decimal_places=2
+    )
+    captured = serializers.DecimalField(source="amount_captured", max_digits=12, decimal_places=2)
+    refunded = serializers.DecimalField(source="amount_refunded", max_digits=12, decimal_places=2)
+
+
+class OrderOutput(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    lines = OrderLineOutput(many=True)
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tip = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    delivery = DeliveryOutput()
+    payment = PaymentOutput(source="*")
+    cancellable = serializers.BooleanField()
+    timeline = TimelineOutput(many=True)
+
+
+class OrderSummaryOutput(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    item_count = serializers.SerializerMethodField()
+    window_start = serializers.DateTimeField(source="delivery.window_start")
+    window_end = serializers.DateTimeField(source="delivery.window_end")
+    cancellable = serializers.BooleanField()
+
+    def get_item_count(self, order) -> int:
+        return sum(line.quantity for line in order.lines)
+
+
+class OrderListOutput(serializers.Serializer):
+    results = OrderSummaryOutput(many=True)
+    next_before = serializers.CharField(allow_null=True)

@@ -1,0 +1,142 @@
+"""Ordering's API: the signed-in customer's cart and orders. One view per operation.
+
+Everything is scoped to request.user: another customer's order answers 404, like a missing one.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ordering import services
+
+from .serializers import (
+    CartLineAddInput,
+    CartLineChangeInput,
+    CartOutput,
+    OrderCancelInput,
+    OrderListInput,
+    OrderListOutput,
+    OrderOutput,
+)
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input, or a field a client cannot set"),
+    404: OpenApiResponse(description="Not found (or not yours)"),
+}
+
+
+def _owner(request) -> services.CartOwner:
+    return services.CartOwner(user_id=request.user.pk)
+
+
+class CartGetApi(APIView):
+    """My cart, with live catalog prices; lines whose price changed since added are flagged."""
+
+    @extend_schema(responses=CartOutput, operation_id="cart_get")
+    def get(self, request):
+        return Response(CartOutput(services.cart_get(owner=_owner(request))).data)
+
+
+class CartLineAddApi(APIView):
+    """Add a product (or more of it) to my cart."""
+
+    @extend_schema(
+        request=CartLineAddInput,
+        responses={200: CartOutput, 422: OpenApiResponse(description="Product unavailable")}
+        | ERRORS,
+        operation_id="cart_line_add",
+    )
+    def post(self, request):
+        data = CartLineAddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = services.cart_add(owner=_owner(request), **data.validated_data)
+        return Response(CartOutput(cart).data)
+
+
+class CartLineChangeApi(APIView):
+    """Set the quantity of a product in my cart (0 removes it)."""
+
+    @extend_schema(
+        request=CartLineChangeInput,
+        responses={200: CartOutput} | ERRORS,
+        operation_id="cart_line_change",
+    )
+    def patch(self, request, sku: str):
+        data = CartLineChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = services.cart_set_quantity(
+            owner=_owner(request), sku=sku, quantity=data.validated_data["quantity"]
+        )
+        return Response(CartOutput(cart).data)
+
+
+class CartLineRemoveApi(APIView):
+    """Remove a product from my cart (removing what is not there is not an error)."""
+
+    @extend_schema(responses=CartOutput, operation_id="cart_line_remove")
+    def delete(self, request, sku: str):
+        return Response(CartOutput(services.cart_remove(owner=_owner(request), sku=sku)).data)
+
+
+class CartLineApi(CartLineChangeApi, CartLineRemoveApi):
+    """`cart/lines/<sku>`: PATCH changes the quantity, DELETE removes (two operations, one path)."""
+
+
+class CartPricesAcceptApi(APIView):
+    """I have seen the live prices: they become my cart's prices (clears `price_changed`)."""
+
+    @extend_schema(request=None, responses=CartOutput, operation_id="cart_prices_accept")
+    def post(self, request):
+        return Response(CartOutput(services.cart_accept_prices(owner=_owner(request))).data)
+
+
+class OrderListApi(APIView):
+    """My orders, newest first. Continue with `?before=<next_before>`."""
+
+    @extend_schema(
+        parameters=[OrderListInput], responses=OrderListOutput, operation_id="order_list"
+    )
+    def get(self, request):
+        params = OrderListInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        limit = params.validated_data["limit"]
+        orders = services.orders_for_customer(
+            customer_id=request.user.pk, limit=limit, before=params.validated_data.get("before")
+        )
+        next_before = orders[-1].number if len(orders) == limit else None
+        return Response(OrderListOutput({"results": orders, "next_before": next_before}).data)
+
+
+class OrderGetApi(APIView):
+    """One of my orders: lines (with what was picked), totals, payment, timeline."""
+
+    @extend_schema(
+        responses={200: OrderOutput} | ERRORS,
+        parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH)],
+        operation_id="order_get",
+    )
+    def get(self, request, number: str):
+        order = services.order_get(number=number, customer_id=request.user.pk)
+        return Response(OrderOutput(order).data)
+
+
+class OrderCancelApi(APIView):
+    """Cancel my order, until it is out for delivery. The payment hold is released."""
+
+    @extend_schema(
+        request=OrderCancelInput,
+        responses={200: OrderOutput, 409: OpenApiResponse(description="Too late to cancel")}
+        | ERRORS,
+        parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH)],
+        operation_id="order_cancel",
+    )
+    def post(self, request, number: str):
+        data = OrderCancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_cancel(
+            number=number,
+            reason=data.validated_data["reason"] or "Cancelled by the customer.",
+            customer_id=request.user.pk,
+        )
+        return Response(OrderOutput(order).data, status=status.HTTP_200_OK)

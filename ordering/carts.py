@@ -1,0 +1,266 @@
+"""Cart use cases. Prices are always read live from catalog's door; the line keeps the price
+the customer last saw, so a change is shown (price_changed) and never charged silently."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog import services as catalog
+from prime_now.kernel.money import default_currency, to_decimal
+
+from . import conf
+from .dtos import (
+    CartDTO,
+    CartLimitError,
+    CartLineDTO,
+    CartLineNotFoundError,
+    CartOwner,
+    ProductUnavailableError,
+)
+from .models import Cart, CartLine
+
+
+def _find(owner: CartOwner, *, lock: bool = False) -> Cart | None:
+    carts = Cart.objects.select_for_update() if lock else Cart.objects
+    if owner.user_id is not None:
+        return carts.filter(user_id=owner.user_id).first()
+    return carts.filter(session_key=owner.session_key).first()
+
+
+def _get_or_create(owner: CartOwner) -> Cart:
+    """The owner's cart, row-locked (call inside a transaction)."""
+    cart = _find(owner, lock=True)
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            Cart.objects.create(user_id=owner.user_id, session_key=owner.session_key)
+    except IntegrityError:
+        pass  # created by a concurrent request: use theirs
+    return _find(owner, lock=True)
+
+
+def _touch(cart: Cart) -> None:
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+
+
+def _available_product(sku: str):
+    try:
+        product = catalog.product_get(sku=sku)
+    except catalog.ProductNotFoundError as exc:
+        raise ProductUnavailableError(
+            f"There is no product {sku}.", fields={"sku": "Unknown product."}
+        ) from exc
+    if not product.active:
+        raise ProductUnavailableError(
+            f"{product.name} is no longer available.", fields={"sku": "Not available."}
+        )
+    return product
+
+
+def _check_quantity(quantity: int) -> None:
+    limit = conf.max_line_quantity()
+    if quantity < 0:
+        raise CartLimitError(
+            "Quantity cannot be negative.", fields={"quantity": "Must be 0 or more."}
+        )
+    if quantity > limit:
+        raise CartLimitError(
+            f"You can add at most {limit} of one product.",
+            fields={"quantity": f"At most {limit}."},
+        )
+
+
+def _render(lines: Iterable[CartLine], notices: tuple[str, ...] = ()) -> CartDTO:
+    lines = list(lines)
+    products = catalog.products_by_skus(skus=[line.sku for line in lines]) if lines else {}
+    out: list[CartLineDTO] = []
+    subtotal = to_decimal(0)
+    count = 0
+    for line in lines:
+        product = products.get(line.sku)
+        available = product is not None and product.active
+        price = to_decimal(product.price) if available else to_decimal(line.unit_price)
+        line_total = to_decimal(price * line.quantity) if available else to_decimal(0)
+        if available:
+            subtotal += line_total
+            count += line.quantity
+        out.append(
+            CartLineDTO(
+                product_id=line.product_id,
+                sku=line.sku,
+                name=product.name if product is not None else line.name,
+                quantity=line.quantity,
+                unit_price=price,
+                line_total=line_total,
+                available=available,
+                price_when_added=to_decimal(line.unit_price),
+                price_changed=available and price != line.unit_price,
+            )
+        )
+    return CartDTO(
+        lines=tuple(out),
+        subtotal=subtotal,
+        currency=default_currency(),
+        item_count=count,
+        has_price_changes=any(line.price_changed for line in out),
+        has_unavailable=any(not line.available for line in out),
+        notices=notices,
+        max_line_quantity=conf.max_line_quantity(),
+        max_lines=conf.max_cart_lines(),
+    )
+
+
+def _lines(cart: Cart | None) -> list[CartLine]:
+    return list(cart.lines.all()) if cart is not None else []
+
+
+def cart_get(*, owner: CartOwner) -> CartDTO:
+    return _render(_lines(_find(owner)))
+
+
+def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
+    if quantity < 1:
+        raise CartLimitError("Add at least one.", fields={"quantity": "Must be 1 or more."})
+    _check_quantity(quantity)
+    product = _available_product(sku)
+    with transaction.atomic():
+        cart = _get_or_create(owner)
+        line = cart.lines.filter(sku=product.sku).first()
+        if line is None:
+            if cart.lines.count() >= conf.max_cart_lines():
+                raise CartLimitError(
+                    f"A cart holds at most {conf.max_cart_lines()} different products.",
+                    fields={"sku": "Cart is full."},
+                )
+            CartLine.objects.create(
+                cart=cart,
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price=to_decimal(product.price),
+                quantity=quantity,
+            )
+        else:
+            _check_quantity(line.quantity + quantity)
+            line.quantity += quantity
+            # The customer is looking at the live price when adding more: that is now the
+            # price they have seen.
+            line.unit_price = to_decimal(product.price)
+            line.name = product.name
+            line.save(update_fields=["quantity", "unit_price", "name"])
+        _touch(cart)
+        lines = _lines(cart)
+    return _render(lines)
+
+
+def cart_set_quantity(*, owner: CartOwner, sku: str, quantity: int) -> CartDTO:
+    _check_quantity(quantity)
+    if quantity == 0:
+        return cart_remove(owner=owner, sku=sku)
+    with transaction.atomic():
+        cart = _find(owner, lock=True)
+        line = cart.lines.filter(sku=sku).first() if cart is not None else None
+        if line is None:
+            raise CartLineNotFoundError(f"{sku} is not in your cart.", fields={"sku": sku})
+        if quantity > line.quantity:
+            _available_product(sku)  # adding more of something gone is refused
+        line.quantity = quantity
+        line.save(update_fields=["quantity"])
+        _touch(cart)
+        lines = _lines(cart)
+    return _render(lines)
+
+
+def cart_remove(*, owner: CartOwner, sku: str) -> CartDTO:
+    """Removing what is not there is not an error (a double-clicked remove)."""
+    with transaction.atomic():
+        cart = _find(owner, lock=True)
+        if cart is None:
+            return _render([])
+        cart.lines.filter(sku=sku).delete()
+        _touch(cart)
+        lines = _lines(cart)
+    return _render(lines)
+
+
+def cart_accept_prices(*, owner: CartOwner) -> CartDTO:
+    """The customer has seen the live prices: they become the cart's prices."""
+    with transaction.atomic():
+        cart = _find(owner, lock=True)
+        lines = _lines(cart)
+        products = catalog.products_by_skus(skus=[line.sku for line in lines]) if lines else {}
+        for line in lines:
+            product = products.get(line.sku)
+            if product is not None and product.active and product.price != line.unit_price:
+                line.unit_price = to_decimal(product.price)
+                line.name = product.name
+                line.save(update_fields=["unit_price", "name"])
+    return _render(lines)
+
+
+def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
+    """Move a guest cart into the user's cart on sign-in; the guest cart is then gone.
+
+    Quantities of a product in both are added, capped at the per-line bound; lines beyond the
+    per-cart bound stay out. Each cap is reported in `notices` so the customer is told.
+    """
+    notices: list[str] = []
+    with transaction.atomic():
+        guest = _find(CartOwner(session_key=session_key), lock=True)
+        target = _get_or_create(CartOwner(user_id=user_id))
+        if guest is None:
+            return _render(_lines(target))
+        existing = {line.sku: line for line in target.lines.all()}
+        max_qty, max_lines = conf.max_line_quantity(), conf.max_cart_lines()
+        for line in guest.lines.all():
+            mine = existing.get(line.sku)
+            if mine is not None:
+                wanted = mine.quantity + line.quantity
+                mine.quantity = min(wanted, max_qty)
+                if wanted > max_qty:
+                    notices.append(f"{mine.name}: quantity limited to {max_qty}.")
+                mine.save(update_fields=["quantity"])
+            elif len(existing) >= max_lines:
+                notices.append(f"{line.name} was not added: a cart holds {max_lines} products.")
+            else:
+                existing[line.sku] = CartLine.objects.create(
+                    cart=target,
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    name=line.name,
+                    unit_price=line.unit_price,
+                    quantity=min(line.quantity, max_qty),
+                    added_at=line.added_at,
+                )
+        guest.delete()
+        _touch(target)
+        lines = _lines(target)
+    return _render(lines, tuple(notices))
+
+
+def cart_clear(*, owner: CartOwner) -> None:
+    with transaction.atomic():
+        cart = _find(owner, lock=True)
+        if cart is not None:
+            cart.lines.all().delete()
+            _touch(cart)
+
+
+def carts_expire(*, now: datetime | None = None) -> int:
+    """Delete guest carts idle past ORDERING_GUEST_CART_DAYS and user carts idle past
+    ORDERING_USER_CART_DAYS. Returns how many carts were deleted."""
+    now = now or timezone.now()
+    guests = Cart.objects.filter(user__isnull=True, updated_at__lt=now - conf.guest_cart_ttl())
+    users = Cart.objects.filter(user__isnull=False, updated_at__lt=now - conf.user_cart_ttl())
+    deleted = 0
+    for queryset in (guests, users):
+        ids = list(queryset.values_list("id", flat=True)[:10000])
+        while ids:
+            with transaction.atomic():
+                # Re-filtered: a cart touched since it was listed is kept.
+                deleted += queryset.filter(id__in=ids).delete()[1].get("ordering.Cart", 0)
+            ids = list(queryset.values_list("id", flat=True)[:10000])
+    return deleted

@@ -1,0 +1,189 @@
+"""The values and errors that cross ordering's door (re-exported by ordering.services)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from prime_now.kernel.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    UnavailableError,
+    ValidationError,
+)
+
+# --- Carts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartOwner:
+    """Exactly one of the two: a signed-in user, or a guest's browser session.
+
+    For the web, pass a stable opaque value kept in the session data (login cycles
+    Django's session key but keeps the data), then call cart_merge on sign-in."""
+
+    user_id: int | None = None
+    session_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (not self.session_key):
+            raise ValueError("CartOwner needs exactly one of user_id or session_key")
+
+
+@dataclass(frozen=True)
+class CartLineDTO:
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal  # live catalog price (the snapshot when the product is unavailable)
+    line_total: Decimal  # 0 when unavailable
+    available: bool
+    price_when_added: Decimal = Decimal("0.00")  # what the customer last saw
+    price_changed: bool = False
+
+
+@dataclass(frozen=True)
+class CartDTO:
+    lines: tuple[CartLineDTO, ...]
+    subtotal: Decimal  # available lines at live prices
+    currency: str
+    item_count: int  # units on available lines
+    has_price_changes: bool = False
+    has_unavailable: bool = False
+    notices: tuple[str, ...] = ()  # e.g. what a merge had to cap
+    max_line_quantity: int = 0
+    max_lines: int = 0
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    product_id: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True)
+class DeliverySnapshot:
+    address: str
+    postcode: str
+    lat: float | None
+    lon: float | None
+    hub_code: str
+    window_id: int
+    window_start: datetime
+    window_end: datetime
+    window_kind: str
+
+
+@dataclass(frozen=True)
+class PickedLineInput:
+    sku: str
+    picked_quantity: int
+    substitute_sku: str | None = None
+    substitute_quantity: int = 0
+
+
+@dataclass(frozen=True)
+class OrderLineDTO:
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    picked_quantity: int | None  # None until picked
+    substitute_sku: str
+    substitute_name: str
+    substitute_unit_price: Decimal | None
+    missing: bool
+    line_total: Decimal
+    product_id: int = 0
+    substitute_quantity: int = 0
+    missing_quantity: int = 0
+
+
+@dataclass(frozen=True)
+class TimelineEntryDTO:
+    status: str
+    at: datetime
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderDTO:
+    number: str
+    customer_id: int
+    status: str
+    lines: tuple[OrderLineDTO, ...]
+    subtotal: Decimal
+    delivery_fee: Decimal
+    tip: Decimal
+    total: Decimal
+    currency: str
+    delivery: DeliverySnapshot
+    placed_at: datetime
+    payment_status: str  # authorized | captured | voided | refunded
+    timeline: tuple[TimelineEntryDTO, ...]
+    cancellable: bool = False
+    amount_authorized: Decimal = Decimal("0.00")
+    amount_captured: Decimal = Decimal("0.00")
+    amount_refunded: Decimal = Decimal("0.00")
+    card_brand: str = ""
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+class CartLimitError(ValidationError):
+    code = "cart_limit"
+    default_message = "That is more than a cart can hold."
+
+
+class CartLineNotFoundError(NotFoundError):
+    code = "not_in_cart"
+    default_message = "That product is not in your cart."
+
+
+class ProductUnavailableError(ApplicationError):
+    code = "product_unavailable"
+    status = 422
+    default_message = "This product is not available."
+
+
+class PaymentDeclinedError(ApplicationError):
+    """code "payment_declined" (fields.reason says why) or "insufficient_funds"."""
+
+    code = "payment_declined"
+    status = 402
+    default_message = "Your card was declined. Please use another card."
+
+
+class PaymentUnavailableError(UnavailableError):
+    code = "payment_unavailable"
+    default_message = "We could not reach the payment processor. Please try again shortly."
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    code = "idempotency_key_reused"
+    status = 422
+    default_message = "This idempotency key was already used for a different order."
+
+
+class OrderNotFoundError(NotFoundError):
+    code = "order_not_found"
+    default_message = "Order not found."
+
+
+class IllegalTransitionError(ConflictError):
+    code = "illegal_transition"
+    default_message = "The order cannot change to that status now."
+
+
+class PickAdjustmentError(ValidationError):
+    code = "invalid_pick"
+    default_message = "The picked lines do not match the order."

@@ -1,0 +1,27 @@
+"""Facts the ordering app publishes (see docs/doors.md)."""
+
+from dataclasses import dataclass
+
+from prime_now.kernel.bus import Event
+
+
+@dataclass(frozen=True)
+class OrderPlaced(Event):
+    order_number: str
+    customer_id: int
+    hub_code: str
+
+
+@dataclass(frozen=True)
+class OrderCancelled(Event):
+    """Delivery reacts: releases the window and asks fulfillment to release the stock."""
+
+    order_number: str
+    hub_code: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OrderStatusChanged(Event):
+    order_number: str
+    status: str

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from ordering import services
+
+
+class Command(BaseCommand):
+    help = "Delete guest carts and user carts idle past their time to live (see docs/ordering.md)."
+
+    def handle(self, *args, **options):
+        deleted = services.carts_expire()
+        self.stdout.write(self.style.SUCCESS(f"Expired {deleted} cart(s)."))

@@ -1,0 +1,752 @@
+"""Order use cases: placement (idempotent, payment authorized), the status machine with its
+timeline, pick adjustments, cancellation and refunds. Money rules: see ordering/pricing.py."""
+
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from catalog import services as catalog
+from prime_now.kernel import bus
+from prime_now.kernel.errors import ValidationError as OrderValidationError
+from prime_now.kernel.money import Money, default_currency, to_decimal
+
+from . import conf, pricing
+from .dtos import (
+    DeliverySnapshot,
+    IdempotencyKeyReusedError,
+    IllegalTransitionError,
+    OrderDTO,
+    OrderLineDTO,
+    OrderLineInput,
+    OrderNotFoundError,
+    PaymentDeclinedError,
+    PaymentUnavailableError,
+    PickAdjustmentError,
+    PickedLineInput,
+    TimelineEntryDTO,
+)
+from .events import OrderCancelled, OrderPlaced, OrderStatusChanged
+from .models import (
+    CANCELLABLE,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderTimelineEntry,
+    Payment,
+    PaymentOperation,
+    PaymentOperationKind,
+    PaymentStatus,
+)
+from .payments import CardDeclined, ProviderRefused, ProviderUnavailable, provider_get
+
+logger = logging.getLogger(__name__)
+S = OrderStatus
+SYSTEM = "system"
+# Unambiguous when read aloud or typed: no 0/O, 1/I/L, U.
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _queryset():
+    return Order.objects.select_related("payment").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("position")),
+        Prefetch("timeline", queryset=OrderTimelineEntry.objects.order_by("at", "id")),
+    )
+
+
+def _line_dto(line: OrderLine) -> OrderLineDTO:
+    return OrderLineDTO(
+        sku=line.sku,
+        name=line.name,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        picked_quantity=line.picked_quantity,
+        substitute_sku=line.substitute_sku,
+        substitute_name=line.substitute_name,
+        substitute_unit_price=line.substitute_unit_price,
+        missing=line.missing_quantity > 0,
+        line_total=line.line_total,
+        product_id=line.product_id,
+        substitute_quantity=line.substitute_quantity,
+        missing_quantity=line.missing_quantity,
+    )
+
+
+def _dto(order: Order) -> OrderDTO:
+    payment = order.payment
+    return OrderDTO(
+        number=order.number,
+        customer_id=order.customer_id,
+        status=order.status,
+        lines=tuple(_line_dto(line) for line in order.lines.all()),
+        subtotal=order.subtotal,
+        delivery_fee=order.delivery_fee,
+        tip=order.tip,
+        total=order.total,
+        currency=order.currency,
+        delivery=DeliverySnapshot(
+            address=order.address,
+            postcode=order.postcode,
+            lat=order.lat,
+            lon=order.lon,
+            hub_code=order.hub_code,
+            window_id=order.window_id,
+            window_start=order.window_start,
+            window_end=order.window_end,
+            window_kind=order.window_kind,
+        ),
+        placed_at=order.placed_at,
+        payment_status=payment.status,
+        timeline=tuple(
+            TimelineEntryDTO(status=t.status, at=t.at, actor=t.actor, reason=t.reason)
+            for t in order.timeline.all()
+        ),
+        cancellable=order.status in CANCELLABLE,
+        amount_authorized=payment.authorized_amount,
+        amount_captured=payment.captured_amount,
+        amount_refunded=payment.refunded_amount,
+        card_brand=payment.card_brand,
+    )
+
+
+def _fetch(number: str, customer_id: int | None = None) -> Order:
+    orders = _queryset().filter(number=number.strip().upper())
+    if customer_id is not None:
+        orders = orders.filter(customer_id=customer_id)
+    order = orders.first()
+    if order is None:
+        # The same answer whether it does not exist or is someone else's: nothing leaks.
+        raise OrderNotFoundError(f"No order {number}.")
+    return order
+
+
+def order_get(*, number: str, customer_id: int | None = None) -> OrderDTO:
+    return _dto(_fetch(number, customer_id))
+
+
+def orders_for_customer(
+    *, customer_id: int, limit: int = 20, before: str | None = None
+) -> tuple[OrderDTO, ...]:
+    """The customer's orders, newest first. `before`: an order number (the last one of the
+    previous page) to continue from."""
+    limit = max(1, min(limit, 100))
+    orders = _queryset().filter(customer_id=customer_id).order_by("-placed_at", "-id")
+    if before:
+        anchor = (
+            Order.objects.filter(customer_id=customer_id, number=before.strip().upper())
+            .values("placed_at", "id")
+            .first()
+        )
+        if anchor is None:
+            raise OrderNotFoundError(f"No order {before}.")
+        orders = orders.filter(placed_at__lte=anchor["placed_at"]).exclude(
+            placed_at=anchor["placed_at"], id__gte=anchor["id"]
+        )
+    return tuple(_dto(order) for order in orders[:limit])
+
+
+# --- Placing ----------------------------------------------------------------------------------
+
+
+def _new_number() -> str:
+    pick = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    return f"PN-{pick[:4]}-{pick[4:]}"
+
+
+def _fingerprint(
+    lines: Sequence[OrderLineInput],
+    delivery: DeliverySnapshot,
+    delivery_fee: Decimal,
+    tip: Decimal,
+) -> str:
+    """What "the same request" means for an idempotency key. The payment token is left out on
+    purpose: it is never stored, not even hashed."""
+    body = {
+        "lines": [
+            [ln.product_id, ln.sku, ln.name, str(ln.unit_price), ln.quantity] for ln in lines
+        ],
+        "delivery": [
+            delivery.address,
+            delivery.postcode,
+            delivery.lat,
+            delivery.lon,
+            delivery.hub_code,
+            delivery.window_id,
+            delivery.window_start.isoformat(),
+            delivery.window_end.isoformat(),
+            delivery.window_kind,
+        ],
+        "delivery_fee": str(delivery_fee),
+        "tip": str(tip),
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _replay(customer_id: int, key: str, fingerprint: str) -> OrderDTO | None:
+    order = _queryset().filter(customer_id=customer_id, idempotency_key=key).first()
+    if order is None:
+        return None
+    if order.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReusedError(
+            f"The idempotency key was already used for order {order.number} with other details.",
+            fields={"idempotency_key": key},
+        )
+    return _dto(order)
+
+
+def _validate_delivery(delivery: DeliverySnapshot) -> None:
+    errors = {}
+    if not delivery.address.strip():
+        errors["address"] = "Required."
+    if not delivery.hub_code.strip():
+        errors["hub_code"] = "Required."
+    if delivery.window_end <= delivery.window_start:
+        errors["window_end"] = "Must be after the window start."
+    if timezone.is_naive(delivery.window_start) or timezone.is_naive(delivery.window_end):
+        errors["window_start"] = "Must be timezone-aware."
+    if errors:
+        raise OrderValidationError("The delivery details are not valid.", fields=errors)
+
+
+def order_place(
+    *,
+    customer_id: int,
+    idempotency_key: str,
+    lines: Sequence[OrderLineInput],
+    delivery: DeliverySnapshot,
+    delivery_fee: Decimal,
+    tip: Decimal,
+    payment_token: str,
+) -> OrderDTO:
+    """Authorize the total and record the order; publishes OrderPlaced.
+
+    Placing again with the same customer and key returns the first order (and charges
+    nothing more); the same key with other details raises IdempotencyKeyReusedError.
+    """
+    key = (idempotency_key or "").strip()
+    if not 1 <= len(key) <= 128:
+        raise OrderValidationError(
+            "An idempotency key of 1 to 128 characters is required.",
+            fields={"idempotency_key": "1 to 128 characters."},
+        )
+    priced = pricing.price_lines(lines, max_lines=conf.max_order_lines())
+    fee = pricing.amount(delivery_fee, field="delivery_fee")
+    tip_amount = pricing.amount(tip, field="tip", maximum=conf.max_tip())
+    _validate_delivery(delivery)
+    fingerprint = _fingerprint(lines, delivery, fee, tip_amount)
+
+    replay = _replay(customer_id, key, fingerprint)
+    if replay is not None:
+        return replay
+    if not get_user_model().objects.filter(pk=customer_id, is_active=True).exists():
+        raise OrderValidationError("Unknown customer.", fields={"customer_id": "Unknown."})
+
+    currency = default_currency()
+    subtotal = pricing.subtotal(priced)
+    total = pricing.total(subtotal=subtotal, delivery_fee=fee, tip=tip_amount)
+    provider = provider_get()
+    try:
+        auth = provider.authorize(
+            token=payment_token,
+            amount_minor=Money(total, currency).to_minor(),
+            currency=currency,
+            idempotency_key=f"order:{customer_id}:{key}:{fingerprint[:16]}",
+        )
+    except CardDeclined as exc:
+        code = "insufficient_funds" if exc.reason == "insufficient_funds" else "payment_declined"
+        message = (
+            "Your card has insufficient funds. Please use another card."
+            if code == "insufficient_funds"
+            else None
+        )
+        raise PaymentDeclinedError(
+            message, code=code, fields={"payment_token": exc.reason}
+        ) from exc
+    except ProviderUnavailable as exc:
+        raise PaymentUnavailableError() from exc
+
+    try:
+        for _attempt in range(8):
+            number = _new_number()
+            try:
+                order = _record_placed(
+                    number=number,
+                    customer_id=customer_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    priced=priced,
+                    delivery=delivery,
+                    currency=currency,
+                    subtotal=subtotal,
+                    fee=fee,
+                    tip=tip_amount,
+                    total=total,
+                    provider=provider,
+                    auth=auth,
+                )
+                break
+            except IntegrityError:
+                # A concurrent request with the same key won the race; it used the same
+                # authorization (same provider idempotency key), so there is nothing to
+                # release.
+                replay = _replay(customer_id, key, fingerprint)
+                if replay is not None:
+                    return replay
+                if not Order.objects.filter(number=number).exists():
+                    raise
+                # An order number collision (the block rolled back): draw another.
+        else:
+            raise RuntimeError("Could not draw a free order number")
+    except IntegrityError:
+        raise
+    except Exception:
+        _release_quietly(provider, auth.reference)
+        raise
+    # Built from the rows just written (order, lines, payment, timeline): no read back.
+    return _dto(order)
+
+
+def _release_quietly(provider, reference: str) -> None:
+    try:
+        provider.void(reference=reference)
+    except Exception:  # the hold expires at the processor anyway; say so and go on
+        logger.warning("ordering: could not void authorization %s", reference, exc_info=True)
+
+
+def _record_placed(
+    *,
+    number,
+    customer_id,
+    key,
+    fingerprint,
+    priced,
+    delivery,
+    currency,
+    subtotal,
+    fee,
+    tip,
+    total,
+    provider,
+    auth,
+) -> Order:
+    """The order, its lines, payment, first timeline entry and OrderPlaced in one atomic
+    block (one savepoint inside the caller's transaction). Returns the order with its
+    payment, lines and timeline attached, as _dto() reads them."""
+    with transaction.atomic():
+        order = Order.objects.create(
+            number=number,
+            customer_id=customer_id,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            currency=currency,
+            subtotal=subtotal,
+            delivery_fee=fee,
+            tip=tip,
+            total=total,
+            address=delivery.address.strip(),
+            postcode=delivery.postcode.strip(),
+            lat=delivery.lat,
+            lon=delivery.lon,
+            hub_code=delivery.hub_code,
+            window_id=delivery.window_id,
+            window_start=delivery.window_start,
+            window_end=delivery.window_end,
+            window_kind=delivery.window_kind,
+        )
+        lines = OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                position=position,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+            )
+            for position, line in enumerate(priced, start=1)
+        )
+        payment = Payment.objects.create(
+            order=order,
+            provider=provider.name,
+            reference=auth.reference,
+            card_brand=auth.brand,
+            status=PaymentStatus.AUTHORIZED,
+            currency=currency,
+            authorized_amount=total,
+        )
+        PaymentOperation.objects.create(
+            payment=payment, kind=PaymentOperationKind.AUTHORIZE, amount=total
+        )
+        entry = _timeline(order, "", S.PLACED, actor=SYSTEM, reason="Order placed.")
+        bus.publish(
+            OrderPlaced(order_number=order.number, customer_id=customer_id, hub_code=order.hub_code)
+        )
+    order.payment = payment
+    order._prefetched_objects_cache = {"lines": lines, "timeline": [entry]}
+    return order
+
+
+# --- Status changes ---------------------------------------------------------------------------
+
+
+def _timeline(
+    order: Order, from_status: str, status: str, *, actor: str, reason: str, actor_id=None
+):
+    return OrderTimelineEntry.objects.create(
+        order=order,
+        from_status=from_status,
+        status=status,
+        actor=actor[:150],
+        actor_user_id=actor_id,
+        reason=(reason or "")[:500],
+    )
+
+
+def _actor_label(actor_id: int | None, role: str) -> str:
+    if actor_id is None:
+        return SYSTEM
+    username = get_user_model().objects.filter(pk=actor_id).values_list("username", flat=True)
+    return f"{role}:{username.first() or actor_id}"
+
+
+def _locked(number: str, customer_id: int | None = None) -> Order:
+    orders = Order.objects.select_for_update().filter(number=number.strip().upper())
+    if customer_id is not None:
+        orders = orders.filter(customer_id=customer_id)
+    order = orders.first()
+    if order is None:
+        raise OrderNotFoundError(f"No order {number}.")
+    return order
+
+
+def _move(
+    number: str,
+    *,
+    transition: str,
+    target: str,
+    actor: str = SYSTEM,
+    actor_id: int | None = None,
+    reason: str = "",
+    customer_id: int | None = None,
+    effects: Callable[[Order], None] | None = None,
+) -> OrderDTO:
+    """Run one transition under a row lock: payment effects, status, timeline, events.
+    Asking for the status the order already has is a no-op (each change is idempotent)."""
+    with transaction.atomic():
+        order = _locked(number, customer_id)
+        if order.status == target:
+            return order_get(number=order.number)
+        method = getattr(order, transition)
+        if not can_proceed(method):
+            raise IllegalTransitionError(
+                f"Order {order.number} is {order.get_status_display().lower()}; "
+                f"it cannot become {OrderStatus(target).label.lower()}.",
+                fields={"status": order.status, "target": target},
+            )
+        if effects is not None:
+            effects(order)
+        from_status = order.status
+        method()
+        order.save()
+        _timeline(order, from_status, target, actor=actor, actor_id=actor_id, reason=reason)
+        bus.publish(OrderStatusChanged(order_number=order.number, status=target))
+        if target == S.CANCELLED:
+            bus.publish(
+                OrderCancelled(order_number=order.number, hub_code=order.hub_code, reason=reason)
+            )
+    return order_get(number=order.number)
+
+
+def _payment(order: Order) -> Payment:
+    return Payment.objects.select_for_update().get(order=order)
+
+
+def _call_provider(payment: Payment, call: str, **kwargs) -> None:
+    provider = provider_get(payment.provider)
+    try:
+        getattr(provider, call)(reference=payment.reference, **kwargs)
+    except ProviderUnavailable as exc:
+        raise PaymentUnavailableError() from exc
+    except ProviderRefused as exc:
+        raise IllegalTransitionError(
+            f"The payment processor refused to {call}: {exc}", code="payment_refused"
+        ) from exc
+
+
+def _record(payment: Payment, kind: str, amount: Decimal) -> None:
+    PaymentOperation.objects.create(payment=payment, kind=kind, amount=amount)
+
+
+def _capture(order: Order) -> None:
+    payment = _payment(order)
+    amount = order.total
+    _call_provider(payment, "capture", amount_minor=Money(amount, payment.currency).to_minor())
+    payment.captured_amount = amount
+    payment.status = PaymentStatus.CAPTURED
+    payment.save(update_fields=["captured_amount", "status", "updated_at"])
+    _record(payment, PaymentOperationKind.CAPTURE, amount)
+
+
+def _void(order: Order) -> None:
+    payment = _payment(order)
+    if payment.status == PaymentStatus.VOIDED:
+        return
+    _call_provider(payment, "void")
+    payment.status = PaymentStatus.VOIDED
+    payment.save(update_fields=["status", "updated_at"])
+    _record(payment, PaymentOperationKind.VOID, payment.authorized_amount)
+
+
+def _refund_all(order: Order) -> None:
+    payment = _payment(order)
+    amount = payment.captured_amount - payment.refunded_amount
+    if amount > 0:
+        _call_provider(payment, "refund", amount_minor=Money(amount, payment.currency).to_minor())
+    payment.refunded_amount = payment.captured_amount
+    payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+    _record(payment, PaymentOperationKind.REFUND, amount)
+
+
+def order_mark_picking(*, number: str, reason: str = "") -> OrderDTO:
+    return _move(number, transition="start_picking", target=S.PICKING, reason=reason)
+
+
+def order_mark_packed(*, number: str, reason: str = "") -> OrderDTO:
+    return _move(number, transition="pack", target=S.PACKED, reason=reason)
+
+
+def order_mark_out_for_delivery(*, number: str, reason: str = "") -> OrderDTO:
+    return _move(number, transition="send_out", target=S.OUT_FOR_DELIVERY, reason=reason)
+
+
+def order_mark_delivered(*, number: str, reason: str = "") -> OrderDTO:
+    """Captures the order total (the picked amount, after any short-pick adjustment)."""
+    return _move(number, transition="deliver", target=S.DELIVERED, reason=reason, effects=_capture)
+
+
+def order_mark_delivery_failed(*, number: str, reason: str) -> OrderDTO:
+    """Voids the payment: nothing was handed over, nothing is charged."""
+    return _move(
+        number, transition="fail_delivery", target=S.DELIVERY_FAILED, reason=reason, effects=_void
+    )
+
+
+def order_cancel(
+    *, number: str, reason: str, actor_id: int | None = None, customer_id: int | None = None
+) -> OrderDTO:
+    """Cancel before the order leaves the hub; voids the payment; publishes OrderCancelled
+    (delivery releases the window and the stock). With customer_id, only that customer's
+    order is found."""
+    actor_id = customer_id if actor_id is None else actor_id
+    role = "customer" if customer_id is not None else "operator"
+    return _move(
+        number,
+        transition="cancel",
+        target=S.CANCELLED,
+        actor=_actor_label(actor_id, role),
+        actor_id=actor_id,
+        reason=reason or "Cancelled.",
+        customer_id=customer_id,
+        effects=_void,
+    )
+
+
+def order_refund(*, number: str, reason: str, actor_id: int | None = None) -> OrderDTO:
+    """Refund a delivered order in full (an operator's decision)."""
+    return _move(
+        number,
+        transition="refund",
+        target=S.REFUNDED,
+        actor=_actor_label(actor_id, "operator"),
+        actor_id=actor_id,
+        reason=reason,
+        effects=_refund_all,
+    )
+
+
+# --- Picking adjustments ----------------------------------------------------------------------
+
+
+def _same_pick(line: OrderLine, pick: PickedLineInput) -> bool:
+    sub_qty = pick.substitute_quantity if pick.substitute_sku else 0
+    return (
+        line.picked_quantity == pick.picked_quantity
+        and (line.substitute_sku or "") == ((pick.substitute_sku or "") if sub_qty else "")
+        and line.substitute_quantity == sub_qty
+    )
+
+
+def order_adjust_after_pick(*, number: str, picked: Sequence[PickedLineInput]) -> OrderDTO:
+    """Record what the picker found for every line (picked, substituted, missing), recompute
+    the totals and release the difference on the card (a partial reversal of the hold).
+
+    Substitutes are charged at their catalog price, but never above the ordered item's unit
+    price. Every order line must be reported. Sending the same picks again is a no-op; other
+    picks after the first are refused (an authorization can shrink, never grow back).
+    """
+    with transaction.atomic():
+        order = _locked(number)
+        lines = {line.sku: line for line in order.lines.all()}
+        picks = _validate_picks(lines, picked)
+        if order.picked_at is not None:
+            if all(_same_pick(lines[sku], pick) for sku, pick in picks.items()):
+                return order_get(number=order.number)
+            raise IllegalTransitionError(
+                f"Order {order.number} was already adjusted after picking.",
+                code="already_adjusted",
+            )
+        if order.status not in (S.PLACED, S.PICKING):
+            raise IllegalTransitionError(
+                f"Order {order.number} is {order.get_status_display().lower()}; "
+                "picking can no longer be adjusted.",
+                fields={"status": order.status},
+            )
+        substitutes = _substitutes(picks)
+        for sku, pick in picks.items():
+            line = lines[sku]
+            sub = substitutes.get(pick.substitute_sku or "") if pick.substitute_quantity else None
+            line.picked_quantity = pick.picked_quantity
+            line.substitute_quantity = pick.substitute_quantity if sub else 0
+            line.substitute_product_id = sub.id if sub else None
+            line.substitute_sku = sub.sku if sub else ""
+            line.substitute_name = sub.name if sub else ""
+            line.substitute_unit_price = (
+                pricing.substitute_price(ordered=line.unit_price, catalog=sub.price)
+                if sub
+                else None
+            )
+            line.line_total = pricing.picked_line_total(
+                unit_price=line.unit_price,
+                picked_quantity=line.picked_quantity,
+                substitute_unit_price=line.substitute_unit_price,
+                substitute_quantity=line.substitute_quantity,
+            )
+        OrderLine.objects.bulk_update(
+            lines.values(),
+            [
+                "picked_quantity",
+                "substitute_quantity",
+                "substitute_product_id",
+                "substitute_sku",
+                "substitute_name",
+                "substitute_unit_price",
+                "line_total",
+            ],
+        )
+        order.subtotal = pricing.subtotal(lines.values())
+        order.total = pricing.total(
+            subtotal=order.subtotal, delivery_fee=order.delivery_fee, tip=order.tip
+        )
+        order.picked_at = timezone.now()
+        order.save(update_fields=["subtotal", "total", "picked_at", "updated_at"])
+
+        payment = _payment(order)
+        released = payment.authorized_amount - order.total
+        if released > 0:
+            _call_provider(
+                payment, "reduce", amount_minor=Money(released, payment.currency).to_minor()
+            )
+            payment.authorized_amount = order.total
+            payment.save(update_fields=["authorized_amount", "updated_at"])
+            _record(payment, PaymentOperationKind.REDUCE, released)
+        missing = sum(line.missing_quantity for line in lines.values())
+        substituted = sum(line.substitute_quantity for line in lines.values())
+        _timeline(
+            order,
+            order.status,
+            order.status,
+            actor=SYSTEM,
+            reason=(
+                f"Picked: {missing} missing, {substituted} substituted; "
+                f"{to_decimal(released)} {order.currency} released."
+            ),
+        )
+    return order_get(number=order.number)
+
+
+def _validate_picks(
+    lines: dict[str, OrderLine], picked: Sequence[PickedLineInput]
+) -> dict[str, PickedLineInput]:
+    errors: dict[str, str] = {}
+    picks: dict[str, PickedLineInput] = {}
+    for pick in picked:
+        if pick.sku in picks:
+            errors[pick.sku] = "Reported twice."
+        elif pick.sku not in lines:
+            errors[pick.sku] = "Not on this order."
+        else:
+            line = lines[pick.sku]
+            sub_qty = pick.substitute_quantity if pick.substitute_sku else 0
+            if pick.picked_quantity < 0 or pick.substitute_quantity < 0:
+                errors[pick.sku] = "Quantities cannot be negative."
+            elif pick.substitute_quantity and not pick.substitute_sku:
+                errors[pick.sku] = "A substitute quantity needs a substitute SKU."
+            elif pick.picked_quantity + sub_qty > line.quantity:
+                errors[pick.sku] = f"More than the {line.quantity} ordered."
+            elif pick.substitute_sku == pick.sku and sub_qty:
+                errors[pick.sku] = "A product cannot substitute itself."
+            picks[pick.sku] = pick
+    for sku in lines.keys() - picks.keys():
+        errors[sku] = "Not reported."
+    if errors:
+        raise PickAdjustmentError(fields=errors)
+    return picks
+
+
+def _substitutes(picks: dict[str, PickedLineInput]) -> dict:
+    skus = {p.substitute_sku for p in picks.values() if p.substitute_sku and p.substitute_quantity}
+    if not skus:
+        return {}
+    found = catalog.products_by_skus(skus=skus)
+    unknown = sorted(skus - found.keys())
+    if unknown:
+        raise PickAdjustmentError(
+            "A substitute is not a known product.",
+            fields=dict.fromkeys(unknown, "Unknown substitute."),
+        )
+    return found
+
+
+# --- Recommendations --------------------------------------------------------------------------
+
+ALSO_BOUGHT_CACHE_SECONDS = 600
+ALSO_BOUGHT_HISTORY = 5000  # the most recent orders with the SKU are enough to rank
+
+
+def customers_also_bought(*, sku: str, limit: int = 6) -> tuple[str, ...]:
+    """SKUs most often in the same orders as `sku` (cancelled orders left out), best first."""
+    limit = max(1, min(limit, 50))
+    key = f"ordering:also-bought:{hashlib.sha1(sku.encode()).hexdigest()}:{limit}"
+    cached = cache.get(key)
+    if cached is not None:
+        return tuple(cached)
+    recent = (
+        OrderLine.objects.filter(sku=sku)
+        .exclude(order__status=S.CANCELLED)
+        .order_by("-order_id")
+        .values("order_id")[:ALSO_BOUGHT_HISTORY]
+    )
+    ranked = (
+        OrderLine.objects.filter(order_id__in=recent)
+        .exclude(sku=sku)
+        .values("sku")
+        .annotate(orders=Count("order_id", distinct=True))
+        .order_by("-orders", "sku")[:limit]
+    )
+    result = tuple(row["sku"] for row in ranked)
+    cache.set(key, list(result), ALSO_BOUGHT_CACHE_SECONDS)
+    return result

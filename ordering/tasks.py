@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="ordering.expire_carts")
+def expire_carts() -> int:
+    """Delete idle carts (idempotent: an expired cart is simply gone)."""
+    return services.carts_expire()
