@@ -1,0 +1,305 @@
+"""Checkout and promise throughput through HTTP, beside pgbench's minimal order transaction.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379 \
+        .venv/bin/python benchmarks/delivery_checkout.py [--clients 16] [--seconds 20]
+
+Prints (figures, not assertions):
+  - queries per checkout (one in-process checkout, 8-line basket),
+  - checkouts/s with p50/p99 latency: 16 concurrent HTTP clients against gunicorn, 8-line
+    baskets drawn from 400 products, spread over 8 windows, each request with its own key,
+  - pgbench's rate for the minimal order transaction (lock and decrement 3 stock rows, insert an
+    order and 3 lines, book a slot) with the same number of clients, in the same run,
+  - promise requests/s with p50/p99 against a warm cache.
+
+It writes a hub "BENCH" (postcode 99999), its products, stock, windows and users into the
+database DATABASE_URL names (run it against a scratch database), and drops its pgbench tables.
+"""
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
+
+HUB, POSTCODE = "BENCH", "99999"
+PRODUCTS, WINDOWS, LINES = 400, 8, 8
+
+PGBENCH_SQL = """
+\\set p1 random(1, 1000)
+\\set p2 random(1001, 2000)
+\\set p3 random(2001, 3000)
+\\set slot random(1, 8)
+BEGIN;
+UPDATE bench_pg_stock SET reserved = reserved + 1
+    WHERE id IN (:p1, :p2, :p3) AND on_hand - reserved >= 1;
+INSERT INTO bench_pg_order (customer_id, total, created_at)
+    VALUES (1, 30.00, now()) RETURNING id \\gset
+INSERT INTO bench_pg_line (order_id, product_id, quantity, price)
+    VALUES (:id, :p1, 1, 10.00), (:id, :p2, 1, 10.00), (:id, :p3, 1, 10.00);
+UPDATE bench_pg_slot SET booked = booked + 1 WHERE id = :slot AND booked < capacity;
+COMMIT;
+"""
+
+
+def setup_django():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed() -> tuple[list[str], list[int], list[str]]:
+    """Products, stock and windows for the bench hub; returns skus, window ids and API tokens."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from delivery.models import Window
+    from fulfillment.models import Stock
+    from tests.catalog.factories import ProductFactory
+    from tests.fulfillment.factories import HubFactory, StockFactory
+
+    hub = HubFactory(code=HUB, postcode=POSTCODE, postcodes=[POSTCODE], lat=10.0, lon=10.0)
+    skus = []
+    for n in range(PRODUCTS):
+        product = ProductFactory(sku=f"BENCH-{n:04d}", price=Decimal("1.99") + n % 7)
+        if not Stock.objects.filter(hub=hub, product_id=product.id).exists():
+            StockFactory(hub=hub, product_id=product.id, sku=product.sku, on_hand=10_000_000)
+        skus.append(product.sku)
+    start = (timezone.now() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    windows = []
+    for n in range(WINDOWS):
+        window, _ = Window.objects.update_or_create(
+            hub_code=HUB,
+            kind="one_hour",
+            start=start + timedelta(hours=n),
+            defaults={
+                "end": start + timedelta(hours=n + 1),
+                "cutoff_at": start + timedelta(hours=n) - timedelta(minutes=15),
+                "fee": Decimal("5.99"),
+                "capacity": 10_000_000,
+            },
+        )
+        windows.append(window.pk)
+    tokens = []
+    for n in range(64):
+        user, _ = get_user_model().objects.get_or_create(username=f"bench-{n}")
+        tokens.append(Token.objects.get_or_create(user=user)[0].key)
+    return skus, windows, tokens
+
+
+def queries_per_checkout(skus, windows) -> int:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from delivery.services import CheckoutLine, checkout_place
+
+    user = get_user_model().objects.get(username="bench-0")
+
+    def once():
+        return checkout_place(
+            customer_id=user.pk,
+            idempotency_key=str(uuid.uuid4()),
+            lines=[CheckoutLine(sku=sku, quantity=1) for sku in random.sample(skus, LINES)],
+            address="1 Bench St",
+            postcode=POSTCODE,
+            lat=None,
+            lon=None,
+            window_id=windows[0],
+            tip=Decimal("1.00"),
+            payment_token="tok_visa",
+        )
+
+    once()  # warm caches (hub lookup, levers)
+    with CaptureQueriesContext(connection) as captured:
+        once()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(20):
+        once()
+    print(
+        f"in process, one at a time: {(time.process_time() - cpu) / 20 * 1000:.1f} ms CPU and "
+        f"{(time.perf_counter() - wall) / 20 * 1000:.1f} ms wall per checkout (this process only)"
+    )
+    return len(captured.captured_queries)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def load(url_for, method, clients: int, seconds: float, tokens, body_for=None):
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        session = requests.Session()
+        headers = {"Authorization": f"Token {tokens[n % len(tokens)]}"} if tokens else {}
+        mine, codes = [], {}
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            if method == "POST":
+                response = session.post(
+                    url_for(),
+                    json=body_for(),
+                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                    timeout=30,
+                )
+            else:
+                response = session.get(url_for(), headers=headers, timeout=30)
+            mine.append(time.perf_counter() - started)
+            codes[response.status_code] = codes.get(response.status_code, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for code, count in codes.items():
+                statuses[code] = statuses.get(code, 0) + count
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    return len(latencies) / elapsed, latencies, statuses
+
+
+def pgbench(clients: int, seconds: int) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DROP TABLE IF EXISTS bench_pg_line, bench_pg_order, bench_pg_stock, bench_pg_slot;
+            CREATE TABLE bench_pg_stock (id int PRIMARY KEY, on_hand int NOT NULL,
+                reserved int NOT NULL DEFAULT 0, CHECK (reserved <= on_hand));
+            INSERT INTO bench_pg_stock SELECT g, 100000000, 0 FROM generate_series(1, 3000) g;
+            CREATE TABLE bench_pg_order (id bigserial PRIMARY KEY, customer_id int NOT NULL,
+                total numeric(10,2) NOT NULL, created_at timestamptz NOT NULL);
+            CREATE TABLE bench_pg_line (id bigserial PRIMARY KEY,
+                order_id bigint NOT NULL REFERENCES bench_pg_order(id), product_id int NOT NULL,
+                quantity int NOT NULL, price numeric(10,2) NOT NULL);
+            CREATE TABLE bench_pg_slot (id int PRIMARY KEY, capacity int NOT NULL,
+                booked int NOT NULL DEFAULT 0, CHECK (booked <= capacity));
+            INSERT INTO bench_pg_slot SELECT g, 100000000, 0 FROM generate_series(1, 8) g;
+            """
+        )
+    settings = connection.settings_dict
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(PGBENCH_SQL)
+    env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
+    command = [
+        "pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script.name,
+        "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
+        "-U", settings["USER"] or "postgres", settings["NAME"],
+    ]  # fmt: skip
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_pg_line, bench_pg_order, bench_pg_stock, bench_pg_slot")
+    line = next(line for line in output.splitlines() if line.startswith("tps"))
+    return float(line.split("=")[1].split()[0])
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "prime_now.settings", "LOG_LEVEL": "WARNING"}
+    log = open(Path(tempfile.gettempdir()) / "bench-delivery-gunicorn.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"), "prime_now.wsgi", "-b", f"127.0.0.1:{port}",
+            "-w", str(workers), "--backlog", "256", "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for _ in range(150):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"gunicorn did not start (see {log.name})")
+
+
+def report(name: str, rate: float, latencies: list[float], statuses: dict[int, int]) -> None:
+    print(
+        f"{name:<28} {rate:8.1f}/s   p50 {percentile(latencies, 50) * 1000:6.1f} ms   "
+        f"p99 {percentile(latencies, 99) * 1000:6.1f} ms   "
+        f"statuses {dict(sorted(statuses.items()))}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database (a scratch one).")
+
+    setup_django()
+    skus, windows, tokens = seed()
+    print(f"load before: {os.getloadavg()[0]:.2f} (1 min), cores: {os.cpu_count()}")
+    print(f"queries per checkout (8 lines, in process): {queries_per_checkout(skus, windows)}")
+
+    server = start_gunicorn(args.port, args.workers)
+    base = f"http://127.0.0.1:{args.port}/api/v1"
+    try:
+
+        def basket():
+            return {
+                "lines": [{"sku": s, "quantity": 1} for s in random.sample(skus, LINES)],
+                "address": "1 Bench St",
+                "postcode": POSTCODE,
+                "window_id": random.choice(windows),
+                "tip": "1.00",
+                "payment_token": "tok_visa",
+            }
+
+        load(lambda: f"{base}/checkout", "POST", args.clients, 3, tokens, basket)  # warm-up
+        rate, latencies, statuses = load(
+            lambda: f"{base}/checkout", "POST", args.clients, args.seconds, tokens, basket
+        )
+        report(f"checkout, {args.clients} clients", rate, latencies, statuses)
+
+        promise_url = f"{base}/delivery/promise?postcode={POSTCODE}&basket=" + ",".join(skus[:8])
+        requests.get(promise_url, timeout=10)  # warm the cache
+        rate, latencies, statuses = load(
+            lambda: promise_url, "GET", args.clients, min(args.seconds, 10), None
+        )
+        report("promise (warm cache)", rate, latencies, statuses)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    tps = pgbench(args.clients, int(min(args.seconds, 10)))
+    print(f"{'pgbench minimal order txn':<28} {tps:8.1f}/s   ({args.clients} clients)")
+    print(f"load after: {os.getloadavg()[0]:.2f} (1 min)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+from . import dispatch, facade  # noqa: F401

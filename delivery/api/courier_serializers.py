@@ -1,0 +1,114 @@
+"""Input and output shapes of the courier API (explicit, one per operation)."""
+
+from rest_framework import serializers
+
+from ..models.dispatch import DeliveryJob
+
+
+class CourierOutput(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    vehicle = serializers.CharField()
+    bag_capacity = serializers.IntegerField()
+    home_hub_code = serializers.CharField()
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2)
+    online = serializers.BooleanField()
+    lat = serializers.FloatField(allow_null=True)
+    lon = serializers.FloatField(allow_null=True)
+    located_at = serializers.DateTimeField(allow_null=True)
+
+
+class StatusInput(serializers.Serializer):
+    online = serializers.BooleanField()
+
+
+class LocationInput(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    speed_kmh = serializers.FloatField(min_value=0, max_value=200, required=False, allow_null=True)
+
+
+class LocationOutput(serializers.Serializer):
+    accepted_at = serializers.DateTimeField()
+    stale_after = serializers.DateTimeField()
+
+
+class BlockOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    hub_code = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    wanted = serializers.IntegerField()
+    claimed = serializers.IntegerField()
+    open_slots = serializers.IntegerField()
+    claimed_by_me = serializers.BooleanField()
+    forfeit_until = serializers.DateTimeField()
+
+
+class BlocksAvailableQuery(serializers.Serializer):
+    hub = serializers.CharField(required=False, max_length=32)
+
+
+class OfferOutput(serializers.Serializer):
+    id = serializers.CharField()
+    job_id = serializers.CharField()
+    status = serializers.CharField()
+    hub_code = serializers.CharField()
+    bags = serializers.IntegerField()
+    postcode = serializers.CharField()
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    distance_to_hub_km = serializers.FloatField(allow_null=True)
+    dropoff_distance_km = serializers.FloatField(allow_null=True)
+    age_restricted = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+    joins_trip = serializers.BooleanField()
+
+
+class StopOutput(serializers.Serializer):
+    job_id = serializers.CharField()
+    sequence = serializers.IntegerField()
+    status = serializers.CharField()
+    postcode = serializers.CharField()
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    bags = serializers.IntegerField()
+    age_restricted = serializers.BooleanField()
+    eta = serializers.DateTimeField(allow_null=True)
+    current = serializers.BooleanField()
+    order_number = serializers.CharField(allow_null=True)
+    address = serializers.CharField(allow_null=True)
+    lat = serializers.FloatField(allow_null=True)
+    lon = serializers.FloatField(allow_null=True)
+
+
+class TripOutput(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField()
+    hub_code = serializers.CharField()
+    hub_lat = serializers.FloatField(allow_null=True)
+    hub_lon = serializers.FloatField(allow_null=True)
+    bags = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    stops = StopOutput(many=True)
+
+
+class TripEnvelopeOutput(serializers.Serializer):
+    trip = TripOutput(allow_null=True)
+
+
+class PickUpInput(serializers.Serializer):
+    bags = serializers.IntegerField(min_value=1, max_value=50)
+
+
+class DeliverInput(serializers.Serializer):
+    proof_kind = serializers.ChoiceField(choices=DeliveryJob.ProofKind.choices)
+    proof_reference = serializers.CharField(max_length=200)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    age_verified = serializers.BooleanField(default=False)
+
+
+class FailInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DeliveryJob.FailureReason.choices)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

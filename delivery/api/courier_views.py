@@ -1,0 +1,227 @@
+"""The courier app's API: my profile, status, location, blocks, offers and trip.
+
+Courier users only. Every view works on the signed-in courier's own things; another
+courier's offer, block claim or stop is simply not found.
+"""
+
+from dataclasses import asdict
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from prime_now.kernel.roles import Role
+
+from ..dispatch import blocks, couriers, offers, trips
+from . import courier_serializers as s
+
+
+class IsCourier(BasePermission):
+    message = "Only couriers can use the courier API."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated) and request.user.has_role(
+            Role.COURIER
+        )
+
+
+class CourierApi(APIView):
+    permission_classes = [IsAuthenticated, IsCourier]
+
+
+def _trip(dto) -> Response:
+    return Response(s.TripEnvelopeOutput({"trip": asdict(dto) if dto else None}).data)
+
+
+class CourierMeGetApi(CourierApi):
+    @extend_schema(responses=s.CourierOutput, operation_id="courier_me_get", tags=["courier"])
+    def get(self, request):
+        return Response(s.CourierOutput(couriers.courier_get(user_id=request.user.pk)).data)
+
+
+class CourierStatusSetApi(CourierApi):
+    """Go online (eligible for offers while on a block) or offline."""
+
+    @extend_schema(
+        request=s.StatusInput,
+        responses=s.CourierOutput,
+        operation_id="courier_status_set",
+        tags=["courier"],
+    )
+    def post(self, request):
+        data = s.StatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dto = couriers.courier_set_online(user_id=request.user.pk, **data.validated_data)
+        return Response(s.CourierOutput(dto).data)
+
+
+class CourierLocationPingApi(CourierApi):
+    """Where the courier is now. Too frequent pings get 429 `ping_rate_limited`."""
+
+    @extend_schema(
+        request=s.LocationInput,
+        responses=s.LocationOutput,
+        operation_id="courier_location_ping",
+        tags=["courier"],
+    )
+    def post(self, request):
+        data = s.LocationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = couriers.courier_ping(user_id=request.user.pk, **data.validated_data)
+        return Response(s.LocationOutput(result).data, status=202)
+
+
+class CourierBlockListApi(CourierApi):
+    """The blocks I hold that are not over yet."""
+
+    @extend_schema(
+        responses=s.BlockOutput(many=True), operation_id="courier_blocks_mine", tags=["courier"]
+    )
+    def get(self, request):
+        return Response(
+            s.BlockOutput(blocks.blocks_for_courier(user_id=request.user.pk), many=True).data
+        )
+
+
+class CourierBlockAvailableListApi(CourierApi):
+    """Blocks with a free slot (at my home hub unless `hub` is given)."""
+
+    @extend_schema(
+        parameters=[s.BlocksAvailableQuery],
+        responses=s.BlockOutput(many=True),
+        operation_id="courier_blocks_available",
+        tags=["courier"],
+    )
+    def get(self, request):
+        query = s.BlocksAvailableQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = blocks.blocks_available(
+            user_id=request.user.pk, hub_code=query.validated_data.get("hub")
+        )
+        return Response(s.BlockOutput(found, many=True).data)
+
+
+class CourierBlockClaimApi(CourierApi):
+    @extend_schema(
+        request=None, responses=s.BlockOutput, operation_id="courier_block_claim", tags=["courier"]
+    )
+    def post(self, request, block_id: int):
+        dto = blocks.block_claim(user_id=request.user.pk, block_id=block_id)
+        return Response(s.BlockOutput(dto).data)
+
+
+class CourierBlockForfeitApi(CourierApi):
+    @extend_schema(
+        request=None,
+        responses=s.BlockOutput,
+        operation_id="courier_block_forfeit",
+        tags=["courier"],
+    )
+    def post(self, request, block_id: int):
+        dto = blocks.block_forfeit(user_id=request.user.pk, block_id=block_id)
+        return Response(s.BlockOutput(dto).data)
+
+
+class CourierOfferListApi(CourierApi):
+    """My open offers (each expires at `expires_at`)."""
+
+    @extend_schema(
+        responses=s.OfferOutput(many=True), operation_id="courier_offers", tags=["courier"]
+    )
+    def get(self, request):
+        found = offers.offers_for_courier(user_id=request.user.pk)
+        return Response(s.OfferOutput(found, many=True).data)
+
+
+class CourierOfferAcceptApi(CourierApi):
+    """Take the delivery. 409: `offer_expired`, `offer_already_answered`, `job_taken`,
+    `no_capacity`."""
+
+    @extend_schema(
+        request=None, responses=s.OfferOutput, operation_id="courier_offer_accept", tags=["courier"]
+    )
+    def post(self, request, offer_id: str):
+        dto = offers.offer_accept(user_id=request.user.pk, offer_id=offer_id)
+        return Response(s.OfferOutput(dto).data)
+
+
+class CourierOfferDeclineApi(CourierApi):
+    @extend_schema(
+        request=None,
+        responses=s.OfferOutput,
+        operation_id="courier_offer_decline",
+        tags=["courier"],
+    )
+    def post(self, request, offer_id: str):
+        dto = offers.offer_decline(user_id=request.user.pk, offer_id=offer_id)
+        return Response(s.OfferOutput(dto).data)
+
+
+class CourierTripGetApi(CourierApi):
+    """My trip in progress (`trip` is null when there is none). The address of a stop is shown
+    only while it is the one I am heading to."""
+
+    @extend_schema(
+        responses=s.TripEnvelopeOutput, operation_id="courier_trip_get", tags=["courier"]
+    )
+    def get(self, request):
+        return _trip(trips.trip_current(user_id=request.user.pk))
+
+
+class CourierTripArriveApi(CourierApi):
+    @extend_schema(
+        request=None,
+        responses=s.TripEnvelopeOutput,
+        operation_id="courier_trip_arrived_at_hub",
+        tags=["courier"],
+    )
+    def post(self, request):
+        return _trip(trips.trip_arrive_at_hub(user_id=request.user.pk))
+
+
+class CourierTripPickUpApi(CourierApi):
+    """Bags collected (the count must match the trip); the orders are out for delivery."""
+
+    @extend_schema(
+        request=s.PickUpInput,
+        responses=s.TripEnvelopeOutput,
+        operation_id="courier_trip_picked_up",
+        tags=["courier"],
+    )
+    def post(self, request):
+        data = s.PickUpInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _trip(trips.trip_pick_up(user_id=request.user.pk, **data.validated_data))
+
+
+class CourierStopDeliverApi(CourierApi):
+    """Delivered, with proof, at the door (geofence), ID checked for age-restricted goods."""
+
+    @extend_schema(
+        request=s.DeliverInput,
+        responses=s.TripEnvelopeOutput,
+        operation_id="courier_stop_delivered",
+        tags=["courier"],
+    )
+    def post(self, request, job_id: str):
+        data = s.DeliverInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dto = trips.stop_deliver(user_id=request.user.pk, job_id=job_id, **data.validated_data)
+        return _trip(dto)
+
+
+class CourierStopFailApi(CourierApi):
+    """Could not deliver: goods go back to the hub, the payment is voided."""
+
+    @extend_schema(
+        request=s.FailInput,
+        responses=s.TripEnvelopeOutput,
+        operation_id="courier_stop_failed",
+        tags=["courier"],
+    )
+    def post(self, request, job_id: str):
+        data = s.FailInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dto = trips.stop_fail(user_id=request.user.pk, job_id=job_id, **data.validated_data)
+        return _trip(dto)

@@ -1,0 +1,84 @@
+"""Input and output shapes of the façade's API (promise, checkout)."""
+
+from rest_framework import serializers
+
+from delivery.services.checkout import MAX_LINES, MAX_QUANTITY
+
+
+class WindowOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    hub_code = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["one_hour", "two_hour"])
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    fee = serializers.DecimalField(max_digits=8, decimal_places=2)
+    free_above = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    capacity = serializers.IntegerField()
+    booked = serializers.IntegerField()
+    available = serializers.IntegerField()
+    cutoff_at = serializers.DateTimeField()
+
+
+class PromiseInput(serializers.Serializer):
+    postcode = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    basket = serializers.CharField(
+        required=False, allow_blank=True, help_text="Comma-separated SKUs."
+    )
+
+    def validate(self, attrs):
+        has_point = "lat" in attrs and "lon" in attrs
+        if not attrs.get("postcode", "").strip() and not has_point:
+            raise serializers.ValidationError("Give a postcode, or both lat and lon.")
+        if ("lat" in attrs) != ("lon" in attrs):
+            raise serializers.ValidationError("Give both lat and lon, or neither.")
+        attrs["basket_skus"] = [s.strip() for s in attrs.pop("basket", "").split(",") if s.strip()]
+        return attrs
+
+
+class PromiseOutput(serializers.Serializer):
+    available = serializers.BooleanField()
+    hub_code = serializers.CharField(allow_null=True)
+    hub_name = serializers.CharField(allow_null=True)
+    windows = WindowOutput(many=True)
+    earliest_delivery = serializers.DateTimeField(allow_null=True)
+    unavailable_skus = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField()
+
+
+class CheckoutLineInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class CheckoutInput(serializers.Serializer):
+    lines = CheckoutLineInput(many=True, allow_empty=False, max_length=MAX_LINES)
+    address = serializers.CharField(max_length=500)
+    postcode = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    lat = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=-90, max_value=90
+    )
+    lon = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=-180, max_value=180
+    )
+    window_id = serializers.IntegerField(min_value=1)
+    tip = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=0, required=False, default="0.00"
+    )
+    payment_token = serializers.CharField(max_length=200)
+    expected_subtotal = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("postcode") and (attrs.get("lat") is None or attrs.get("lon") is None):
+            raise serializers.ValidationError("Give a postcode, or both lat and lon.")
+        return attrs
+
+
+class CheckoutOutput(serializers.Serializer):
+    order_number = serializers.CharField()
+    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+    window = WindowOutput()

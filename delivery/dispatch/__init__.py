@@ -1,0 +1,1 @@
+"""Transportation internals: candidates, offers, batching, trips, ETA, simulator."""

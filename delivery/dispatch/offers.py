@@ -1,0 +1,409 @@
+"""Offering jobs to couriers: candidates, one offer at a time, accept, decline, expiry.
+
+Expiry is a timestamp in the database (`Offer.expires_at`), moved on by the beat sweeper;
+no Celery countdowns. Accepting is a conditional update on the offer (still pending, not
+expired) and one on the job (still without a courier): whatever the interleaving, one courier
+wins, and the partial unique constraint on accepted offers makes a second winner impossible.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from ..models.dispatch import (
+    BATCHABLE_TRIP_STATUSES,
+    OPEN_TRIP_STATUSES,
+    Block,
+    BlockClaim,
+    CourierProfile,
+    DeliveryJob,
+    JobStatus,
+    Offer,
+    OfferStatus,
+    Trip,
+)
+from .batching import batch_fits
+from .config import dispatch_config
+from .couriers import courier_for_user
+from .dto import OfferDTO
+from .errors import (
+    JobTakenError,
+    NoCapacityError,
+    OfferAlreadyAnsweredError,
+    OfferExpiredError,
+    OfferNotFoundError,
+)
+from .geo import distance_km, travel_time
+from .hubs import HubPoint, hub_point
+from .jobs import estimated_unassigned_arrival, job_flag, job_stop
+from .metrics import offers_answered
+
+logger = logging.getLogger(__name__)
+
+ROTATION_BAND_KM = 1.0  # couriers within the same band count as equally near
+
+
+@dataclass(frozen=True)
+class Candidate:
+    courier_id: int
+    distance_km: float
+    joins_trip: bool
+
+
+def courier_speed(profile: CourierProfile, *, now: datetime) -> float:
+    """The reported speed while it is recent and plausible, else the vehicle's usual speed."""
+    if (
+        profile.speed_kmh is not None
+        and profile.speed_kmh >= 3
+        and profile.located_at is not None
+        and now - profile.located_at <= timedelta(seconds=dispatch_config().ping_stale_seconds)
+    ):
+        return profile.speed_kmh
+    return profile.default_speed_kmh
+
+
+def _eligible_couriers(job: DeliveryJob, *, now: datetime):
+    config = dispatch_config()
+    on_block = BlockClaim.objects.filter(
+        courier=OuterRef("pk"),
+        status=BlockClaim.Status.CLAIMED,
+        block__in=Block.objects.filter(hub_code=job.hub_code, starts_at__lte=now, ends_at__gt=now),
+    )
+    busy_with_offer = Offer.objects.filter(
+        courier=OuterRef("pk"), status=OfferStatus.PENDING, broadcast=False
+    )
+    asked_lately = Offer.objects.filter(
+        courier=OuterRef("pk"),
+        job=job,
+        created_at__gte=now - timedelta(seconds=config.reoffer_after_seconds),
+    )
+    last_offered = (
+        Offer.objects.filter(courier=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return CourierProfile.objects.annotate(last_offered=Subquery(last_offered)).filter(
+        Exists(on_block),
+        ~Exists(busy_with_offer),
+        ~Exists(asked_lately),
+        online=True,
+        user__is_active=True,
+        located_at__gte=now - timedelta(seconds=config.ping_stale_seconds),
+        lat__isnull=False,
+        bag_capacity__gte=job.bags,
+    )
+
+
+def candidates_for(job: DeliveryJob, *, now: datetime, hub: HubPoint) -> list[Candidate]:
+    """Couriers who could take this job now, best first: nearest to the hub, and among those
+    about as near, the one offered work longest ago (fair rotation)."""
+    couriers = list(_eligible_couriers(job, now=now))
+    if not couriers:
+        return []
+    trips = {
+        trip.courier_id: trip
+        for trip in Trip.objects.filter(
+            courier__in=couriers, status__in=OPEN_TRIP_STATUSES
+        ).prefetch_related("jobs")
+    }
+    new_stop = job_stop(job, hub)
+    ranked: list[tuple[tuple, Candidate]] = []
+    for courier in couriers:
+        km = distance_km(courier.lat, courier.lon, hub.lat, hub.lon)
+        trip = trips.get(courier.pk)
+        joins = False
+        if trip is not None:
+            if trip.status not in BATCHABLE_TRIP_STATUSES or trip.hub_code != job.hub_code:
+                continue
+            live = [j for j in trip.jobs.all() if j.status == JobStatus.ASSIGNED]
+            speed = courier_speed(courier, now=now)
+            depart = now + timedelta(minutes=dispatch_config().pickup_minutes)
+            if trip.status == "accepted":
+                depart += travel_time(km, speed)
+            if not batch_fits(
+                hub_lat=hub.lat,
+                hub_lon=hub.lon,
+                existing=[job_stop(j, hub) for j in live],
+                candidate=new_stop,
+                capacity=courier.bag_capacity,
+                depart_at=depart,
+                speed_kmh=speed,
+            ):
+                continue
+            joins = True
+        last = courier.last_offered or datetime.min.replace(tzinfo=now.tzinfo)
+        key = (int(km // ROTATION_BAND_KM), last, km, courier.pk)
+        ranked.append((key, Candidate(courier_id=courier.pk, distance_km=km, joins_trip=joins)))
+    ranked.sort(key=lambda item: item[0])
+    return [candidate for _, candidate in ranked]
+
+
+def job_offer_next(*, job_id: str, now: datetime | None = None) -> str:
+    """Offer a waiting job to the next candidate (or, once flagged, to every candidate).
+
+    Idempotent: while an offer is out, or once the job has a courier, it does nothing.
+    Returns what happened: "offered", "broadcast", "waiting", "no_candidate" or "done".
+    """
+    config = dispatch_config()
+    now = now or timezone.now()
+    with transaction.atomic():
+        job = DeliveryJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status not in (JobStatus.PENDING, JobStatus.OFFERED):
+            return "done"
+        if job.offers.filter(status=OfferStatus.PENDING).exists():
+            return "waiting"
+        hub = hub_point(job.hub_code)
+        job.last_offer_attempt_at = now
+        job.misses = job.offers.filter(
+            broadcast=False, status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]
+        ).count()
+        if not job.at_risk and estimated_unassigned_arrival(job, now=now) > job.window_end:
+            job.at_risk = True
+            job_flag(job, reason="window_at_risk", now=now)
+        if job.misses >= config.max_misses and not job.broadcast:
+            job.broadcast = True
+            job_flag(job, reason="no_taker", now=now)
+        candidates = candidates_for(job, now=now, hub=hub)
+        expires_at = now + timedelta(seconds=config.offer_seconds)
+        offered: list[int] = []
+        if job.broadcast:
+            Offer.objects.bulk_create(
+                [
+                    Offer(
+                        job=job,
+                        courier_id=c.courier_id,
+                        broadcast=True,
+                        distance_km=c.distance_km,
+                        created_at=now,
+                        expires_at=expires_at,
+                    )
+                    for c in candidates
+                ]
+            )
+            offered = [c.courier_id for c in candidates]
+        else:
+            for candidate in candidates:
+                try:
+                    with transaction.atomic():  # another job may have just asked this courier
+                        Offer.objects.create(
+                            job=job,
+                            courier_id=candidate.courier_id,
+                            distance_km=candidate.distance_km,
+                            created_at=now,
+                            expires_at=expires_at,
+                        )
+                except IntegrityError:
+                    continue
+                offered = [candidate.courier_id]
+                break
+        job.status = JobStatus.OFFERED if offered else JobStatus.PENDING
+        job.save(
+            update_fields=[
+                "status",
+                "misses",
+                "last_offer_attempt_at",
+                "at_risk",
+                "broadcast",
+                "flagged_at",
+                "flag_reason",
+                "updated_at",
+            ]
+        )
+    if not offered:
+        return "no_candidate"
+    return "broadcast" if job.broadcast else "offered"
+
+
+def _offer_dto(offer: Offer, *, hub: HubPoint, joins_trip: bool = False) -> OfferDTO:
+    job = offer.job
+    stop = job_stop(job, hub)
+    return OfferDTO(
+        id=str(offer.pk),
+        job_id=str(job.pk),
+        status=offer.status,
+        hub_code=job.hub_code,
+        bags=job.bags,
+        postcode=job.postcode,
+        window_start=job.window_start,
+        window_end=job.window_end,
+        distance_to_hub_km=round(offer.distance_km, 2) if offer.distance_km is not None else None,
+        dropoff_distance_km=round(distance_km(hub.lat, hub.lon, stop.lat, stop.lon), 2),
+        age_restricted=job.age_restricted,
+        expires_at=offer.expires_at,
+        joins_trip=joins_trip,
+    )
+
+
+def offers_for_courier(*, user_id: int) -> tuple[OfferDTO, ...]:
+    """The courier's own offers still open (pending and not expired)."""
+    courier = courier_for_user(user_id)
+    offers = (
+        Offer.objects.filter(
+            courier=courier, status=OfferStatus.PENDING, expires_at__gt=timezone.now()
+        )
+        .select_related("job")
+        .order_by("expires_at")
+    )
+    open_trip = (
+        Trip.objects.filter(courier=courier, status__in=BATCHABLE_TRIP_STATUSES)
+        .values_list("hub_code", flat=True)
+        .first()
+    )
+    return tuple(
+        _offer_dto(o, hub=hub_point(o.job.hub_code), joins_trip=open_trip == o.job.hub_code)
+        for o in offers
+    )
+
+
+def offer_accept(*, user_id: int, offer_id: str) -> OfferDTO:
+    """Take the job. Clear 409s: `offer_expired`, `offer_already_answered`, `job_taken`,
+    `no_capacity`; 404 for an offer that is not this courier's."""
+    from .trips import trip_add_job
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            courier = courier_for_user(user_id, lock=True)
+            offer = _own_offer(courier, offer_id)
+            if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
+                _raise_not_open(offer, now=now)
+            # The job row decides: concurrent accepts queue on it and only the first finds it
+            # without a courier. Locking the job before any offer keeps one lock order.
+            taken = DeliveryJob.objects.filter(
+                pk=offer.job_id,
+                courier__isnull=True,
+                status__in=[JobStatus.PENDING, JobStatus.OFFERED],
+            ).update(status=JobStatus.ASSIGNED, courier=courier, accepted_at=now, updated_at=now)
+            if not taken:
+                raise JobTakenError()
+            won = Offer.objects.filter(
+                pk=offer.pk, status=OfferStatus.PENDING, expires_at__gt=now
+            ).update(status=OfferStatus.ACCEPTED, responded_at=now)
+            if not won:  # expired or withdrawn since we read it; the job update rolls back
+                _raise_not_open(offer, now=now)
+            trip_add_job(courier=courier, job_id=offer.job_id, now=now)
+            Offer.objects.filter(job_id=offer.job_id, status=OfferStatus.PENDING).exclude(
+                pk=offer.pk
+            ).update(status=OfferStatus.WITHDRAWN, responded_at=now)
+            offer.refresh_from_db()
+    except IntegrityError:
+        # The partial unique constraint: another courier's accept committed first.
+        _withdraw(offer_id)
+        raise JobTakenError()
+    except (JobTakenError, NoCapacityError) as exc:
+        _withdraw(offer_id)
+        if isinstance(exc, NoCapacityError):
+            _move_on(offer_id)
+        raise
+    offers_answered.labels(outcome="accepted").inc()
+    return _offer_dto(offer, hub=hub_point(offer.job.hub_code))
+
+
+def offer_decline(*, user_id: int, offer_id: str) -> OfferDTO:
+    """Say no; the job moves on to the next courier at once."""
+    from ..tasks.dispatch import offer_job
+
+    now = timezone.now()
+    with transaction.atomic():
+        courier = courier_for_user(user_id)
+        offer = _own_offer(courier, offer_id)
+        declined = Offer.objects.filter(
+            pk=offer.pk, status=OfferStatus.PENDING, expires_at__gt=now
+        ).update(status=OfferStatus.DECLINED, responded_at=now)
+        if not declined:
+            _raise_not_open(offer, now=now)
+        offer.refresh_from_db()
+        offer_job.delay_on_commit(job_id=str(offer.job_id))
+    offers_answered.labels(outcome="declined").inc()
+    return _offer_dto(offer, hub=hub_point(offer.job.hub_code))
+
+
+def offers_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Expire offers past `expires_at` and move their jobs on; retry jobs still waiting for a
+    courier. Safe to run anywhere, any number of times (SKIP LOCKED, conditional updates)."""
+    now = now or timezone.now()
+    config = dispatch_config()
+    with transaction.atomic():
+        expired = list(
+            Offer.objects.select_for_update(skip_locked=True)
+            .filter(status=OfferStatus.PENDING, expires_at__lte=now)
+            .order_by("expires_at")
+            .values_list("pk", "job_id", "broadcast")[:limit]
+        )
+        if expired:
+            Offer.objects.filter(
+                pk__in=[pk for pk, _, _ in expired], status=OfferStatus.PENDING
+            ).update(status=OfferStatus.EXPIRED)
+            offers_answered.labels(outcome="expired").inc(len(expired))
+    retry_before = now - timedelta(seconds=max(1, config.offer_seconds // 6))
+    waiting = DeliveryJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.OFFERED]).filter(
+        Q(last_offer_attempt_at__isnull=True) | Q(last_offer_attempt_at__lte=retry_before)
+    )
+    job_ids = {str(job_id) for _, job_id, _ in expired}
+    job_ids |= {str(pk) for pk in waiting.values_list("pk", flat=True)[:limit]}
+    outcomes: dict[str, int] = {"expired": len(expired)}
+    for job_id in sorted(job_ids):
+        result = job_offer_next(job_id=job_id, now=now)
+        outcomes[result] = outcomes.get(result, 0) + 1
+    return outcomes
+
+
+def offers_withdraw_for_courier(*, courier_id: int) -> int:
+    """A courier going offline hands back their open offers; each job moves on."""
+    from ..tasks.dispatch import offer_job
+
+    now = timezone.now()
+    pending = list(
+        Offer.objects.filter(courier_id=courier_id, status=OfferStatus.PENDING).values_list(
+            "pk", "job_id"
+        )
+    )
+    Offer.objects.filter(pk__in=[pk for pk, _ in pending], status=OfferStatus.PENDING).update(
+        status=OfferStatus.WITHDRAWN, responded_at=now
+    )
+    for _, job_id in pending:
+        offer_job.delay_on_commit(job_id=str(job_id))
+    return len(pending)
+
+
+def _own_offer(courier: CourierProfile, offer_id: str) -> Offer:
+    """The courier's own offer; another courier's offer is as invisible as a missing one."""
+    try:
+        uuid.UUID(str(offer_id))
+    except ValueError:
+        raise OfferNotFoundError()
+    offer = Offer.objects.select_related("job").filter(pk=offer_id, courier=courier).first()
+    if offer is None:
+        raise OfferNotFoundError()
+    return offer
+
+
+def _raise_not_open(offer: Offer, *, now: datetime) -> None:
+    offer.refresh_from_db(fields=["status", "expires_at"])
+    if offer.status == OfferStatus.EXPIRED or (
+        offer.status == OfferStatus.PENDING and offer.expires_at <= now
+    ):
+        raise OfferExpiredError(fields={"expired_at": offer.expires_at.isoformat()})
+    if offer.status == OfferStatus.WITHDRAWN:
+        raise JobTakenError("This offer was withdrawn: the delivery has gone to someone else.")
+    raise OfferAlreadyAnsweredError(fields={"status": offer.status})
+
+
+def _withdraw(offer_id: str) -> None:
+    Offer.objects.filter(pk=offer_id, status=OfferStatus.PENDING).update(
+        status=OfferStatus.WITHDRAWN, responded_at=timezone.now()
+    )
+
+
+def _move_on(offer_id: str) -> None:
+    from ..tasks.dispatch import offer_job
+
+    with transaction.atomic():
+        offer = Offer.objects.filter(pk=offer_id).first()
+        if offer is not None:
+            offer_job.delay_on_commit(job_id=str(offer.job_id))

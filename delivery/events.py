@@ -1,0 +1,1 @@
+"""Facts the delivery app publishes (see docs/doors.md)."""

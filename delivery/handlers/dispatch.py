@@ -1,0 +1,60 @@
+"""Dispatch's reactions: the pick started, the order was packed (dispatch a courier), the
+order was cancelled (stop dispatching). Each runs once per event (the bus records it) and is
+idempotent on its own too."""
+
+from fulfillment.events import OrderPacked, PickStarted
+from ordering.events import OrderCancelled
+from ordering.services import (
+    PickedLineInput,
+    order_adjust_after_pick,
+    order_get,
+    order_mark_packed,
+    order_mark_picking,
+)
+from prime_now.kernel.bus import subscribe
+
+from ..dispatch.dispatcher import job_cancel_for_order
+from ..dispatch.jobs import job_create_for_packed_order
+from ..dispatch.offers import job_offer_next
+
+
+def on_pick_started(event: PickStarted) -> None:
+    # Events travel as separate tasks: if OrderPacked got here first, the order is past this.
+    if order_get(number=event.order_ref).status == "placed":
+        order_mark_picking(number=event.order_ref)
+
+
+def on_order_packed(event: OrderPacked) -> None:
+    picked = [
+        PickedLineInput(
+            sku=line["sku"],
+            picked_quantity=int(line["picked_quantity"]),
+            substitute_sku=line.get("substitute_sku") or None,
+            substitute_quantity=int(line.get("substitute_quantity") or 0),
+        )
+        for line in event.lines
+    ]
+    if order_get(number=event.order_ref).status == "placed":  # PickStarted not handled yet
+        order_mark_picking(number=event.order_ref)
+    order_adjust_after_pick(number=event.order_ref, picked=picked)
+    order_mark_packed(number=event.order_ref)
+    job_id, _ = job_create_for_packed_order(
+        order_number=event.order_ref,
+        hub_code=event.hub_code,
+        bags=event.bags,
+        skus=tuple(line["sku"] for line in event.lines),
+    )
+    # The first offer goes out in this same transaction: a second task would wait behind
+    # the queue. If nobody is free, the sweeper keeps trying.
+    job_offer_next(job_id=job_id)
+
+
+def on_order_cancelled(event: OrderCancelled) -> None:
+    job_cancel_for_order(order_number=event.order_number)
+
+
+def register() -> None:
+    """Subscribe this module's handlers (prime_now.kernel.bus.subscribe)."""
+    subscribe(PickStarted, on_pick_started)
+    subscribe(OrderPacked, on_order_packed)
+    subscribe(OrderCancelled, on_order_cancelled)

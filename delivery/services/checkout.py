@@ -1,0 +1,389 @@
+"""Checkout: one order across catalog, fulfillment, ordering and our windows, all or nothing.
+
+The steps are shaped as reserve / confirm / release so they still work as a saga once the
+apps are split: hold a window seat (ours), reserve the stock (fulfillment, its own short
+transaction, so no stock row stays locked while the payment runs), then in one transaction
+place the order (ordering authorizes the payment) and confirm the window seat and the stock
+reservation. Any failure releases what was held and raises one error naming the cause; a
+release that fails itself is not fatal, as both holds expire on their own.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catalog import services as catalog
+from fulfillment import services as fulfillment
+from ordering import services as ordering
+from prime_now.kernel.errors import ApplicationError, UnavailableError, ValidationError
+from prime_now.kernel.money import to_decimal
+
+from ..models import Checkout, CheckoutStatus
+from .dtos import CheckoutLine, CheckoutResult, WindowDTO
+from .errors import (
+    CheckoutInProgressError,
+    IdempotencyKeyReusedError,
+    PriceChangedError,
+    WindowClosedError,
+    WindowNotServedError,
+)
+from .idempotency import request_fingerprint
+from .promise import hub_for_address
+from .travel import travel_time
+from .windows import window_get, window_hold, window_hold_confirm, window_hold_release
+
+logger = logging.getLogger(__name__)
+
+MAX_LINES = 100
+MAX_QUANTITY = 50
+STOCK_HOLD = timedelta(minutes=10)
+# A checkout still "started" after this long died with its process (its transaction rolled
+# back, so no order exists): a retry with the same key may run it again.
+STALE_AFTER = timedelta(minutes=2)
+
+STEP_NAMES = {
+    "window": "the delivery window service",
+    "address": "the hub lookup (fulfillment)",
+    "pricing": "pricing (catalog)",
+    "stock": "the stock service (fulfillment)",
+    "order": "order placement (ordering)",
+    "confirm": "confirming the stock and window",
+}
+
+
+class CheckoutUnavailableError(UnavailableError):
+    code = "checkout_unavailable"
+
+
+@dataclass(frozen=True)
+class _PricedLine:
+    product_id: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+
+
+def _clean_lines(lines: Sequence[CheckoutLine]) -> tuple[CheckoutLine, ...]:
+    if not lines:
+        raise ValidationError("Your basket is empty.", fields={"lines": "empty"})
+    merged: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        sku = (line.sku or "").strip()
+        if not sku:
+            raise ValidationError(
+                "Every line needs a SKU.", fields={f"lines[{index}].sku": "blank"}
+            )
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ValidationError(
+                "Quantities must be whole numbers of at least 1.",
+                fields={f"lines[{index}].quantity": line.quantity},
+            )
+        merged[sku] = merged.get(sku, 0) + line.quantity
+    if len(merged) > MAX_LINES:
+        raise ValidationError(f"At most {MAX_LINES} different items per order.")
+    too_many = {sku: q for sku, q in merged.items() if q > MAX_QUANTITY}
+    if too_many:
+        raise ValidationError(
+            f"At most {MAX_QUANTITY} of one item per order.", fields={"quantities": too_many}
+        )
+    return tuple(CheckoutLine(sku=sku, quantity=q) for sku, q in sorted(merged.items()))
+
+
+def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
+    try:
+        amount = to_decimal(value)
+    except (ValueError, TypeError):
+        raise ValidationError(f"{field} is not an amount.", fields={field: str(value)})
+    if amount < 0:
+        raise ValidationError(f"{field} cannot be negative.", fields={field: str(amount)})
+    return amount
+
+
+def _result(checkout: Checkout) -> CheckoutResult:
+    return CheckoutResult(
+        order_number=checkout.order_number,
+        total=checkout.total,
+        currency=checkout.currency,
+        window=window_get(window_id=checkout.window_id),
+    )
+
+
+def _claim(
+    *, customer_id: int, key: str, request_hash: str
+) -> tuple[Checkout, CheckoutResult | None]:
+    """The checkout record for this key: new, or the earlier run's (replayed when placed)."""
+    try:
+        # Outside a transaction the INSERT stands alone; inside one, a savepoint keeps a
+        # duplicate key from breaking the caller's transaction.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            return (
+                Checkout.objects.create(
+                    customer_id=customer_id, idempotency_key=key, request_hash=request_hash
+                ),
+                None,
+            )
+    except IntegrityError:
+        pass
+    existing = Checkout.objects.get(customer_id=customer_id, idempotency_key=key)
+    if existing.request_hash != request_hash:
+        raise IdempotencyKeyReusedError()
+    if existing.status in (CheckoutStatus.PLACED, CheckoutStatus.CANCELLED):
+        return existing, _result(existing)
+    now = timezone.now()
+    if existing.status == CheckoutStatus.STARTED and existing.updated_at > now - STALE_AFTER:
+        raise CheckoutInProgressError()
+    # An earlier run failed (it released what it held) or died: run again as a new attempt.
+    restarted = Checkout.objects.filter(
+        pk=existing.pk, status=existing.status, attempt=existing.attempt
+    ).update(status=CheckoutStatus.STARTED, attempt=F("attempt") + 1, updated_at=now)
+    if not restarted:
+        raise CheckoutInProgressError()
+    existing.refresh_from_db()
+    return existing, None
+
+
+def _price(lines: tuple[CheckoutLine, ...]) -> tuple[_PricedLine, ...]:
+    products = catalog.products_by_skus(skus=[line.sku for line in lines])
+    unknown = [
+        line.sku for line in lines if line.sku not in products or not products[line.sku].active
+    ]
+    if unknown:
+        raise ordering.ProductUnavailableError(
+            "Some items are no longer sold: " + ", ".join(unknown) + ".",
+            fields={"skus": unknown},
+        )
+    return tuple(
+        _PricedLine(
+            product_id=products[line.sku].id,
+            sku=line.sku,
+            name=products[line.sku].name,
+            unit_price=products[line.sku].price,
+            quantity=line.quantity,
+        )
+        for line in lines
+    )
+
+
+def _reserve(hub_code: str, priced: tuple[_PricedLine, ...], reference: str):
+    try:
+        return fulfillment.stock_reserve(
+            hub_code=hub_code,
+            lines=[
+                fulfillment.StockLine(product_id=line.product_id, quantity=line.quantity)
+                for line in sorted(priced, key=lambda line: line.product_id)
+            ],
+            hold_for=STOCK_HOLD,
+            reference=reference,
+        )
+    except fulfillment.InsufficientStockError as error:
+        skus = {line.product_id: line.sku for line in priced}
+        short = [
+            {
+                "sku": skus.get(s.product_id, str(s.product_id)),
+                "requested": s.requested,
+                "available": s.available,
+            }
+            for s in error.shortages
+        ]
+        raise fulfillment.InsufficientStockError(
+            "Not enough in stock: "
+            + ", ".join(f"{s['sku']} ({s['available']} left)" for s in short)
+            + ".",
+            shortages=error.shortages,
+            fields={"shortages": short},
+        ) from error
+
+
+def _undo(steps: list[Callable[[], None]]) -> None:
+    for step in reversed(steps):
+        try:
+            step()
+        except Exception:  # the hold expires on its own; never hide the original error
+            logger.exception("checkout: compensation failed (the hold will expire)")
+
+
+def _fail(checkout: Checkout, error: ApplicationError) -> None:
+    Checkout.objects.filter(pk=checkout.pk, attempt=checkout.attempt).update(
+        status=CheckoutStatus.FAILED,
+        failure_code=error.code,
+        failure_message=error.message,
+        updated_at=timezone.now(),
+    )
+
+
+def checkout_place(
+    *,
+    customer_id: int,
+    idempotency_key: str,
+    lines: Sequence[CheckoutLine],
+    address: str,
+    postcode: str,
+    lat: float | None,
+    lon: float | None,
+    window_id: int,
+    tip: Decimal,
+    payment_token: str,
+    expected_subtotal: Decimal | None = None,
+) -> CheckoutResult:
+    """Place an order for these lines, delivered in this window, all or nothing.
+
+    Raises (each after releasing anything held): AddressNotServedError, WindowNotFoundError,
+    WindowClosedError, WindowFullError, WindowNotServedError, ProductUnavailableError,
+    PriceChangedError, InsufficientStockError (with the shortages), PaymentDeclinedError,
+    CheckoutUnavailableError (a service failed; names it), IdempotencyKeyReusedError,
+    CheckoutInProgressError. The same key with the same request returns the same order.
+    """
+    clean = _clean_lines(lines)
+    tip = _clean_money(tip, "tip")
+    if expected_subtotal is not None:
+        expected_subtotal = _clean_money(expected_subtotal, "expected_subtotal")
+    if not (address or "").strip():
+        raise ValidationError("A delivery address is required.", fields={"address": "blank"})
+    if not (payment_token or "").strip():
+        raise ValidationError("A payment method is required.", fields={"payment_token": "blank"})
+    request_hash = request_fingerprint(
+        {
+            "lines": [(line.sku, line.quantity) for line in clean],
+            "address": address,
+            "postcode": postcode,
+            "lat": lat,
+            "lon": lon,
+            "window_id": window_id,
+            "tip": tip,
+            "payment_token": payment_token,
+            "expected_subtotal": expected_subtotal,
+        }
+    )
+    checkout, replay = _claim(
+        customer_id=customer_id, key=idempotency_key, request_hash=request_hash
+    )
+    if replay is not None:
+        return replay
+
+    undo: list[Callable[[], None]] = []
+    step = "window"
+    try:
+        now = timezone.now()
+        window = window_get(window_id=window_id)
+        if window.cutoff_at <= now:
+            raise WindowClosedError(fields={"window_id": window_id})
+        step = "address"
+        hub = hub_for_address(postcode=postcode or None, lat=lat, lon=lon)
+        if hub.code != window.hub_code:
+            raise WindowNotServedError(fields={"window_id": window_id, "hub_code": hub.code})
+        step = "pricing"
+        priced = _price(clean)
+        subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
+        if expected_subtotal is not None and subtotal != expected_subtotal:
+            raise PriceChangedError(
+                f"Your basket now comes to {subtotal} instead of {expected_subtotal}.",
+                fields={
+                    "subtotal": str(subtotal),
+                    "expected_subtotal": str(expected_subtotal),
+                    "prices": {line.sku: str(line.unit_price) for line in priced},
+                },
+            )
+        reference = f"checkout:{checkout.pk}:{checkout.attempt}"
+        step = "window"
+        hold_id = window_hold(window_id=window_id, reference=reference)
+        undo.append(lambda: window_hold_release(hold_id=hold_id))
+        step = "stock"
+        reservation = _reserve(hub.code, priced, reference)
+        undo.append(
+            lambda: fulfillment.stock_reservation_release(
+                reservation_id=reservation.id, reason="checkout did not complete"
+            )
+        )
+        due_by = max(
+            window.start - travel_time(hub_lat=hub.lat, hub_lon=hub.lon, lat=lat, lon=lon), now
+        )
+        fee = window.fee_for(subtotal)
+        step = "order"
+        with transaction.atomic():
+            order = ordering.order_place(
+                customer_id=customer_id,
+                idempotency_key=reference,
+                lines=[
+                    ordering.OrderLineInput(
+                        product_id=line.product_id,
+                        sku=line.sku,
+                        name=line.name,
+                        unit_price=line.unit_price,
+                        quantity=line.quantity,
+                    )
+                    for line in priced
+                ],
+                delivery=ordering.DeliverySnapshot(
+                    address=address.strip(),
+                    postcode=postcode,
+                    lat=lat,
+                    lon=lon,
+                    hub_code=hub.code,
+                    window_id=window.id,
+                    window_start=window.start,
+                    window_end=window.end,
+                    window_kind=window.kind,
+                ),
+                delivery_fee=fee,
+                tip=tip,
+                payment_token=payment_token,
+            )
+            step = "confirm"
+            window_hold_confirm(hold_id=hold_id, window_id=window.id)
+            fulfillment.stock_reservation_confirm(reservation_id=reservation.id)
+            Checkout.objects.filter(pk=checkout.pk).update(
+                status=CheckoutStatus.PLACED,
+                hub_code=hub.code,
+                window_id=window.id,
+                reservation_id=reservation.id,
+                order_number=order.number,
+                lines=[
+                    {
+                        "product_id": line.product_id,
+                        "sku": line.sku,
+                        "name": line.name,
+                        "quantity": line.quantity,
+                    }
+                    for line in priced
+                ],
+                pick_due_by=due_by,
+                total=order.total,
+                currency=order.currency,
+                failure_code="",
+                failure_message="",
+                updated_at=timezone.now(),
+            )
+    except ApplicationError as error:
+        _undo(undo)
+        _fail(checkout, error)
+        raise
+    except Exception as exc:
+        _undo(undo)
+        error = CheckoutUnavailableError(
+            f"Checkout could not be completed: {STEP_NAMES[step]} failed. Nothing was ordered "
+            "and nothing is held for you; please try again in a moment.",
+            fields={"step": step},
+        )
+        logger.exception("checkout %s failed at %s", checkout.pk, step)
+        _fail(checkout, error)
+        raise error from exc
+    return CheckoutResult(
+        order_number=order.number,
+        total=order.total,
+        currency=order.currency,
+        window=_booked(window),
+    )
+
+
+def _booked(window: WindowDTO) -> WindowDTO:
+    from dataclasses import replace
+
+    return replace(window, booked=window.booked + 1, available=max(window.available - 1, 0))

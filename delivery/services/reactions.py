@@ -1,0 +1,66 @@
+"""What the façade does when ordering reports a fact (called from delivery/handlers/facade.py)."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment import services as fulfillment
+
+from ..models import Checkout, CheckoutStatus
+from .windows import window_booking_release
+
+logger = logging.getLogger(__name__)
+
+
+def checkout_pick_job_create(*, order_number: str) -> str | None:
+    """An order was placed: ask the hub to pick it, due by the window start minus the trip.
+    Idempotent (fulfillment creates one pick job per order). Returns the job id."""
+    checkout = (
+        Checkout.objects.filter(order_number=order_number)
+        .values("status", "hub_code", "reservation_id", "lines", "pick_due_by")
+        .first()
+    )
+    if checkout is None:
+        logger.info("delivery: order %s was not placed through checkout; no pick job", order_number)
+        return None
+    if checkout["status"] != CheckoutStatus.PLACED:
+        return None
+    return fulfillment.pick_job_create(
+        order_ref=order_number,
+        hub_code=checkout["hub_code"],
+        reservation_id=checkout["reservation_id"],
+        lines=[
+            fulfillment.PickLineSpec(
+                product_id=line["product_id"],
+                sku=line["sku"],
+                name=line["name"],
+                quantity=line["quantity"],
+            )
+            for line in checkout["lines"]
+        ],
+        due_by=checkout["pick_due_by"] or timezone.now(),
+    )
+
+
+def checkout_cancel(*, order_number: str) -> bool:
+    """An order was cancelled: free its window seat, cancel its pick job and release its stock.
+    Runs once per order (the checkout moves to "cancelled" under its row lock)."""
+    with transaction.atomic():
+        checkout = (
+            Checkout.objects.select_for_update()
+            .filter(order_number=order_number, status=CheckoutStatus.PLACED)
+            .first()
+        )
+        if checkout is None:
+            return False
+        checkout.status = CheckoutStatus.CANCELLED
+        checkout.save(update_fields=["status", "updated_at"])
+        if checkout.window_id:
+            window_booking_release(window_id=checkout.window_id)
+        fulfillment.pick_job_cancel(order_ref=order_number)
+        if checkout.reservation_id:
+            fulfillment.stock_reservation_release(
+                reservation_id=checkout.reservation_id, reason="order cancelled"
+            )
+    return True

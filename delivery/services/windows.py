@@ -1,0 +1,300 @@
+"""Delivery windows: reading, holding, booking, releasing, capacity and generation."""
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fulfillment import services as fulfillment
+
+from ..models import HoldStatus, Window, WindowHold, WindowTemplate
+from .dtos import GenerateReport, WindowDTO
+from .errors import WindowClosedError, WindowFullError, WindowNotFoundError
+from .promise_cache import promise_invalidate
+
+logger = logging.getLogger(__name__)
+
+HOLD_FOR = timedelta(minutes=10)
+
+
+def window_dto(window: Window) -> WindowDTO:
+    return WindowDTO(
+        id=window.pk,
+        hub_code=window.hub_code,
+        kind=window.kind,
+        start=window.start,
+        end=window.end,
+        fee=window.fee,
+        free_above=window.free_above,
+        capacity=window.capacity,
+        booked=window.booked,
+        available=window.available,
+        cutoff_at=window.cutoff_at,
+    )
+
+
+def window_get(*, window_id: int) -> WindowDTO:
+    window = Window.objects.filter(pk=window_id).first()
+    if window is None:
+        raise WindowNotFoundError(fields={"window_id": window_id})
+    return window_dto(window)
+
+
+def windows_open(
+    *,
+    hub_code: str,
+    now: datetime | None = None,
+    ends_after: datetime | None = None,
+    days: int = 2,
+) -> tuple[WindowDTO, ...]:
+    """Windows still on sale at a hub (cut-off ahead, a seat free), earliest first."""
+    now = now or timezone.now()
+    rows = Window.objects.filter(
+        hub_code=hub_code,
+        cutoff_at__gt=now,
+        start__lt=now + timedelta(days=days),
+        capacity__gt=F("booked") + F("held"),
+    )
+    if ends_after is not None:
+        rows = rows.filter(end__gte=ends_after)
+    return tuple(window_dto(w) for w in rows.order_by("start", "kind"))
+
+
+def _why_not_holdable(window_id: int, now: datetime) -> Exception:
+    window = Window.objects.filter(pk=window_id).first()
+    if window is None:
+        return WindowNotFoundError(fields={"window_id": window_id})
+    if window.cutoff_at <= now:
+        return WindowClosedError(fields={"window_id": window_id})
+    promise_invalidate(hub_code=window.hub_code)  # someone was shown a window that is full
+    return WindowFullError(fields={"window_id": window_id})
+
+
+def window_hold(
+    *, window_id: int, reference: str, hold_for: timedelta = HOLD_FOR, now: datetime | None = None
+) -> str:
+    """Keep a seat in the window for a checkout; returns the hold id. One conditional UPDATE:
+    the database decides who gets the last seat."""
+    now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        hold_id = _hold_in_one_statement(window_id, reference, now, now + hold_for)
+        if hold_id is None:
+            raise _why_not_holdable(window_id, now)
+        return hold_id
+    with transaction.atomic():
+        taken = Window.objects.filter(
+            pk=window_id, cutoff_at__gt=now, capacity__gt=F("booked") + F("held")
+        ).update(held=F("held") + 1)
+        if not taken:
+            raise _why_not_holdable(window_id, now)
+        hold = WindowHold.objects.create(
+            window_id=window_id, reference=reference, expires_at=now + hold_for
+        )
+    return str(hold.pk)
+
+
+_HOLD_SQL = f"""
+    WITH seat AS (
+        UPDATE {Window._meta.db_table} SET held = held + 1
+         WHERE id = %(window)s AND cutoff_at > %(now)s AND capacity > booked + held
+        RETURNING id
+    )
+    INSERT INTO {WindowHold._meta.db_table}
+           (id, window_id, reference, status, expires_at, created_at, updated_at)
+    SELECT %(hold)s, seat.id, %(reference)s, 'held', %(expires)s, %(now)s, %(now)s FROM seat
+    RETURNING id
+"""
+
+_CONFIRM_SQL = f"""
+    WITH hold AS (
+        UPDATE {WindowHold._meta.db_table} SET status = 'confirmed', updated_at = %(now)s
+         WHERE id = %(hold)s AND status = 'held'
+        RETURNING window_id
+    )
+    UPDATE {Window._meta.db_table} SET held = held - 1, booked = booked + 1
+     WHERE id IN (SELECT window_id FROM hold)
+    RETURNING id
+"""
+
+
+def _hold_in_one_statement(window_id, reference, now, expires) -> str | None:
+    """PostgreSQL: take the seat and record the hold in one round trip (one statement is
+    atomic on its own). None when no seat was free (or the window is closed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HOLD_SQL,
+            {
+                "window": window_id,
+                "now": now,
+                "hold": uuid.uuid4(),
+                "reference": reference,
+                "expires": expires,
+            },
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+def window_hold_confirm(*, hold_id: str, window_id: int) -> None:
+    """The order is placed: the held seat becomes a booking. Idempotent. If the hold expired
+    meanwhile, books a free seat again or raises WindowFullError."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CONFIRM_SQL, {"hold": uuid.UUID(str(hold_id)), "now": timezone.now()})
+            if cursor.fetchone():
+                return
+    elif WindowHold.objects.filter(pk=hold_id, status=HoldStatus.HELD).update(
+        status=HoldStatus.CONFIRMED
+    ):
+        Window.objects.filter(pk=window_id).update(held=F("held") - 1, booked=F("booked") + 1)
+        return
+    with transaction.atomic():
+        hold = WindowHold.objects.select_for_update().get(pk=hold_id)
+        if hold.status == HoldStatus.CONFIRMED:
+            return
+        if not Window.objects.filter(pk=window_id, capacity__gt=F("booked") + F("held")).update(
+            booked=F("booked") + 1
+        ):
+            raise WindowFullError(fields={"window_id": window_id})
+        hold.status = HoldStatus.CONFIRMED
+        hold.save(update_fields=["status", "updated_at"])
+
+
+def window_hold_release(*, hold_id: str) -> None:
+    """Give a held seat back (checkout failed). Idempotent; a confirmed hold is left alone."""
+    with transaction.atomic():
+        hold = WindowHold.objects.filter(pk=hold_id).values("window_id").first()
+        if hold and WindowHold.objects.filter(pk=hold_id, status=HoldStatus.HELD).update(
+            status=HoldStatus.RELEASED
+        ):
+            Window.objects.filter(pk=hold["window_id"]).update(held=F("held") - 1)
+
+
+def window_booking_release(*, window_id: int) -> None:
+    """A placed order was cancelled: its seat is free again. Callers make this run once."""
+    window = Window.objects.filter(pk=window_id, booked__gt=0)
+    if window.update(booked=F("booked") - 1):
+        hub_code = Window.objects.filter(pk=window_id).values_list("hub_code", flat=True).first()
+        if hub_code:
+            promise_invalidate(hub_code=hub_code)
+
+
+def window_holds_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Release holds past their time limit (checkouts that never finished). Returns how many.
+    Safe to run in parallel: rows being handled elsewhere are skipped."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        holds = list(
+            WindowHold.objects.select_for_update(skip_locked=True)
+            .filter(status=HoldStatus.HELD, expires_at__lte=now)
+            .values_list("pk", "window_id")[:limit]
+        )
+        if not holds:
+            return 0
+        WindowHold.objects.filter(pk__in=[pk for pk, _ in holds]).update(status=HoldStatus.EXPIRED)
+        for window_id, count in sorted(Counter(w for _, w in holds).items()):
+            Window.objects.filter(pk=window_id).update(held=F("held") - count)
+    logger.info("delivery: %d window holds expired", len(holds))
+    return len(holds)
+
+
+def window_set_capacity(*, window_id: int, capacity: int) -> WindowDTO:
+    """Change a live window's capacity; never below what is already booked or held."""
+    from prime_now.kernel.errors import ValidationError
+
+    if capacity < 0:
+        raise ValidationError("Capacity cannot be negative.", fields={"capacity": capacity})
+    with transaction.atomic():
+        window = Window.objects.select_for_update().filter(pk=window_id).first()
+        if window is None:
+            raise WindowNotFoundError(fields={"window_id": window_id})
+        taken = window.booked + window.held
+        if capacity < taken:
+            raise ValidationError(
+                f"Capacity cannot go below the {taken} orders already booked or in checkout.",
+                fields={"capacity": capacity, "taken": taken},
+            )
+        window.capacity = capacity
+        window.save(update_fields=["capacity"])
+    promise_invalidate(hub_code=window.hub_code)
+    return window_dto(window)
+
+
+def _local_starts(template: WindowTemplate, day, tz: ZoneInfo) -> Iterable[datetime]:
+    # Every hour a window starts, whatever its length (two-hour windows overlap), so a customer
+    # can always choose one starting within the hour.
+    midnight = datetime.combine(day, time(0), tzinfo=tz)
+    for hour in range(template.start_hour, template.end_hour - template.hours + 1):
+        yield midnight + timedelta(hours=hour)
+
+
+def windows_generate(
+    *, days: int = 7, hub_codes: Iterable[str] | None = None, now: datetime | None = None
+) -> GenerateReport:
+    """Create the windows of the next `days` days (today included) from the active templates
+    (of these hubs, or all). Idempotent: existing windows and their bookings stay as they are."""
+    if days < 0:
+        from prime_now.kernel.errors import ValidationError
+
+        raise ValidationError("days cannot be negative.", fields={"days": days})
+    now = now or timezone.now()
+    hubs = {hub.code: hub for hub in fulfillment.hubs_active()}
+    created, used, skipped = 0, set(), set()
+    templates = WindowTemplate.objects.filter(active=True).order_by("hub_code", "kind")
+    if hub_codes is not None:
+        templates = templates.filter(hub_code__in=list(hub_codes))
+    for template in templates:
+        hub = hubs.get(template.hub_code)
+        if hub is None:
+            skipped.add(template.hub_code)
+            continue
+        used.add(template.hub_code)
+        tz = ZoneInfo(hub.timezone or "UTC")
+        today = now.astimezone(tz).date()
+        rows = []
+        for offset in range(days + 1):
+            for start in _local_starts(template, today + timedelta(days=offset), tz):
+                end = start + timedelta(hours=template.hours)
+                cutoff = start - timedelta(minutes=template.cutoff_minutes)
+                if cutoff <= now:
+                    continue
+                rows.append(
+                    Window(
+                        hub_code=template.hub_code,
+                        kind=template.kind,
+                        start=start,
+                        end=end,
+                        cutoff_at=cutoff,
+                        fee=template.fee,
+                        free_above=template.free_above,
+                        capacity=template.capacity,
+                        template=template,
+                    )
+                )
+        before = Window.objects.filter(hub_code=template.hub_code, kind=template.kind).count()
+        Window.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        after = Window.objects.filter(hub_code=template.hub_code, kind=template.kind).count()
+        created += after - before
+    for hub_code in used:
+        promise_invalidate(hub_code=hub_code)
+    return GenerateReport(
+        created=created, hubs=tuple(sorted(used)), skipped_hubs=tuple(sorted(skipped))
+    )
+
+
+def window_templates_ensure(*, hub_codes: Iterable[str], defaults: dict[str, dict]) -> int:
+    """Create the missing templates (kind → field defaults) for these hubs; returns how many."""
+    created = 0
+    for hub_code in hub_codes:
+        for kind, fields in defaults.items():
+            _, was_created = WindowTemplate.objects.get_or_create(
+                hub_code=hub_code, kind=kind, defaults=fields
+            )
+            created += was_created
+    return created
