@@ -1,0 +1,222 @@
+"""Storefront under load: requests/s and latency of the home, listing and product pages.
+
+Starts gunicorn on the configured database (DATABASE_URL, REDIS_URL as for `make run`), seeds
+the small demo world if it is missing, and hits each page with 16 concurrent keep-alive clients
+(two client processes of eight threads), first as a visitor without an address, then as one
+with an address set (which adds the delivery promise and availability to every page).
+
+    .venv/bin/python benchmarks/storefront_pages.py [--seconds 10] [--clients 16]
+
+Target (issue 9): each page >= 150 requests/s with p99 < 250 ms on the 2-core machine.
+Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(*args: str) -> str:
+    result = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def world() -> tuple[str, str, str]:
+    """(department slug, a product sku, a served postcode) from the seeded world."""
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','prime_now.settings');"
+        "django.setup();"
+        "from catalog import services as c; from fulfillment import services as f;"
+        "d = c.department_tree()[0]; p = c.product_search(department=d.slug, page_size=1).items[0];"
+        "h = f.hubs_active()[0];"
+        "print(d.slug, p.sku, (h.postcodes or (h.postcode,))[0], sep='|')"
+    )
+    out = subprocess.run(
+        [PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    dept, sku, postcode = out.strip().splitlines()[-1].split("|")
+    return dept, sku, postcode
+
+
+def session_cookie(port: int, postcode: str) -> str:
+    """A visitor session with the address set, obtained through the real form (with CSRF)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/")
+    response = conn.getresponse()
+    html = response.read().decode()
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    body = f"csrfmiddlewaretoken={token}&postcode={postcode}&address=1+Bench+St"
+    conn.request(
+        "POST",
+        "/deliver-to/",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf_cookie}",
+            "Referer": f"http://127.0.0.1:{port}/",
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    if response.status != 302:
+        raise SystemExit(f"could not set the address {postcode}: HTTP {response.status}")
+    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
+    return f"sessionid={session}; csrftoken={csrf_cookie}"
+
+
+def client_process(port, path, cookie, threads, seconds, warmup, queue) -> None:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    start_at = time.monotonic() + warmup
+    stop_at = start_at + seconds
+    headers = {"Cookie": cookie} if cookie else {}
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        bad = 0
+        while True:
+            began = time.monotonic()
+            if began >= stop_at:
+                break
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200 and not response.getheader("X-Degraded-Widgets")
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                ok = False
+            if began >= start_at:
+                mine.append(time.monotonic() - began)
+                bad += not ok
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    queue.put((latencies, errors[0]))
+
+
+def measure(port, path, cookie, clients, seconds, warmup=2.0) -> dict:
+    processes = 2
+    queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(
+            target=client_process,
+            args=(port, path, cookie, clients // processes, seconds, warmup, queue),
+        )
+        for _ in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    latencies, errors = [], 0
+    for _ in procs:
+        part, bad = queue.get()
+        latencies.extend(part)
+        errors += bad
+    for proc in procs:
+        proc.join()
+    latencies.sort()
+    count = len(latencies)
+    return {
+        "rps": count / seconds,
+        "p50": statistics.median(latencies) * 1000 if count else 0,
+        "p99": latencies[max(0, int(count * 0.99) - 1)] * 1000 if count else 0,
+        "errors": errors,
+        "count": count,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
+    print("seeding the small demo world (idempotent) and collecting static files ...")
+    manage("migrate", "--noinput", "-v0")
+    manage("seed_demo", "--small")
+    manage("collectstatic", "--noinput", "-v0")
+    dept, sku, postcode = world()
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(PY).with_name("gunicorn")),
+            "prime_now.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "0", "LOG_LEVEL": "WARNING"},
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        cookie = session_cookie(port, postcode)
+        pages = {"home": "/", "listing": f"/d/{dept}/", "product": f"/p/{sku}/"}
+        print(
+            f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
+            f"{args.seconds:.0f} s per page; load average before: {os.getloadavg()[0]:.2f}"
+        )
+        print(f"{'page':<10}{'visitor':<10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        for who, jar in (("no addr", ""), (postcode, cookie)):
+            for name, path in pages.items():
+                figures = measure(port, path, jar, args.clients, args.seconds)
+                print(
+                    f"{name:<10}{who:<10}{figures['rps']:>8.0f}{figures['p50']:>9.1f}"
+                    f"{figures['p99']:>9.1f}{figures['errors']:>8}"
+                )
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

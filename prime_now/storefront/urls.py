@@ -1,0 +1,27 @@
+from django.urls import path
+
+from .views import account, cart, checkout, orders, pages
+
+app_name = "storefront"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("deliver-to/", pages.deliver_to, name="deliver_to"),
+    path("d/<slug:slug>/", pages.department_listing, name="department"),
+    path("search/", pages.search, name="search"),
+    path("search/suggest/", pages.suggest, name="suggest"),
+    path("p/<str:sku>/", pages.product, name="product"),
+    path("cart/", cart.cart_view, name="cart"),
+    path("cart/add/", cart.cart_add, name="cart_add"),
+    path("cart/<str:sku>/quantity/", cart.cart_update, name="cart_update"),
+    path("cart/<str:sku>/remove/", cart.cart_remove, name="cart_remove"),
+    path("checkout/", checkout.checkout, name="checkout"),
+    path("orders/", orders.order_history, name="orders"),
+    path("orders/<str:number>/", orders.order_tracking, name="order"),
+    path("orders/<str:number>/status/", orders.order_tracking_status, name="order_status"),
+    path("orders/<str:number>/confirmation/", checkout.confirmation, name="confirmation"),
+    path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("signup/", account.sign_up, name="signup"),
+    path("signin/", account.SignInView.as_view(), name="signin"),
+    path("signout/", account.SignOutView.as_view(), name="signout"),
+]

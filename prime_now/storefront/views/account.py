@@ -1,0 +1,77 @@
+"""Sign up, sign in, sign out. Signing in takes the visitor's cart along (ordering.cart_merge)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods
+
+from ordering import services as ordering
+from prime_now.kernel.errors import ApplicationError
+from prime_now.kernel.roles import Role
+
+from .. import shopper
+from ..forms import SignInForm, SignUpForm
+from ..rendering import render_page
+from .pages import safe_next
+
+
+def _sign_in(request: HttpRequest, user) -> None:
+    """Log in and move the visitor's cart to the user (the session key changes at login)."""
+    visitor_key = request.session.session_key
+    address = request.session.get(shopper.SESSION_ADDRESS)
+    login(request, user)
+    if address:
+        request.session[shopper.SESSION_ADDRESS] = address
+    try:
+        if visitor_key:
+            cart = ordering.cart_merge(session_key=visitor_key, user_id=user.pk)
+        else:
+            cart = ordering.cart_get(owner=ordering.CartOwner(user_id=user.pk))
+    except ApplicationError as exc:
+        messages.warning(request, f"We could not bring over your cart: {exc.message}")
+    else:
+        shopper.remember_cart(request, cart)
+        for notice in cart.notices:  # e.g. a quantity capped when the two carts were merged
+            messages.info(request, notice)
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        _sign_in(self.request, form.get_user())
+        return redirect(self.get_success_url())
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("storefront:home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+            group, _ = Group.objects.get_or_create(name=str(Role.CUSTOMER))
+            user.groups.add(group)
+        _sign_in(request, user)
+        messages.success(request, f"Welcome to Prime Now, {user.get_username()}!")
+        return redirect(safe_next(request, "/"))
+    return render_page(
+        request,
+        "registration/signup.html",
+        {"form": form, "next": safe_next(request, "")},
+        page="signup",
+        status=422 if form.is_bound and form.errors else 200,
+    )

@@ -1,0 +1,130 @@
+"""Order history, the tracking page (it refreshes itself) and cancelling an order."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from delivery import services as delivery
+from ordering import services as ordering
+from prime_now.kernel.errors import ApplicationError
+
+from .. import shopper
+from ..rendering import render_page
+
+FINAL = {"delivered", "cancelled", "delivery_failed", "refunded", "failed"}
+REFRESH_SECONDS = 5
+
+STEPS = [
+    ("placed", "Order placed"),
+    ("picking", "Being picked"),
+    ("packed", "Packed"),
+    ("out_for_delivery", "On its way"),
+    ("delivered", "Delivered"),
+]
+STEP_INDEX = {status: i for i, (status, _) in enumerate(STEPS)}
+
+
+def status_label(status: str) -> str:
+    labels = dict(STEPS) | {
+        "cancelled": "Cancelled",
+        "delivery_failed": "Delivery failed",
+        "refunded": "Refunded",
+    }
+    return labels.get(status, status.replace("_", " ").capitalize())
+
+
+@login_required
+@require_GET
+def order_history(request: HttpRequest) -> HttpResponse:
+    orders = ordering.orders_for_customer(customer_id=request.user.pk, limit=20)
+    rows = [
+        {
+            "order": o,
+            "label": status_label(o.status),
+            "cancellable": o.cancellable,
+            "tz": shopper.hub_tz(o.delivery.hub_code),
+        }
+        for o in orders
+    ]
+    return render_page(request, "storefront/orders.html", {"rows": rows}, page="orders")
+
+
+def _tracking_context(request: HttpRequest, number: str) -> dict:
+    try:
+        tracking = delivery.tracking_for(order_number=number, customer_id=request.user.pk)
+        order = ordering.order_get(number=number, customer_id=request.user.pk)
+    except ordering.OrderNotFoundError:
+        raise Http404("No such order")
+    current = STEP_INDEX.get(tracking.status)
+    seen = {entry.status: entry.at for entry in tracking.timeline}
+    steps = [
+        {
+            "status": status,
+            "label": label,
+            "done": current is not None and i <= current,
+            "current": i == current,
+            "at": seen.get(status),
+        }
+        for i, (status, label) in enumerate(STEPS)
+    ]
+    final = tracking.status in FINAL
+    return {
+        "tracking": tracking,
+        "order": order,
+        "tz": shopper.hub_tz(order.delivery.hub_code),
+        "cancellable": order.cancellable,
+        "steps": steps,
+        "label": status_label(tracking.status),
+        "final": final,
+        "off_track": tracking.status in FINAL - {"delivered"},
+        "courier_moving": tracking.status == "out_for_delivery"
+        and tracking.courier_lat is not None,
+        "refresh_seconds": None if final else REFRESH_SECONDS,
+    }
+
+
+@login_required
+@require_GET
+def order_tracking(request: HttpRequest, number: str) -> HttpResponse:
+    return render_page(
+        request,
+        "storefront/tracking.html",
+        _tracking_context(request, number),
+        page="tracking",
+    )
+
+
+@login_required
+@require_GET
+def order_tracking_status(request: HttpRequest, number: str) -> HttpResponse:
+    """The status panel alone: what site.js fetches every few seconds to refresh the page."""
+    response = render(
+        request, "storefront/_tracking_status.html", _tracking_context(request, number)
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        ordering.order_cancel(
+            number=number,
+            reason="Cancelled by the customer",
+            actor_id=request.user.pk,
+            customer_id=request.user.pk,
+        )
+    except ordering.OrderNotFoundError:
+        raise Http404("No such order")
+    except ApplicationError as exc:
+        messages.error(request, f"This order can no longer be cancelled: {exc.message}")
+    else:
+        messages.success(request, f"Order {number} is cancelled; you will not be charged.")
+    if request.POST.get("back") == "history":
+        return redirect("storefront:orders")
+    return redirect("storefront:order", number=number)
