@@ -109,8 +109,8 @@ def axe_page(chromium, live_server, request):
     """A tab for the accessibility check: CSP bypassed only so axe-core can be injected."""
     if not AXE.exists():
         if env_bool("REQUIRE_BROWSER"):
-            pytest.fail(f"{AXE} is missing: run `make node_modules` (npm install in tests/browser)")
-        pytest.skip("needs axe-core (npm install in tests/browser)")
+            pytest.fail(f"{AXE} is missing: run `make browser-tools` (npm ci in tests/browser)")
+        pytest.skip("needs axe-core: `make browser-tools` (npm ci in tests/browser)")
     context, tab = _open_page(
         chromium,
         request,
