@@ -122,7 +122,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "prime_now.kernel.cache.ReusingRedisCache",
             "LOCATION": redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_CACHE_DB", "1"))),
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pn"),
         }

@@ -57,7 +57,7 @@ CACHE_KEY_PREFIX = f"test-{os.getpid()}-{_worker}"
 if USING_REDIS:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "prime_now.kernel.cache.ReusingRedisCache",
             "LOCATION": redis_url_with_db(REDIS_URL, 14),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
