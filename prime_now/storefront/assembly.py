@@ -2,9 +2,12 @@
 
 A widget has a time budget and a fallback. Widgets of one page run side by side on a small
 thread pool; one that raises, overruns its budget or is switched off by its lever renders its
-placeholder instead, and the page still renders. `Assembly.degraded` names the widgets that
-degraded (a switched-off widget is not "degraded": an operator chose it) and the view puts
-them in the `X-Degraded-Widgets` response header so they can be monitored.
+placeholder instead, and the page still renders. A widget whose value is already at hand in
+this process (its `ready()` answers without I/O, e.g. from the in-process memo) is taken
+directly, without a trip through the pool: most page views of a busy shop need no thread.
+`Assembly.degraded` names the widgets that degraded (a switched-off widget is not "degraded":
+an operator chose it) and the view puts them in the `X-Degraded-Widgets` response header so
+they can be monitored.
 
 When the request runs inside a database transaction (a test, or ATOMIC_REQUESTS), a widget
 thread could not see the request's own writes, so widgets then run one after the other in
@@ -31,7 +34,7 @@ from prime_now.kernel.errors import NotFoundError
 from prime_now.kernel.levers import CACHE_SECONDS
 from prime_now.kernel.models import Lever
 
-from .memo import remembered
+from .memo import MISSING, remembered
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class Widget:
     budget_ms: int = 300
     # Errors that are an answer, not a failure (e.g. "no such product" becomes a 404 page).
     passthrough: tuple[type[BaseException], ...] = ()
+    # The value without I/O when it is already at hand, else memo.MISSING (then `load` runs).
+    ready: Callable[[], Any] | None = None
 
 
 @dataclass
@@ -196,11 +201,29 @@ def assemble(page: str, widgets: list[Widget]) -> Assembly:
         assembly.results[widget.name] = WidgetResult(widget.name, state="off")
         if lever_name(widget.name) not in off:
             active.append(widget)
-    if len(active) > 1 and not connection.in_atomic_block:
-        _run_parallel(assembly, active)
+    pending = [w for w in active if not _taken_ready(assembly, w)]
+    if len(pending) > 1 and not connection.in_atomic_block:
+        _run_parallel(assembly, pending)
     else:
-        _run_inline(assembly, active)
+        _run_inline(assembly, pending)
     return assembly
+
+
+def _taken_ready(assembly: Assembly, widget: Widget) -> bool:
+    """Whether the widget's value was at hand (its result is then recorded)."""
+    if widget.ready is None:
+        return False
+    try:
+        value = widget.ready()
+    except widget.passthrough:
+        raise
+    except Exception as exc:
+        assembly.results[widget.name] = _failed(assembly.page, widget, exc)
+        return True
+    if value is MISSING:
+        return False
+    assembly.results[widget.name] = WidgetResult(widget.name, value, "ok")
+    return True
 
 
 def _timed_out(assembly: Assembly, widget: Widget) -> WidgetResult:

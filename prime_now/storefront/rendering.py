@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -10,19 +9,19 @@ from django.shortcuts import render
 
 from . import shopper
 from .assembly import Assembly, Widget, assemble
+from .memo import Once
 
 NEXT_WINDOW = "next_window"
 
 
-def header_widgets(request: HttpRequest, promise: Callable[[], Any] | None = None) -> list[Widget]:
+def header_widgets(request: HttpRequest, promise: Once | None = None) -> list[Widget]:
     """The header shows the next delivery window for the chosen address (a widget too).
-    `promise`: a loader shared with the page's own widgets, so the promise is read once."""
+    `promise`: the page's `shopper.promise_once`, shared with its own widgets (read once)."""
     address = shopper.deliver_to(request)
     if address is None:
         return []
-    postcode = address.postcode
-    load = promise or (lambda: shopper.promise(postcode))
-    return [Widget(NEXT_WINDOW, load, budget_ms=250)]
+    load = promise or shopper.promise_once(address.postcode)
+    return [Widget(NEXT_WINDOW, load, budget_ms=250, ready=load.peek)]
 
 
 def assemble_page(
@@ -30,7 +29,7 @@ def assemble_page(
     page: str,
     widgets: list[Widget],
     *,
-    promise: Callable[[], Any] | None = None,
+    promise: Once | None = None,
 ) -> Assembly:
     return assemble(page, [*widgets, *header_widgets(request, promise)])
 

@@ -20,13 +20,15 @@ from delivery import services as delivery
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 
-from .memo import remembered
+from .memo import Once, peek, remembered
 
 SESSION_ADDRESS = "deliver_to"
 SESSION_CART_COUNT = "cart_count"
 DEPARTMENTS_SECONDS = 60
 PROMISE_SECONDS = 10
+PROMISE_MEMO_SECONDS = 2  # in-process, in front of the shared cache (every page reads it)
 STOCK_SECONDS = 20
+PRODUCT_MEMO_SECONDS = 3  # a product page's details, in-process (hot products, not prices)
 EDGE_WINDOWS = 12  # windows kept in the edge cache (earliest first)
 
 POSTCODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$")
@@ -80,6 +82,22 @@ def departments() -> tuple[catalog.DepartmentDTO, ...]:
     )
 
 
+def departments_ready():
+    """The departments if this process has them at hand (no I/O), else memo.MISSING."""
+    return peek("departments")
+
+
+def product(sku: str) -> catalog.ProductDTO:
+    """The product's details (not its price: the price widget reads that live), remembered
+    for a moment in this process: a popular product's page does not query them each view."""
+    return remembered(f"product:{sku}", PRODUCT_MEMO_SECONDS, lambda: catalog.product_get(sku=sku))
+
+
+def product_once(sku: str) -> Once:
+    """`product` for one page, shared by the details and availability widgets."""
+    return Once(lambda: product(sku), ready=lambda: peek(f"product:{sku}"))
+
+
 def department(slug: str) -> catalog.DepartmentDTO | None:
     return next((d for d in departments() if d.slug == slug), None)
 
@@ -112,11 +130,14 @@ def hub_tz(hub_code: str | None) -> str:
     def load() -> str:
         return fulfillment.hub_get(code=hub_code).timezone
 
-    return cache.get_or_set(f"sf:hubtz:{hub_code}", load, 3600)
+    return remembered(
+        f"hubtz:{hub_code}", 60, lambda: cache.get_or_set(f"sf:hubtz:{hub_code}", load, 3600)
+    )
 
 
 def promise(postcode: str) -> Promise:
-    """The promise for a postcode with no basket (header, home, windows widget): cached."""
+    """The promise for a postcode with no basket (header, home, product and listing pages):
+    cached in the shared cache, and for a moment in this process (every page reads it)."""
 
     def load() -> Promise:
         found = delivery.promise_for(postcode=postcode)
@@ -124,7 +145,17 @@ def promise(postcode: str) -> Promise:
         found = replace(found, windows=tuple(found.windows[:EDGE_WINDOWS]))
         return Promise(found, hub_tz(found.hub_code))
 
-    return cache.get_or_set(f"sf:promise:{postcode}", load, PROMISE_SECONDS)
+    return remembered(
+        f"promise:{postcode}",
+        PROMISE_MEMO_SECONDS,
+        lambda: cache.get_or_set(f"sf:promise:{postcode}", load, PROMISE_SECONDS),
+    )
+
+
+def promise_once(postcode: str) -> Once:
+    """The promise for one page, read at most once however many widgets show it; known
+    without I/O (so without the widget thread pool) while this process remembers it."""
+    return Once(lambda: promise(postcode), ready=lambda: peek(f"promise:{postcode}"))
 
 
 def promise_for_basket(postcode: str, skus: list[str]) -> Promise:

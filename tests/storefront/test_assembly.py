@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from prime_now.kernel.errors import NotFoundError
 from prime_now.kernel.levers import lever_set
 from prime_now.storefront.assembly import DEGRADED_HEADER, Widget, assemble, lever_name
+from prime_now.storefront.memo import MISSING
 
 
 def boom():
@@ -102,3 +103,19 @@ def test_widgets_run_side_by_side_outside_a_transaction():
     assert all(r.ok for r in assembly.results.values())
     assert elapsed < 0.5  # four 150 ms doors, not 600 ms in a row
     assert all(r.value.startswith("storefront-widget") for r in assembly.results.values())
+
+
+@pytest.mark.django_db
+def test_a_widget_whose_value_is_at_hand_skips_its_loader():
+    called = []
+    assembly = assemble(
+        "page",
+        [
+            Widget("memo", lambda: called.append("memo"), ready=lambda: "at hand"),
+            Widget("cold", lambda: "loaded", ready=lambda: MISSING),
+        ],
+    )
+
+    assert assembly["memo"].value == "at hand" and called == []
+    assert assembly["cold"].value == "loaded"
+    assert assembly.degraded == []

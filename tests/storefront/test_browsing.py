@@ -50,7 +50,7 @@ def test_a_malformed_postcode_is_refused_before_any_lookup(visitor, shop):
 def test_a_listing_shows_the_department_in_bounded_queries(
     visitor_at_home, shop, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         response = visitor_at_home.get("/d/groceries/")
 
     assert response.status_code == 200

@@ -11,6 +11,7 @@ from catalog import services as catalog
 from delivery import services as delivery
 from ordering import services as ordering
 from prime_now.kernel.levers import lever_set
+from prime_now.storefront import memo
 from prime_now.storefront.assembly import DEGRADED_HEADER, lever_name
 
 from .conftest import POSTCODE
@@ -33,7 +34,7 @@ def test_the_product_page_shows_every_widget_in_bounded_queries(
 ):
     product = shop.products[0]
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         response = visitor_at_home.get(f"/p/{product.sku}/")
 
     assert response.status_code == 200
@@ -43,6 +44,20 @@ def test_the_product_page_shows_every_widget_in_bounded_queries(
     assert "$2.50" in html
     assert "In stock for delivery" in html
     assert "one hour · $7.99" in html and "two hours · $4.99" in html
+
+
+def test_a_second_view_reads_only_the_live_price(
+    visitor_at_home, shop, django_assert_max_num_queries
+):
+    url = f"/p/{shop.products[0].sku}/"
+    visitor_at_home.get(url)
+
+    # The promise, details, stock and recommendations are remembered for a moment.
+    with django_assert_max_num_queries(1):
+        response = visitor_at_home.get(url)
+
+    assert DEGRADED_HEADER not in response
+    assert b"In stock for delivery" in response.content and b"$2.50" in response.content
 
 
 def test_without_an_address_the_page_asks_for_one(visitor, shop):
@@ -76,7 +91,8 @@ def test_a_failing_door_degrades_only_its_widgets(
     visitor_at_home, shop, monkeypatch, module, door, widgets
 ):
     monkeypatch.setattr(module, door, down)
-    cache.delete(f"sf:promise:{POSTCODE}")  # the edge's short cache would hide the outage
+    cache.delete(f"sf:promise:{POSTCODE}")  # the edge's short caches would hide the outage
+    memo.forget_all()
 
     response = visitor_at_home.get(f"/p/{shop.products[0].sku}/")
 

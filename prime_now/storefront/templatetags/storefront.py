@@ -1,15 +1,61 @@
-"""Template helpers: money and delivery-window times in the hub's time zone."""
+"""Template helpers: money, delivery-window times in the hub's time zone, cached links and
+in-process fragments."""
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
 
+from .. import memo as _memo
+
 register = template.Library()
+
+
+@functools.lru_cache(maxsize=64)
+def _link(name: str, prefix: str) -> str:
+    return reverse(name)
+
+
+@register.simple_tag
+def link(name: str) -> str:
+    """`{% url name %}` for a URL without arguments, reversed once per process."""
+    return _link(name, get_script_prefix())
+
+
+class MemoNode(template.Node):
+    def __init__(self, nodelist, seconds, name: str, vary) -> None:
+        self.nodelist, self.seconds, self.name, self.vary = nodelist, seconds, name, vary
+
+    def render(self, context) -> str:
+        vary = "\x1f".join(str(v.resolve(context)) for v in self.vary)
+        key = f"fragment:{self.name}:{vary}"
+        return _memo.remembered(
+            key, float(self.seconds.resolve(context)), lambda: self.nodelist.render(context)
+        )
+
+
+@register.tag("memo")
+def memo(parser, token):
+    """`{% memo SECONDS NAME [VARY ...] %}...{% endmemo %}`: like `{% cache %}`, but kept in
+    this process's memory (no round trip to the shared cache). Only for fragments that
+    depend on nothing but the VARY values (never a CSRF token or other per-visitor secret)."""
+    bits = token.split_contents()
+    if len(bits) < 3:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes at least two arguments")
+    nodelist = parser.parse(("endmemo",))
+    parser.delete_first_token()
+    return MemoNode(
+        nodelist,
+        parser.compile_filter(bits[1]),
+        bits[2],
+        [parser.compile_filter(bit) for bit in bits[3:]],
+    )
 
 
 @register.filter

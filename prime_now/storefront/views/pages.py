@@ -23,7 +23,7 @@ from prime_now.kernel.errors import ValidationError
 from .. import shopper
 from ..assembly import Widget
 from ..forms import AddToCartForm, DeliverToForm, ProductFilterForm
-from ..memo import Once
+from ..memo import Once, peek, remembered
 from ..rendering import NEXT_WINDOW, assemble_page, render_page
 
 PAGE_SIZE = 24
@@ -37,15 +37,19 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def _departments_widget() -> Widget:
+    return Widget(
+        "departments", shopper.departments, budget_ms=250, ready=shopper.departments_ready
+    )
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     address = shopper.deliver_to(request)
     form = DeliverToForm(
         initial={"postcode": address.postcode, "address": address.address} if address else None
     )
-    assembly = assemble_page(
-        request, "home", [Widget("departments", shopper.departments, budget_ms=250)]
-    )
+    assembly = assemble_page(request, "home", [_departments_widget()])
     return render_page(
         request, "storefront/home.html", {"form": form}, assembly=assembly, page="home"
     )
@@ -81,9 +85,7 @@ def deliver_to(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 "postcode", f"Sorry, we don't deliver to {postcode} yet. Try another postcode."
             )
-    assembly = assemble_page(
-        request, "home", [Widget("departments", shopper.departments, budget_ms=250)]
-    )
+    assembly = assemble_page(request, "home", [_departments_widget()])
     return render_page(
         request, "storefront/home.html", {"form": form}, assembly=assembly, status=422
     )
@@ -210,26 +212,58 @@ class Availability:
     tz: str = "UTC"
 
 
-def _availability(postcode: str | None, sku: str) -> Availability:
-    if postcode is None:
+def _availability(promise: Once | None, details: Once, sku: str) -> Availability:
+    """Whether the shopper's hub can deliver this product: the address's promise (shared
+    with the windows and the header) and the product's stock at that hub, as on listings."""
+    if promise is None:
         return Availability(address_set=False)
-    found = shopper.promise_for_basket(postcode, [sku])
-    promise = found.promise
-    deliverable = promise.available and sku not in promise.unavailable_skus
+    found = promise()
+    promise_ = found.promise
+    deliverable = bool(
+        promise_.available and promise_.hub_code and _in_stock(promise_.hub_code, details, sku)
+    )
     return Availability(
         address_set=True,
         deliverable=deliverable,
-        message=promise.message,
-        earliest=found.local(promise.earliest_delivery) if promise.earliest_delivery else None,
+        message=promise_.message,
+        earliest=found.local(promise_.earliest_delivery) if promise_.earliest_delivery else None,
         tz=found.tz,
     )
+
+
+def _in_stock(hub_code: str, details: Once, sku: str) -> bool:
+    try:
+        product = details()  # the details widget's read, shared
+    except catalog.ProductNotFoundError:
+        return False
+    except Exception:
+        # That door failed (its widget degrades); availability need not degrade with it.
+        product = catalog.products_by_skus(skus=[sku]).get(sku)
+    if product is None or not product.active:
+        return False
+    return fulfillment.stock_available(hub_code=hub_code, product_ids=[product.id])[product.id] > 0
 
 
 def _windows(promise: Once | None) -> shopper.Promise | None:
     return promise() if promise else None
 
 
+def _no_address() -> None:
+    return None
+
+
+ALSO_BOUGHT_MEMO_SECONDS = 10
+
+
 def _also_bought(sku: str) -> list[catalog.ProductDTO]:
+    return remembered(f"also:{sku}", ALSO_BOUGHT_MEMO_SECONDS, lambda: _also_bought_load(sku))
+
+
+def _also_bought_ready(sku: str):
+    return peek(f"also:{sku}")
+
+
+def _also_bought_load(sku: str) -> list[catalog.ProductDTO]:
     skus = ordering.customers_also_bought(sku=sku, limit=6)
     if not skus:
         return []
@@ -245,26 +279,42 @@ def _price(sku: str) -> Decimal | None:
 def product(request: HttpRequest, sku: str) -> HttpResponse:
     # Widgets run on other threads: they get plain values, never the request.
     address = shopper.deliver_to(request)
-    postcode = address.postcode if address else None
-    promise = Once(lambda: shopper.promise(postcode)) if postcode else None
+    promise = shopper.promise_once(address.postcode) if address else None
+    details = shopper.product_once(sku)
     widgets = [
         Widget(
             "details",
-            lambda: catalog.product_get(sku=sku),
+            details,
             budget_ms=250,
             passthrough=(catalog.ProductNotFoundError,),
+            ready=details.peek,
         ),
         Widget("price", lambda: _price(sku), budget_ms=200),
-        Widget("availability", lambda: _availability(postcode, sku), budget_ms=300),
-        Widget("windows", lambda: _windows(promise), budget_ms=250),
-        Widget("also_bought", lambda: _also_bought(sku), budget_ms=200),
+        Widget(
+            "availability",
+            lambda: _availability(promise, details, sku),
+            budget_ms=300,
+            ready=None if promise else (lambda: Availability(address_set=False)),
+        ),
+        Widget(
+            "windows",
+            lambda: _windows(promise),
+            budget_ms=250,
+            ready=promise.peek if promise else _no_address,
+        ),
+        Widget(
+            "also_bought",
+            lambda: _also_bought(sku),
+            budget_ms=200,
+            ready=lambda: _also_bought_ready(sku),
+        ),
     ]
     try:
         assembly = assemble_page(request, "product", widgets, promise=promise)
     except catalog.ProductNotFoundError:
         raise Http404("No such product")
-    details = assembly["details"]
-    if details.ok and not details.value.active:
+    details_result = assembly["details"]
+    if details_result.ok and not details_result.value.active:
         raise Http404("Product no longer sold")
     return render_page(
         request,
