@@ -162,8 +162,10 @@ def _validate(ordering: str, page_size: int, price_min, price_max) -> None:
 
 
 def _filtered(
-    *, department, category, brand, price_min, price_max, product_ids
+    *, department, category, brand, price_min, price_max, product_ids, category_field=None
 ) -> QuerySet[Product]:
+    """Active products passing the filters. `product_ids` is a list of ints (or None);
+    `category_field` ("slug" | "path") says what `category` is (default: a path has a "/")."""
     qs = Product.objects.filter(active=True)
     # Slugs become ids in scalar subqueries, so that the planner walks the
     # (department|category, active, name|price, id) indexes in order instead of joining.
@@ -173,7 +175,7 @@ def _filtered(
         )
     if category:
         # A slug, or a path "department/category".
-        field = "path" if "/" in category else "slug"
+        field = category_field or ("path" if "/" in category else "slug")
         qs = qs.filter(
             category_id=Subquery(Category.objects.filter(**{field: category}).values("id")[:1])
         )
@@ -184,14 +186,13 @@ def _filtered(
     if price_max is not None:
         qs = qs.filter(price__lte=price_max)
     if product_ids is not None:
-        ids = sorted({int(i) for i in product_ids})
         if connection.vendor == "postgresql":
             # One array parameter, however many ids (a hub's whole stock list).
             qs = qs.filter(
-                RawSQL(f'"{Product._meta.db_table}"."id" = ANY(%s)', (ids,), BooleanField())
+                RawSQL(f'"{Product._meta.db_table}"."id" = ANY(%s)', (product_ids,), BooleanField())
             )
         else:
-            qs = qs.filter(id__in=ids)
+            qs = qs.filter(id__in=product_ids)
     return qs
 
 
@@ -215,47 +216,54 @@ def run(
     position = decode_cursor(cursor, ordering) if cursor else None
     if product_ids is not None and not product_ids:
         return ProductPage(items=(), next_cursor=None, previous_cursor=None)
-    qs = _filtered(
-        department=department,
-        category=category,
-        brand=brand,
-        price_min=price_min,
-        price_max=price_max,
-        product_ids=product_ids,
-    )
+    filters = {
+        "department": department or None,
+        "category": category or None,
+        "brand": brand or None,
+        "price_min": price_min,
+        "price_max": price_max,
+        "product_ids": None if product_ids is None else sorted({int(i) for i in product_ids}),
+    }
     if terms and connection.vendor != "postgresql":
-        return _python_page(qs, terms, ordering, page_size, position)
+        return _python_page(_filtered(**filters), terms, ordering, page_size, position)
     if not terms:
-        return _sql_page(qs, ordering, page_size, position)
+        return _sql_page(filters, None, ordering, page_size, position)
     if position is not None:
-        return _sql_page(_pg_matching(qs, terms, position.mode), ordering, page_size, position)
-    page = _sql_page(_pg_matching(qs, terms, WORDS), ordering, page_size, None)
+        return _sql_page(filters, terms, ordering, page_size, position, position.mode)
+    page = _sql_page(filters, terms, ordering, page_size, None, WORDS)
     if page.items:
         return page
-    return _sql_page(_pg_matching(qs, terms, TYPO), ordering, page_size, None, mode=TYPO)
+    return _sql_page(filters, terms, ordering, page_size, None, TYPO)
 
 
 # --- PostgreSQL / SQL path --------------------------------------------------------------------
 
 
-def _pg_matching(qs: QuerySet[Product], terms: list[str], mode: str) -> QuerySet[Product]:
+def _match_text(terms: list[str], mode: str) -> str:
+    """The one text parameter of a match: a prefix tsquery (words) or the words (typo)."""
     if mode == WORDS:
         # Terms are [^\W_]+ words, so they cannot inject tsquery syntax.
-        tsquery = SearchQuery(
-            " & ".join(t + (":*" if len(t) >= PREFIX_FROM else "") for t in terms),
-            config="english",
-            search_type="raw",
-        )
-        return qs.filter(search_vector=tsquery).annotate(
-            rank=Cast(SearchRank(F("search_vector"), tsquery), FloatField())
-        )
-    text = " ".join(terms)
-    table = Product._meta.db_table
+        return " & ".join(t + (":*" if len(t) >= PREFIX_FROM else "") for t in terms)
+    return " ".join(terms)
+
+
+def _set_typo_threshold() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
             [str(TYPO_THRESHOLD)],
         )
+
+
+def _pg_matching(qs: QuerySet[Product], text: str, mode: str) -> QuerySet[Product]:
+    """Products matching `_match_text(...)` in this mode, annotated with their `rank`
+    (typo mode needs `_set_typo_threshold()` on the connection before the query runs)."""
+    if mode == WORDS:
+        tsquery = SearchQuery(text, config="english", search_type="raw")
+        return qs.filter(search_vector=tsquery).annotate(
+            rank=Cast(SearchRank(F("search_vector"), tsquery), FloatField())
+        )
+    table = Product._meta.db_table
     # A UNION of two index scans: an OR of the two operators makes the planner scan the table.
     matching = RawSQL(
         f'"{table}"."id" IN (SELECT id FROM {table} WHERE name %%> %s'
@@ -291,15 +299,52 @@ def _order_by(keys, backwards: bool) -> list[str]:
 
 
 def _sql_page(
-    qs, ordering: str, page_size: int, position: Cursor | None, mode: str = WORDS
+    filters: dict[str, Any],
+    terms: list[str] | None,
+    ordering: str,
+    page_size: int,
+    position: Cursor | None,
+    mode: str = WORDS,
 ) -> ProductPage:
     keys = SORT_KEYS[ordering]
     backwards = bool(position and position.backwards)
-    if position:
-        qs = qs.filter(_keyset_q(keys, position.key, backwards))
-    columns = [*DTO_COLUMNS, *(f for f, _ in keys if f not in DTO_COLUMNS)]
+    columns = (*DTO_COLUMNS, *(f for f, _ in keys if f not in DTO_COLUMNS))
     at = {name: columns.index(name) for name, _ in keys}
-    rows = list(qs.order_by(*_order_by(keys, backwards)).values_list(*columns)[: page_size + 1])
+    values = dict(filters)
+    values["match"] = _match_text(terms, mode) if terms else None
+    for i, (_field, _desc) in enumerate(keys):
+        values[f"key{i}"] = position.key[i] if position else None
+    category = filters["category"]
+    shape = (
+        ordering,
+        backwards,
+        mode if terms else None,
+        page_size,
+        "path" if category and "/" in category else "slug",
+        tuple(name for name, value in values.items() if value is not None),
+    )
+
+    def build(v: dict[str, Any]):
+        qs = _filtered(
+            department=v["department"],
+            category=v["category"],
+            brand=v["brand"],
+            price_min=v["price_min"],
+            price_max=v["price_max"],
+            product_ids=v["product_ids"],
+            category_field=shape[4],
+        )
+        if terms:
+            qs = _pg_matching(qs, v["match"], mode)
+        if position:
+            qs = qs.filter(
+                _keyset_q(keys, tuple(v[f"key{i}"] for i in range(len(keys))), backwards)
+            )
+        return qs.order_by(*_order_by(keys, backwards)).values_list(*columns)[: page_size + 1]
+
+    if terms and mode == TYPO:
+        _set_typo_threshold()
+    rows = _fetch(shape, values, build)
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
@@ -312,6 +357,90 @@ def _sql_page(
         more,
         position.mode if position else mode,
     )
+
+
+# --- compiled queries -------------------------------------------------------------------------
+# Building and compiling a page's QuerySet costs far more CPU than PostgreSQL takes to run it
+# (about 1.5 ms against 0.2 ms for a 24-product listing). The SQL of a page depends only on
+# its shape (ordering, direction, mode, page size, which filters are set), so each shape is
+# compiled once per process with marker values in place of the arguments, and later pages of
+# that shape reuse the SQL with their own values in the markers' parameter slots. The ORM
+# stays the one definition of every query; a shape whose markers do not come through
+# compilation untouched (every one a whole parameter, none inlined) is never reused.
+
+MAX_TEMPLATES = 2000
+_UNKNOWN = object()
+_templates: dict[tuple, tuple[str, tuple[tuple[bool, Any], ...]] | None] = {}
+
+
+def _marker(name: str, value: Any, n: int) -> tuple[Any, str]:
+    """A value of the same type as `value` that no real argument or constant can equal, and
+    the text it would leave in the SQL if it were inlined rather than passed as a parameter."""
+    big = 7_000_000_000_000 + n
+    if isinstance(value, str):
+        return f"\x1fpn-{name}-{n}\x1f", f"pn-{name}-{n}"
+    if isinstance(value, bool):
+        raise TypeError(name)
+    if isinstance(value, int):
+        return -big, str(big)
+    if isinstance(value, float):
+        return -big - 0.5, str(big)
+    if isinstance(value, Decimal):
+        return Decimal(-big) - Decimal("0.25"), str(big)
+    if isinstance(value, list):
+        return [-big], str(big)
+    raise TypeError(name)
+
+
+def _same(param: Any, marker: Any) -> bool:
+    if isinstance(marker, list):
+        return param is marker
+    return type(param) is type(marker) and param == marker
+
+
+def _template(values: dict[str, Any], build) -> tuple[str, tuple[tuple[bool, Any], ...]] | None:
+    """The SQL of `build` for this shape and, per parameter, (True, argument name) or
+    (False, constant); None when the shape cannot be reused safely."""
+    try:
+        markers = {
+            name: _marker(name, value, n)
+            for n, (name, value) in enumerate(values.items())
+            if value is not None
+        }
+    except TypeError:
+        return None
+    qs = build({name: markers[name][0] if name in markers else None for name in values})
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    slots: list[tuple[bool, Any]] = []
+    for param in params:
+        name = next((n for n, (m, _tag) in markers.items() if _same(param, m)), None)
+        slots.append((True, name) if name is not None else (False, param))
+    found = {name for is_value, name in slots if is_value}
+    if found != set(markers) or any(tag in sql for _m, tag in markers.values()):
+        return None
+    return sql, tuple(slots)
+
+
+def _fetch(shape: tuple, values: dict[str, Any], build) -> list[tuple]:
+    """The rows of `build(values)`, through the shape's compiled SQL when it has one."""
+    if connection.vendor != "postgresql":
+        return list(build(values))
+    template = _templates.get(shape, _UNKNOWN)
+    if template is _UNKNOWN:
+        try:
+            template = _template(values, build)
+        except Exception:  # anything unexpected: this shape goes through the ORM every time
+            template = None
+        if len(_templates) >= MAX_TEMPLATES:
+            _templates.clear()
+        _templates[shape] = template
+    if template is None:
+        return list(build(values))
+    sql, slots = template
+    params = [values[slot] if is_value else slot for is_value, slot in slots]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _page(

@@ -17,6 +17,7 @@ from prime_now.kernel import bus
 from prime_now.kernel.errors import NotFoundError, ValidationError
 from prime_now.kernel.money import to_decimal
 
+from . import readcache
 from .events import EVENT_BATCH, PriceChanged, ProductChanged
 from .models import MAX_PRICE, Category, Department, PriceHistory, Product
 
@@ -183,7 +184,16 @@ def prices_for_skus(*, skus: Iterable[str]) -> dict[str, Decimal]:
 
 
 def department_tree() -> tuple[DepartmentDTO, ...]:
-    """Departments in display order, each with its categories (two queries)."""
+    """Departments in display order, each with its categories (two queries; shared cache)."""
+    cache_key = readcache.key("departments", catalog_version())
+    tree = readcache.get(cache_key)
+    if tree is readcache.MISSING:
+        tree = _department_tree()
+        readcache.put(cache_key, tree)
+    return tree
+
+
+def _department_tree() -> tuple[DepartmentDTO, ...]:
     categories: dict[int, list[CategoryDTO]] = {}
     for cat in Category.objects.order_by("position", "name"):
         categories.setdefault(cat.department_id, []).append(
@@ -215,23 +225,35 @@ def product_search(
     -price. Pages are keyset-paginated: pass `next_cursor`/`previous_cursor` back as `cursor`;
     a page never repeats or skips a product when others are added or removed meanwhile.
     `product_ids` narrows to these products (e.g. what a hub has in stock).
+    Pages without `product_ids` come from a shared cache keyed by the catalog's version
+    (see catalog/readcache.py): a write is seen at once in its own process and within a
+    second (the version memo) in the others.
     Raises InvalidSearchError for an unknown ordering, a page size outside 1..100, a price
     range that is negative or reversed, or a cursor this function did not make.
     """
     from . import search
 
-    return search.run(
-        query=query,
-        department=department,
-        category=category,
-        brand=brand,
-        price_min=price_min,
-        price_max=price_max,
-        product_ids=product_ids,
-        ordering=ordering,
-        page_size=page_size,
-        cursor=cursor,
-    )
+    args = {
+        "query": query,
+        "department": department,
+        "category": category,
+        "brand": brand,
+        "price_min": price_min,
+        "price_max": price_max,
+        "ordering": ordering,
+        "page_size": page_size,
+        "cursor": cursor,
+    }
+    # Pages narrowed to product ids (a hub's stock) follow the stock, not the catalog: computed.
+    if product_ids is not None:
+        return search.run(**args, product_ids=product_ids)
+    # Only valid arguments are ever stored (run raises first), and the key is their repr.
+    cache_key = readcache.key("search", catalog_version(), *args.items())
+    page = readcache.get(cache_key)
+    if page is readcache.MISSING:
+        page = search.run(**args, product_ids=None)
+        readcache.put(cache_key, page)
+    return page
 
 
 def product_suggest(*, prefix: str, limit: int = 8) -> tuple[ProductDTO, ...]:
@@ -242,20 +264,17 @@ def product_suggest(*, prefix: str, limit: int = 8) -> tuple[ProductDTO, ...]:
     return product_search(query=prefix, page_size=limit).items
 
 
-_LAST_MODIFIED_TTL = 1.0  # seconds; HTTP caches are told max-age=60 anyway
-_last_modified_memo: tuple[float, datetime | None] | None = None
+_VERSION_TTL = 1.0  # seconds; HTTP caches are told max-age=60 anyway
+# (when read, last change, read-cache generation)
+_version_memo: tuple[float, datetime | None, int] | None = None
 
 
-def catalog_last_modified() -> datetime | None:
-    """When anything in the catalog last changed (for HTTP validators).
-
-    One indexed query, remembered for a second per process: the API asks on every request,
-    and writes through these services forget it at once (other processes within a second).
-    """
-    global _last_modified_memo
+def _catalog_state() -> tuple[datetime | None, int]:
+    global _version_memo
     now = time.monotonic()
-    if _last_modified_memo is not None and now - _last_modified_memo[0] < _LAST_MODIFIED_TTL:
-        return _last_modified_memo[1]
+    memo = _version_memo
+    if memo is not None and now - memo[0] < _VERSION_TTL:
+        return memo[1], memo[2]
     # Products and categories hang off departments: no department, nothing at all.
     latest = Department.objects.aggregate(
         d=Max("updated_at"),
@@ -264,13 +283,36 @@ def catalog_last_modified() -> datetime | None:
     )
     stamps = [s for s in latest.values() if s is not None]
     value = max(stamps) if stamps else None
-    _last_modified_memo = (now, value)
-    return value
+    generation = readcache.generation()
+    _version_memo = (now, value, generation)
+    return value, generation
+
+
+def catalog_last_modified() -> datetime | None:
+    """When anything in the catalog last changed (for HTTP validators).
+
+    One indexed query, remembered for a second per process: the API asks on every request,
+    and writes through these services forget it at once (other processes within a second).
+    """
+    return _catalog_state()[0]
+
+
+def catalog_version() -> str:
+    """A token that changes with every catalog change (catalog-internal: the API's ETags and
+    the read cache's keys). The last change alone can miss a write whose transaction started
+    before another's but committed after it, so the writes also bump a shared generation."""
+    changed, generation = _catalog_state()
+    return f"{changed.isoformat() if changed else '-'}|{generation}"
 
 
 def forget_last_modified() -> None:
-    global _last_modified_memo
-    _last_modified_memo = None
+    global _version_memo
+    _version_memo = None
+
+
+def _catalog_changed() -> None:
+    readcache.bump_generation()
+    forget_last_modified()
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -279,8 +321,8 @@ def forget_last_modified() -> None:
 def publish_changes(*, product_ids: Iterable[int], price_ids: Iterable[int] = ()) -> None:
     """Publish ProductChanged/PriceChanged for these ids, in batches (call inside the write's
     transaction)."""
-    forget_last_modified()
-    transaction.on_commit(forget_last_modified)
+    forget_last_modified()  # this process looks the version up again at once
+    transaction.on_commit(_catalog_changed)  # everyone moves to new keys once it is visible
     for event_type, ids in ((ProductChanged, product_ids), (PriceChanged, price_ids)):
         ordered = sorted(set(ids))
         for start in range(0, len(ordered), EVENT_BATCH):

@@ -3,24 +3,31 @@
 No login, no session: the answers are the same for everyone, so they carry ETag and
 Last-Modified (the catalog's last change) and `Cache-Control: public` for browsers and CDNs;
 a conditional request that is still fresh gets 304 without running the search.
+
+Behind that, the rendered JSON bodies are kept in the shared read cache (catalog/readcache.py)
+under the catalog's version and the full URL: a repeated read costs one cache lookup, with no
+parameter parsing, query or rendering. Only a URL that once rendered (so had valid
+parameters) is ever stored, so a stored body needs no validation.
 """
 
 import hashlib
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import cache
+from typing import Any
 
-from django.http import HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import services
+from catalog import readcache, services
+from prime_now.kernel.money import CENT
 
 from .serializers import (
     DepartmentOutput,
@@ -33,35 +40,54 @@ from .serializers import (
 MAX_AGE = 60
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"}}')
-
-
-@cache
-def _product_fields():
-    return ProductOutput().fields
+RENDERER = JSONRenderer()
+# Input serializers built once: their fields are deep-copied per instance otherwise, the
+# largest cost of parsing a listing's parameters. run_validation keeps no state on them.
+LIST_INPUT = ProductListInput()
+SUGGEST_INPUT = ProductSuggestInput()
 
 
 def product_json(product: services.ProductDTO) -> dict:
-    """ProductOutput's representation, with the serializer's fields built once per process
-    rather than deep-copied for every product of every page (the listing's hot path)."""
-    return {
-        name: field.to_representation(getattr(product, name))
-        for name, field in _product_fields().items()
-    }
+    """ProductOutput's representation (tests/catalog/test_api.py holds them equal), built
+    directly: the DTO's fields are the serializer's, in order, and only the price is not
+    already JSON (a 2-place string, as DecimalField(decimal_places=2) gives)."""
+    out = product.__dict__.copy()
+    out["price"] = f"{product.price.quantize(CENT):f}"
+    return out
 
 
-def cacheable(request, build: Callable[[], Response]) -> HttpResponseBase:
-    """Answer 304 when the client's copy is current, else build the response and tag it."""
-    changed = services.catalog_last_modified() or EPOCH
-    stamp = int(changed.timestamp())
-    seed = f"{changed.isoformat()}|{request.get_full_path()}"
+def valid(serializer, request) -> dict:
+    """The query parameters checked by a prebuilt input serializer (400 when bad)."""
+    return serializer.run_validation(request.query_params)
+
+
+def cacheable(request, data: Callable[[], Any]) -> HttpResponseBase:
+    """Answer 304 when the client's copy is current, else the body of `data()` (from the
+    shared cache when this URL was rendered at this catalog version), tagged for HTTP caches."""
+    version = services.catalog_version()
+    stamp = int((services.catalog_last_modified() or EPOCH).timestamp())
+    seed = f"{version}|{request.get_full_path()}"
     etag = 'W/"' + hashlib.blake2b(seed.encode(), digest_size=12).hexdigest() + '"'
-    not_modified = get_conditional_response(request, etag=etag, last_modified=stamp)
-    response = not_modified or build()
+    response = get_conditional_response(request, etag=etag, last_modified=stamp)
+    if response is None:
+        response = _body(request, version, data)
     if response.status_code in (200, 304):
         response["ETag"] = etag
         response["Last-Modified"] = http_date(stamp)
         patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
+
+
+def _body(request, version: str, data: Callable[[], Any]) -> HttpResponseBase:
+    if request.accepted_renderer.format != RENDERER.format:
+        return Response(data())  # the browsable API (DEBUG only): rendered, never stored
+    # The absolute URL: bodies carry absolute next/previous links.
+    key = readcache.key("api", version, request.build_absolute_uri())
+    body = readcache.get(key)
+    if body is readcache.MISSING:
+        body = RENDERER.render(data())
+        readcache.put(key, body)
+    return HttpResponse(body, content_type=RENDERER.media_type)
 
 
 class PublicReadApi(APIView):
@@ -74,11 +100,11 @@ class DepartmentListApi(PublicReadApi):
 
     @extend_schema(operation_id="catalog_departments_list", responses=DepartmentOutput(many=True))
     def get(self, request):
-        def build():
+        def data():
             tree = [asdict(d) for d in services.department_tree()]
-            return Response(DepartmentOutput(tree, many=True).data)
+            return DepartmentOutput(tree, many=True).data
 
-        return cacheable(request, build)
+        return cacheable(request, data)
 
 
 class ProductListApi(PublicReadApi):
@@ -93,11 +119,8 @@ class ProductListApi(PublicReadApi):
         responses={200: ProductPageOutput, 400: ERROR},
     )
     def get(self, request):
-        params = ProductListInput(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        args = params.validated_data
-
-        def build():
+        def data():
+            args = valid(LIST_INPUT, request)
             page = services.product_search(
                 query=args.get("q", ""),
                 department=args.get("department"),
@@ -109,15 +132,13 @@ class ProductListApi(PublicReadApi):
                 page_size=args["page_size"],
                 cursor=args.get("cursor"),
             )
-            return Response(
-                {
-                    "results": [product_json(p) for p in page.items],
-                    "next": _page_url(request, page.next_cursor),
-                    "previous": _page_url(request, page.previous_cursor),
-                }
-            )
+            return {
+                "results": [product_json(p) for p in page.items],
+                "next": _page_url(request, page.next_cursor),
+                "previous": _page_url(request, page.previous_cursor),
+            }
 
-        return cacheable(request, build)
+        return cacheable(request, data)
 
 
 def _page_url(request, cursor: str | None) -> str | None:
@@ -137,16 +158,12 @@ class ProductSuggestApi(PublicReadApi):
         responses={200: ProductOutput(many=True), 400: ERROR},
     )
     def get(self, request):
-        params = ProductSuggestInput(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        def data():
+            args = valid(SUGGEST_INPUT, request)
+            found = services.product_suggest(prefix=args["q"], limit=args["limit"])
+            return [product_json(p) for p in found]
 
-        def build():
-            found = services.product_suggest(
-                prefix=params.validated_data["q"], limit=params.validated_data["limit"]
-            )
-            return Response([product_json(p) for p in found])
-
-        return cacheable(request, build)
+        return cacheable(request, data)
 
 
 class ProductGetApi(PublicReadApi):
@@ -158,7 +175,4 @@ class ProductGetApi(PublicReadApi):
         responses={200: ProductOutput, 404: ERROR},
     )
     def get(self, request, sku: str):
-        def build():
-            return Response(product_json(services.product_get(sku=sku)))
-
-        return cacheable(request, build)
+        return cacheable(request, lambda: product_json(services.product_get(sku=sku)))

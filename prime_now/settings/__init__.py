@@ -196,6 +196,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 CURRENCY = os.environ.get("CURRENCY", "USD")
+# How long the catalog keeps public read pages in the shared cache (0: no cache).
+CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", "30"))
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -1,15 +1,18 @@
 import pytest
 
-from catalog import services
+from catalog import readcache, services
 from tests.catalog.factories import CategoryFactory, DepartmentFactory
 
 
 @pytest.fixture(autouse=True)
 def _fresh_last_modified():
-    """The API remembers the catalog's last change for a second; tests start without it."""
+    """The API remembers the catalog's last change for a second, and the read cache a
+    failure for a few; tests start without either (the cache itself is emptied per test)."""
     services.forget_last_modified()
+    readcache.reset()
     yield
     services.forget_last_modified()
+    readcache.reset()
 
 
 @pytest.fixture
