@@ -5,10 +5,20 @@
 
 For each rate it packs orders at that pace through fulfillment's door (each order placed and
 picked beforehand, so only the pack is timed), while a real Celery worker (started here, on
-the delivery/kernel queues) runs delivery's OrderPacked handler and the offer task, and
-simulated couriers poll their offers every 10 ms and accept at once through the same service
-the courier API calls. Latency = courier's accept committed (job.accepted_at) − pack called.
-Prints p50/p90/p99/max per rate. Not a test: it leaves its rows (a fresh hub per run).
+every app's queue, as `make run` starts it) runs delivery's OrderPacked handler, and simulated
+couriers poll their offers every 10 ms and accept at once through the same service the courier
+API calls. Latency = courier's accept committed − pack called. Prints p50/p90/p99/max per rate,
+and the same per stage, from the rows' own timestamps:
+
+    pack called → outbox row written (fulfillment's transaction) → relayed to the broker →
+    OrderPacked handler started (HandledEvent) → delivery job created → offering started
+    (the offer's created_at: when job_offer_next began ranking couriers) → courier sees the
+    offer (ranking, insert, the handler's commit, the app's next poll) → accept committed
+
+The world is made before the worker starts (users in bulk, stock rows in bulk, orders placed
+and picked through the apps' doors); the run then waits until the worker has handled what
+that setup published, so the timed orders do not queue behind it. Not a test: it leaves its
+rows (a fresh hub per run).
 """
 
 import argparse
@@ -35,25 +45,56 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from delivery.dispatch.blocks import block_claim, block_publish  # noqa: E402
 from delivery.dispatch.couriers import courier_ping, courier_set_online, courier_upsert  # noqa: E402
 from delivery.dispatch.offers import offer_accept  # noqa: E402
+from delivery.handlers.dispatch import on_order_packed  # noqa: E402
 from delivery.models import DeliveryJob, Offer  # noqa: E402
 from fulfillment import services as fulfillment  # noqa: E402
+from fulfillment.models import HubStaff, Stock, StockMovement  # noqa: E402
 from ordering import services as ordering  # noqa: E402
-from tests.fulfillment.factories import HubFactory, PickerFactory, StockFactory  # noqa: E402
-from tests.kernel.factories import UserFactory  # noqa: E402
+from prime_now.kernel.bus import handler_key  # noqa: E402
+from prime_now.kernel.models import HandledEvent, OutboxEvent  # noqa: E402
+from tests.fulfillment.factories import HubFactory  # noqa: E402
 
 HUB = (47.6101, -122.3421)
+STAGES = (
+    ("pack → outbox row", "called", "outbox"),
+    ("outbox row → relayed", "outbox", "relayed"),
+    ("relayed → handler started", "relayed", "handled"),
+    ("handler → job created", "handled", "job"),
+    ("job → offering started", "job", "offer"),
+    ("offering → courier sees it", "offer", "seen"),
+    ("sees → accept committed", "seen", "accepted"),
+)
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def make_users(prefix: str, count: int, role: str) -> list[int]:
+    """Users in bulk, with no usable password: hashing one takes about a second."""
+    model = get_user_model()
+    users = model.objects.bulk_create(
+        [
+            model(username=f"{prefix}-{n}", email=f"{prefix}-{n}@example.com", password="!")
+            for n in range(count)
+        ]
+    )
+    group, _ = Group.objects.get_or_create(name=role)
+    model.groups.through.objects.bulk_create(
+        [model.groups.through(user_id=user.pk, group_id=group.pk) for user in users]
+    )
+    return [user.pk for user in users]
 
 
 def setup_world(run: str, orders: int, couriers: int):
@@ -65,27 +106,50 @@ def setup_world(run: str, orders: int, couriers: int):
         ends_at=start + timedelta(hours=3),
         wanted=couriers,
     )
-    courier_ids = []
-    for n in range(couriers):
-        user = UserFactory(username=f"bench-{run}-courier-{n}", roles=["courier"])
-        courier_upsert(user_id=user.pk, home_hub_code=hub.code, bag_capacity=20)
-        block_claim(user_id=user.pk, block_id=block.id)
-        courier_set_online(user_id=user.pk, online=True)
-        courier_ping(user_id=user.pk, lat=HUB[0] + n * 1e-4, lon=HUB[1])
-        courier_ids.append(user.pk)
+    courier_ids = make_users(f"bench-{run}-courier", couriers, "courier")
+    for n, user_id in enumerate(courier_ids):
+        courier_upsert(user_id=user_id, home_hub_code=hub.code, bag_capacity=20)
+        block_claim(user_id=user_id, block_id=block.id)
+        courier_set_online(user_id=user_id, online=True)
+        courier_ping(user_id=user_id, lat=HUB[0] + n * 1e-4, lon=HUB[1])
+    customers = make_users(f"bench-{run}-customer", orders, "customer")
+    pickers = make_users(f"bench-{run}-picker", orders, "picker")
+    HubStaff.objects.bulk_create([HubStaff(hub=hub, user_id=user_id) for user_id in pickers])
+    with transaction.atomic():  # opening balances, written the way StockFactory writes them
+        stocks = Stock.objects.bulk_create(
+            [
+                Stock(
+                    hub=hub,
+                    product_id=900_001 + i,
+                    sku=f"STK-{run}-{i}",
+                    name=f"Product {i}",
+                    on_hand=5,
+                    reserved=0,
+                )
+                for i in range(orders)
+            ]
+        )
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    stock=stock, kind="received", on_hand_delta=5, reason="opening (bench)"
+                )
+                for stock in stocks
+            ]
+        )
     prepared = []
     window_start = start + timedelta(minutes=45)
-    for i in range(orders):
-        stock = StockFactory(hub=hub, on_hand=5)
+    for i, (stock, customer_id, picker_id) in enumerate(
+        zip(stocks, customers, pickers, strict=True)
+    ):
         reservation = fulfillment.stock_reserve(
             hub_code=hub.code,
             lines=[fulfillment.StockLine(product_id=stock.product_id, quantity=1)],
             hold_for=timedelta(minutes=30),
             reference=f"bench-{run}-{i}",
         )
-        customer = UserFactory(username=f"bench-{run}-customer-{i}", roles=["customer"])
         order = ordering.order_place(
-            customer_id=customer.pk,
+            customer_id=customer_id,
             idempotency_key=str(uuid.uuid4()),
             lines=[
                 ordering.OrderLineInput(
@@ -123,12 +187,11 @@ def setup_world(run: str, orders: int, couriers: int):
             ],
             due_by=window_start,
         )
-        picker = PickerFactory(username=f"bench-{run}-picker-{i}", hub=hub)
-        job = fulfillment.pick_job_claim_next(hub_code=hub.code, picker_id=picker.pk)
+        job = fulfillment.pick_job_claim_next(hub_code=hub.code, picker_id=picker_id)
         fulfillment.pick_line_confirm(
-            job_id=job.id, picker_id=picker.pk, sku=stock.sku, picked_quantity=1
+            job_id=job.id, picker_id=picker_id, sku=stock.sku, picked_quantity=1
         )
-        prepared.append((order.number, job.id, picker.pk))
+        prepared.append((order.number, job.id, picker_id))
     return hub, courier_ids, prepared
 
 
@@ -136,7 +199,7 @@ def start_worker(concurrency: int) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "celery", "-A", "prime_now", "worker", "--pool", "prefork",
         "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip",
-        "--without-mingle", "-Q", "kernel,delivery,ordering,fulfillment,default",
+        "--without-mingle", "-Q", ",".join(settings.CELERY_TASK_QUEUES_ALL),
         "--loglevel", "WARNING",
     ]  # fmt: skip
     return subprocess.Popen(
@@ -148,41 +211,78 @@ def start_worker(concurrency: int) -> subprocess.Popen:
     )
 
 
-def couriers_answer(courier_ids: list[int], stop: threading.Event) -> None:
-    """Every courier's app polls its offers every 10 ms and accepts at once."""
-    by_profile = {}
-    while not stop.is_set():
-        pending = list(
-            Offer.objects.filter(status="pending", courier__user_id__in=courier_ids).values_list(
-                "pk", "courier__user_id"
-            )
-        )
-        for offer_id, user_id in pending:
-            try:
-                offer_accept(user_id=user_id, offer_id=str(offer_id))
-            except Exception as exc:
-                by_profile[type(exc).__name__] = by_profile.get(type(exc).__name__, 0) + 1
-        time.sleep(0.01)
-    connection.close()
+def broker_backlog() -> int:
+    """Messages waiting in the broker's queues (Redis lists named after the queues)."""
+    from prime_now.celery import app
+
+    with app.connection_for_read() as conn:
+        client = conn.default_channel.client
+        return sum(client.llen(queue) for queue in settings.CELERY_TASK_QUEUES_ALL)
 
 
-def couriers_ping(courier_ids: list[int], stop: threading.Event) -> None:
-    """Meanwhile the apps keep reporting where they are (positions go stale after 120 s)."""
-    while not stop.is_set():
-        for n, user_id in enumerate(courier_ids):
-            courier_ping(user_id=user_id, lat=HUB[0] + n * 1e-4, lon=HUB[1])
-        stop.wait(30)
-    connection.close()
+def settle(timeout: float = 120.0) -> float:
+    """Wait until the worker has handled what the setup published. Returns the seconds taken."""
+    begin = time.monotonic()
+    while time.monotonic() - begin < timeout:
+        if broker_backlog() == 0:
+            time.sleep(0.5)  # the last ones may still be running
+            if broker_backlog() == 0:
+                break
+        time.sleep(0.5)
+    return time.monotonic() - begin
 
 
-def run_rate(rate: float, batch: list, timeout: float = 60.0) -> list[float]:
-    packed_at: dict[str, float] = {}
+class Couriers:
+    """Every courier's app polls its offers every 10 ms and accepts at once (each courier
+    answers on their own phone: accepts run side by side, not one after another)."""
+
+    def __init__(self, courier_ids: list[int]):
+        self.courier_ids = courier_ids
+        self.seen: dict[str, float] = {}  # offer id → when the app first saw it
+        self.accepted: dict[str, float] = {}  # job id → when the accept call returned
+        self.errors: dict[str, int] = {}
+        self.stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=4)
+
+    def _accept(self, offer_id: str, job_id: str, user_id: int) -> None:
+        try:
+            offer_accept(user_id=user_id, offer_id=offer_id)
+            self.accepted[job_id] = time.time()
+        except Exception as exc:
+            self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
+
+    def poll(self) -> None:
+        while not self.stop.is_set():
+            pending = Offer.objects.filter(
+                status="pending", courier__user_id__in=self.courier_ids
+            ).values_list("pk", "job_id", "courier__user_id")
+            now = time.time()
+            for offer_id, job_id, user_id in pending:
+                if str(offer_id) in self.seen:
+                    continue
+                self.seen[str(offer_id)] = now
+                self._pool.submit(self._accept, str(offer_id), str(job_id), user_id)
+            time.sleep(0.01)
+        self._pool.shutdown(wait=True)
+        connection.close()
+
+    def ping(self) -> None:
+        """Meanwhile the apps keep reporting where they are (positions go stale after 120 s)."""
+        while not self.stop.is_set():
+            for n, user_id in enumerate(self.courier_ids):
+                courier_ping(user_id=user_id, lat=HUB[0] + n * 1e-4, lon=HUB[1])
+            self.stop.wait(30)
+        connection.close()
+
+
+def run_rate(rate: float, batch: list, couriers: Couriers, timeout: float = 60.0):
+    called: dict[str, float] = {}
 
     def pack(item):
         number, job_id, picker_id = item
         started = time.time()
         fulfillment.pick_job_pack(job_id=job_id, picker_id=picker_id, bags=1)
-        packed_at[number] = started
+        called[number] = started
         connection.close()
 
     begin = time.monotonic()
@@ -194,20 +294,65 @@ def run_rate(rate: float, batch: list, timeout: float = 60.0) -> list[float]:
             pool.submit(pack, item)
     numbers = [number for number, _, _ in batch]
     deadline = time.monotonic() + timeout
+    jobs: dict[str, str] = {}
     while time.monotonic() < deadline:
-        done = DeliveryJob.objects.filter(order_number__in=numbers, accepted_at__isnull=False)
-        if done.count() == len(numbers):
+        jobs = {
+            str(pk): number
+            for pk, number in DeliveryJob.objects.filter(
+                order_number__in=numbers, accepted_at__isnull=False
+            ).values_list("pk", "order_number")
+        }
+        if len(jobs) == len(numbers) and all(pk in couriers.accepted for pk in jobs):
             break
-        time.sleep(0.2)
-    accepted = dict(
-        DeliveryJob.objects.filter(order_number__in=numbers, accepted_at__isnull=False).values_list(
-            "order_number", "accepted_at"
-        )
-    )
-    missing = len(numbers) - len(accepted)
+        time.sleep(0.1)
+    missing = len(numbers) - len(jobs)
     if missing:
         print(f"  !! {missing} of {len(numbers)} not accepted within {timeout:.0f}s")
-    return [(accepted[n].timestamp() - packed_at[n]) * 1000 for n in accepted if n in packed_at]
+    return stage_times(numbers, called, couriers)
+
+
+def stage_times(numbers: list[str], called: dict[str, float], couriers: Couriers):
+    """Per order, the time of each stage (epoch seconds), from the rows' own timestamps."""
+    times: dict[str, dict[str, float]] = {n: {"called": called[n]} for n in numbers if n in called}
+    events = OutboxEvent.objects.filter(
+        name="fulfillment.OrderPacked", payload__order_ref__in=numbers
+    ).values_list("pk", "payload__order_ref", "created_at", "relayed_at")
+    by_event = {}
+    for pk, number, created_at, relayed_at in events:
+        if number in times:
+            by_event[pk] = number
+            times[number]["outbox"] = created_at.timestamp()
+            if relayed_at:
+                times[number]["relayed"] = relayed_at.timestamp()
+    for event_id, handled_at in HandledEvent.objects.filter(
+        event_id__in=list(by_event), handler=handler_key(on_order_packed)
+    ).values_list("event_id", "handled_at"):
+        times[by_event[event_id]]["handled"] = handled_at.timestamp()
+    job_numbers = {}
+    for pk, number, created_at in DeliveryJob.objects.filter(order_number__in=numbers).values_list(
+        "pk", "order_number", "created_at"
+    ):
+        job_numbers[pk] = number
+        times[number]["job"] = created_at.timestamp()
+        if str(pk) in couriers.accepted:
+            times[number]["accepted"] = couriers.accepted[str(pk)]
+    # The offer that was accepted (the first one a courier saw, when every courier says yes).
+    for pk, job_id, created_at in Offer.objects.filter(
+        job_id__in=list(job_numbers), status="accepted"
+    ).values_list("pk", "job_id", "created_at"):
+        stage = times[job_numbers[job_id]]
+        stage["offer"] = created_at.timestamp()
+        if str(pk) in couriers.seen:
+            stage["seen"] = couriers.seen[str(pk)]
+    return times
+
+
+def report(label: str, values: list[float]) -> str:
+    return (
+        f"{label:<28} p50 {statistics.median(values):>7.0f} ms  "
+        f"p90 {percentile(values, 90):>7.0f}  p99 {percentile(values, 99):>7.0f}  "
+        f"max {max(values):>7.0f}"
+    )
 
 
 def main() -> None:
@@ -226,30 +371,36 @@ def main() -> None:
     _, courier_ids, prepared = setup_world(run, sum(counts), args.couriers)
     print(f"  ready in {time.monotonic() - t:.0f}s; load average {os.getloadavg()}")
     worker = start_worker(args.worker_concurrency)
-    stop = threading.Event()
-    answering = threading.Thread(target=couriers_answer, args=(courier_ids, stop), daemon=True)
+    couriers = Couriers(courier_ids)
     try:
-        time.sleep(4)  # the worker connects
-        threading.Thread(target=couriers_ping, args=(courier_ids, stop), daemon=True).start()
-        time.sleep(2)
-        answering.start()
+        print(f"  worker handled the setup's events in {settle():.0f}s")
+        threading.Thread(target=couriers.ping, daemon=True).start()
+        threading.Thread(target=couriers.poll, daemon=True).start()
+        time.sleep(1)
         offset = 0
         for rate, count in zip(rates, counts, strict=True):
             batch = prepared[offset : offset + count]
             offset += count
-            latencies = run_rate(rate, batch)
-            if not latencies:
+            times = run_rate(rate, batch, couriers)
+            total = [
+                (t["accepted"] - t["called"]) * 1000 for t in times.values() if "accepted" in t
+            ]
+            if not total:
                 print(f"{rate:>5.0f} orders/s: nothing accepted")
                 continue
-            print(
-                f"{rate:>5.0f} orders/s, {len(latencies)} orders: packed → accepted "
-                f"p50 {statistics.median(latencies):.0f} ms, "
-                f"p90 {percentile(latencies, 90):.0f} ms, "
-                f"p99 {percentile(latencies, 99):.0f} ms, max {max(latencies):.0f} ms"
-            )
+            print(f"{rate:>5.0f} orders/s, {len(total)} orders:")
+            for label, start, end in STAGES:
+                values = [
+                    (t[end] - t[start]) * 1000 for t in times.values() if start in t and end in t
+                ]
+                if values:
+                    print("  " + report(label, values))
+            print("  " + report("packed → accepted (total)", total))
+        if couriers.errors:
+            print(f"courier answers refused: {couriers.errors}")
         print(f"load average after: {os.getloadavg()}")
     finally:
-        stop.set()
+        couriers.stop.set()
         worker.terminate()
         worker.wait(timeout=15)
 

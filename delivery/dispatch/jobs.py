@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from catalog.services import products_by_skus
-from ordering.services import order_get
+from ordering.services import OrderDTO, order_get
 
 from ..models import DeliveryJob, JobStatus
 from .batching import Stop
@@ -35,16 +35,25 @@ def job_dto(job: DeliveryJob) -> JobDTO:
 
 
 def job_create_for_packed_order(
-    *, order_number: str, hub_code: str, bags: int, skus: tuple[str, ...] = ()
+    *,
+    order_number: str,
+    hub_code: str,
+    bags: int,
+    skus: tuple[str, ...] = (),
+    order: OrderDTO | None = None,
 ) -> tuple[str, bool]:
     """Make the delivery job for a packed order (idempotent per order). Returns (id, created).
 
     The drop-off and window are copied from the order, so dispatch never reads them again.
+    A caller that has just read the order (ordering's door returns it) passes it as `order`.
     """
-    existing = DeliveryJob.objects.filter(order_number=order_number).values_list("pk", flat=True)
-    if existing:
-        return str(existing[0]), False
-    order = order_get(number=order_number)
+    if order is None or order.number != order_number:
+        existing = DeliveryJob.objects.filter(order_number=order_number).values_list(
+            "pk", flat=True
+        )
+        if existing:
+            return str(existing[0]), False
+        order = order_get(number=order_number)
     delivery = order.delivery
     all_skus = set(skus) | {line.sku for line in order.lines}
     all_skus |= {line.substitute_sku for line in order.lines if line.substitute_sku}

@@ -8,6 +8,7 @@ wins, and the partial unique constraint on accepted offers makes a second winner
 
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,27 +103,51 @@ def _eligible_couriers(job: DeliveryJob, *, now: datetime):
 def candidates_for(job: DeliveryJob, *, now: datetime, hub: HubPoint) -> list[Candidate]:
     """Couriers who could take this job now, best first: nearest to the hub, and among those
     about as near, the one offered work longest ago (fair rotation)."""
+    return list(iter_candidates(job, now=now, hub=hub, every=True))
+
+
+def iter_candidates(
+    job: DeliveryJob, *, now: datetime, hub: HubPoint, every: bool = False
+) -> Iterator[Candidate]:
+    """`candidates_for`, lazily: the couriers are ranked first (the key does not depend on
+    their trips), and a courier's trip is checked only when the ranking reaches them, so one
+    offer costs one or two batch checks, not one per courier on shift. `every`: the caller
+    wants them all (a broadcast), so every trip's stops are read in one query up front."""
     couriers = list(_eligible_couriers(job, now=now))
     if not couriers:
-        return []
-    trips = {
-        trip.courier_id: trip
-        for trip in Trip.objects.filter(
-            courier__in=couriers, status__in=OPEN_TRIP_STATUSES
-        ).prefetch_related("jobs")
-    }
-    new_stop = job_stop(job, hub)
-    ranked: list[tuple[tuple, Candidate]] = []
+        return
+    config = dispatch_config()
+    floor = datetime.min.replace(tzinfo=now.tzinfo)
+    ranked = []
     for courier in couriers:
         km = distance_km(courier.lat, courier.lon, hub.lat, hub.lon)
+        key = (int(km // ROTATION_BAND_KM), courier.last_offered or floor, km, courier.pk)
+        ranked.append((key, km, courier))
+    ranked.sort(key=lambda item: item[0])
+    trips = {
+        trip.courier_id: trip
+        for trip in Trip.objects.filter(courier__in=couriers, status__in=OPEN_TRIP_STATUSES)
+    }
+    stops_of = DeliveryJob.objects.filter(status=JobStatus.ASSIGNED).only(
+        "pk", "trip_id", "lat", "lon", "window_start", "window_end", "bags"
+    )
+    preloaded: dict[int, list[DeliveryJob]] | None = None
+    if every:
+        preloaded = {}
+        for stop in stops_of.filter(trip__in=list(trips.values())):
+            preloaded.setdefault(stop.trip_id, []).append(stop)
+    new_stop = job_stop(job, hub)
+    for _key, km, courier in ranked:
         trip = trips.get(courier.pk)
         joins = False
         if trip is not None:
             if trip.status not in BATCHABLE_TRIP_STATUSES or trip.hub_code != job.hub_code:
                 continue
-            live = [j for j in trip.jobs.all() if j.status == JobStatus.ASSIGNED]
+            live = (
+                preloaded.get(trip.pk, []) if preloaded is not None else stops_of.filter(trip=trip)
+            )
             speed = courier_speed(courier, now=now)
-            depart = now + timedelta(minutes=dispatch_config().pickup_minutes)
+            depart = now + timedelta(minutes=config.pickup_minutes)
             if trip.status == "accepted":
                 depart += travel_time(km, speed)
             if not batch_fits(
@@ -136,18 +161,15 @@ def candidates_for(job: DeliveryJob, *, now: datetime, hub: HubPoint) -> list[Ca
             ):
                 continue
             joins = True
-        last = courier.last_offered or datetime.min.replace(tzinfo=now.tzinfo)
-        key = (int(km // ROTATION_BAND_KM), last, km, courier.pk)
-        ranked.append((key, Candidate(courier_id=courier.pk, distance_km=km, joins_trip=joins)))
-    ranked.sort(key=lambda item: item[0])
-    return [candidate for _, candidate in ranked]
+        yield Candidate(courier_id=courier.pk, distance_km=km, joins_trip=joins)
 
 
-def job_offer_next(*, job_id: str, now: datetime | None = None) -> str:
+def job_offer_next(*, job_id: str, now: datetime | None = None, fresh: bool = False) -> str:
     """Offer a waiting job to the next candidate (or, once flagged, to every candidate).
 
     Idempotent: while an offer is out, or once the job has a courier, it does nothing.
     Returns what happened: "offered", "broadcast", "waiting", "no_candidate" or "done".
+    `fresh`: the caller created the job in this same transaction, so it has no offers yet.
     """
     config = dispatch_config()
     now = now or timezone.now()
@@ -155,23 +177,28 @@ def job_offer_next(*, job_id: str, now: datetime | None = None) -> str:
         job = DeliveryJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status not in (JobStatus.PENDING, JobStatus.OFFERED):
             return "done"
-        if job.offers.filter(status=OfferStatus.PENDING).exists():
+        if not fresh and job.offers.filter(status=OfferStatus.PENDING).exists():
             return "waiting"
         hub = hub_point(job.hub_code)
         job.last_offer_attempt_at = now
-        job.misses = job.offers.filter(
-            broadcast=False, status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]
-        ).count()
+        job.misses = (
+            0
+            if fresh
+            else job.offers.filter(
+                broadcast=False, status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]
+            ).count()
+        )
         if not job.at_risk and estimated_unassigned_arrival(job, now=now) > job.window_end:
             job.at_risk = True
             job_flag(job, reason="window_at_risk", now=now)
         if job.misses >= config.max_misses and not job.broadcast:
             job.broadcast = True
             job_flag(job, reason="no_taker", now=now)
-        candidates = candidates_for(job, now=now, hub=hub)
+        candidates = iter_candidates(job, now=now, hub=hub, every=job.broadcast)
         expires_at = now + timedelta(seconds=config.offer_seconds)
         offered: list[int] = []
         if job.broadcast:
+            candidates = list(candidates)
             Offer.objects.bulk_create(
                 [
                     Offer(

@@ -83,11 +83,16 @@ def _resequence(trip: Trip) -> None:
     hub = hub_point(trip.hub_code)
     jobs = {str(j.pk): j for j in trip.jobs.filter(status=JobStatus.ASSIGNED)}
     ordered = order_stops(hub.lat, hub.lon, [job_stop(j, hub) for j in jobs.values()])
+    changed = []
+    now = timezone.now()
     for sequence, stop in enumerate(ordered, start=1):
         job = jobs[stop.key]
         if job.stop_sequence != sequence:
             job.stop_sequence = sequence
-            job.save(update_fields=["stop_sequence", "updated_at"])
+            job.updated_at = now
+            changed.append(job)
+    if changed:  # one statement, however many stops moved
+        DeliveryJob.objects.bulk_update(changed, ["stop_sequence", "updated_at"])
 
 
 # --- ETAs --------------------------------------------------------------------------------
@@ -115,7 +120,8 @@ def _refresh(trip: Trip, *, courier: CourierProfile, now: datetime) -> None:
         depart, start = now, here
     arrivals = route_arrivals(*start, depart, [job_stop(j, hub) for j in jobs], speed)
     for job, eta in zip(jobs, arrivals, strict=True):
-        DeliveryJob.objects.filter(pk=job.pk).update(eta=eta)
+        job.eta = eta
+    DeliveryJob.objects.bulk_update(jobs, ["eta"])  # one statement for the whole trip
 
 
 def trip_refresh_eta(*, courier: CourierProfile, now: datetime) -> None:

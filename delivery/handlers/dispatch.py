@@ -37,16 +37,17 @@ def on_order_packed(event: OrderPacked) -> None:
     if order_get(number=event.order_ref).status == "placed":  # PickStarted not handled yet
         order_mark_picking(number=event.order_ref)
     order_adjust_after_pick(number=event.order_ref, picked=picked)
-    order_mark_packed(number=event.order_ref)
-    job_id, _ = job_create_for_packed_order(
+    order = order_mark_packed(number=event.order_ref)  # the order as it is now: no re-read
+    job_id, created = job_create_for_packed_order(
         order_number=event.order_ref,
         hub_code=event.hub_code,
         bags=event.bags,
         skus=tuple(line["sku"] for line in event.lines),
+        order=order,
     )
     # The first offer goes out in this same transaction: a second task would wait behind
     # the queue. If nobody is free, the sweeper keeps trying.
-    job_offer_next(job_id=job_id)
+    job_offer_next(job_id=job_id, fresh=created)
 
 
 def on_order_cancelled(event: OrderCancelled) -> None:
