@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -52,6 +52,8 @@ from .payments import CardDeclined, ProviderRefused, ProviderUnavailable, provid
 logger = logging.getLogger(__name__)
 S = OrderStatus
 SYSTEM = "system"
+PLACED_REASON = "Order placed."
+ZERO = Decimal("0.00")
 # Unambiguous when read aloud or typed: no 0/O, 1/I/L, U.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -206,6 +208,22 @@ def _replay(customer_id: int, key: str, fingerprint: str) -> OrderDTO | None:
     return _dto(order)
 
 
+_LOOKUP = f"""
+    SELECT EXISTS (SELECT 1 FROM {Order._meta.db_table}
+                    WHERE customer_id = %s AND idempotency_key = %s),
+           EXISTS (SELECT 1 FROM {get_user_model()._meta.db_table}
+                    WHERE id = %s AND is_active)
+"""
+
+
+def _lookup(customer_id: int, key: str) -> tuple[bool, bool]:
+    """(an order with this key exists, the customer exists and is active), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, [customer_id, key, customer_id])
+        placed_before, active = cursor.fetchone()
+    return bool(placed_before), bool(active)
+
+
 def _validate_delivery(delivery: DeliverySnapshot) -> None:
     errors = {}
     if not delivery.address.strip():
@@ -247,10 +265,12 @@ def order_place(
     _validate_delivery(delivery)
     fingerprint = _fingerprint(lines, delivery, fee, tip_amount)
 
-    replay = _replay(customer_id, key, fingerprint)
-    if replay is not None:
-        return replay
-    if not get_user_model().objects.filter(pk=customer_id, is_active=True).exists():
+    placed_before, customer_active = _lookup(customer_id, key)
+    if placed_before:
+        replay = _replay(customer_id, key, fingerprint)
+        if replay is not None:
+            return replay
+    if not customer_active:
         raise OrderValidationError("Unknown customer.", fields={"customer_id": "Unknown."})
 
     currency = default_currency()
@@ -296,7 +316,12 @@ def order_place(
                     provider=provider,
                     auth=auth,
                 )
-                break
+                if order is not None:
+                    break
+                # PostgreSQL: the order conflicted with another (same key, or same number).
+                replay = _replay(customer_id, key, fingerprint)
+                if replay is not None:
+                    return replay
             except IntegrityError:
                 # A concurrent request with the same key won the race; it used the same
                 # authorization (same provider idempotency key), so there is nothing to
@@ -315,7 +340,7 @@ def order_place(
         _release_quietly(provider, auth.reference)
         raise
     # Built from the rows just written (order, lines, payment, timeline): no read back.
-    return _dto(order)
+    return order
 
 
 def _release_quietly(provider, reference: str) -> None:
@@ -340,10 +365,28 @@ def _record_placed(
     total,
     provider,
     auth,
-) -> Order:
+) -> OrderDTO | None:
     """The order, its lines, payment, first timeline entry and OrderPlaced in one atomic
-    block (one savepoint inside the caller's transaction). Returns the order with its
-    payment, lines and timeline attached, as _dto() reads them."""
+    block (one savepoint inside the caller's transaction). Returns its DTO, built from the
+    rows just written (no read back). On PostgreSQL returns None
+    when the order conflicts with another one (same key or same number): nothing is
+    written then."""
+    if connection.vendor == "postgresql":
+        return _record_placed_in_one_statement(
+            number=number,
+            customer_id=customer_id,
+            key=key,
+            fingerprint=fingerprint,
+            priced=priced,
+            delivery=delivery,
+            currency=currency,
+            subtotal=subtotal,
+            fee=fee,
+            tip=tip,
+            total=total,
+            provider=provider,
+            auth=auth,
+        )
     with transaction.atomic():
         order = Order.objects.create(
             number=number,
@@ -390,13 +433,181 @@ def _record_placed(
         PaymentOperation.objects.create(
             payment=payment, kind=PaymentOperationKind.AUTHORIZE, amount=total
         )
-        entry = _timeline(order, "", S.PLACED, actor=SYSTEM, reason="Order placed.")
+        entry = _timeline(order, "", S.PLACED, actor=SYSTEM, reason=PLACED_REASON)
         bus.publish(
             OrderPlaced(order_number=order.number, customer_id=customer_id, hub_code=order.hub_code)
         )
     order.payment = payment
     order._prefetched_objects_cache = {"lines": lines, "timeline": [entry]}
-    return order
+    return _dto(order)
+
+
+_PLACE = f"""
+    WITH placed AS (
+        INSERT INTO {Order._meta.db_table}
+               (number, customer_id, status, idempotency_key, request_fingerprint, currency,
+                subtotal, delivery_fee, tip, total, address, postcode, lat, lon, hub_code,
+                window_id, window_start, window_end, window_kind, placed_at, picked_at,
+                updated_at)
+        VALUES (%(number)s, %(customer)s, '{OrderStatus.PLACED.value}', %(key)s,
+                %(fingerprint)s, %(currency)s, %(subtotal)s, %(fee)s, %(tip)s, %(total)s,
+                %(address)s, %(postcode)s, %(lat)s, %(lon)s, %(hub)s, %(window)s,
+                %(window_start)s, %(window_end)s, %(window_kind)s, %(now)s, NULL, %(now)s)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ),
+    lines AS (
+        INSERT INTO {OrderLine._meta.db_table}
+               (order_id, position, product_id, sku, name, unit_price, quantity,
+                picked_quantity, substitute_product_id, substitute_sku, substitute_name,
+                substitute_unit_price, substitute_quantity, line_total)
+        SELECT placed.id, v.position, v.product_id, v.sku, v.name, v.unit_price, v.quantity,
+               NULL, NULL, '', '', NULL, 0, v.line_total
+          FROM placed,
+               unnest(%(positions)s::smallint[], %(products)s::bigint[], %(skus)s::text[],
+                      %(names)s::text[], %(prices)s::numeric[], %(quantities)s::integer[],
+                      %(line_totals)s::numeric[])
+                   AS v (position, product_id, sku, name, unit_price, quantity, line_total)
+        RETURNING id, position
+    ),
+    payment AS (
+        INSERT INTO {Payment._meta.db_table}
+               (order_id, provider, reference, card_brand, status, currency,
+                authorized_amount, captured_amount, refunded_amount, created_at, updated_at)
+        SELECT placed.id, %(provider)s, %(reference)s, %(brand)s,
+               '{PaymentStatus.AUTHORIZED.value}', %(currency)s, %(total)s, 0, 0, %(now)s,
+               %(now)s
+          FROM placed
+        RETURNING id
+    ),
+    operation AS (
+        INSERT INTO {PaymentOperation._meta.db_table} (payment_id, kind, amount, at)
+        SELECT payment.id, '{PaymentOperationKind.AUTHORIZE.value}', %(total)s, %(now)s
+          FROM payment
+    ),
+    entry AS (
+        INSERT INTO {OrderTimelineEntry._meta.db_table}
+               (order_id, from_status, status, at, actor_user_id, actor, reason)
+        SELECT placed.id, '', '{OrderStatus.PLACED.value}', %(now)s, NULL, %(actor)s,
+               %(reason)s
+          FROM placed
+        RETURNING id
+    )
+    SELECT placed.id, payment.id, entry.id,
+           (SELECT array_agg(id ORDER BY position) FROM lines)
+      FROM placed, payment, entry
+"""
+_PLACE = " ".join(_PLACE.split())  # one line: psycopg caches its conversion
+
+
+def _record_placed_in_one_statement(
+    *,
+    number,
+    customer_id,
+    key,
+    fingerprint,
+    priced,
+    delivery,
+    currency,
+    subtotal,
+    fee,
+    tip,
+    total,
+    provider,
+    auth,
+) -> OrderDTO | None:
+    """PostgreSQL: every row of the placed order in one statement (one round trip, atomic on
+    its own, so no savepoint). The order INSERT does nothing on a conflict (same customer and
+    key, or a number already drawn), and then neither do the others: returns None."""
+    now = timezone.now()
+    address, postcode = delivery.address.strip(), delivery.postcode.strip()
+    params = {
+        "number": number,
+        "customer": customer_id,
+        "key": key,
+        "fingerprint": fingerprint,
+        "currency": currency,
+        "subtotal": subtotal,
+        "fee": fee,
+        "tip": tip,
+        "total": total,
+        "address": address,
+        "postcode": postcode,
+        "lat": delivery.lat,
+        "lon": delivery.lon,
+        "hub": delivery.hub_code,
+        "window": delivery.window_id,
+        "window_start": delivery.window_start,
+        "window_end": delivery.window_end,
+        "window_kind": delivery.window_kind,
+        "now": now,
+        "provider": provider.name,
+        "reference": auth.reference,
+        "brand": auth.brand,
+        "actor": SYSTEM,
+        "reason": PLACED_REASON,
+        "positions": list(range(1, len(priced) + 1)),
+        "products": [line.product_id for line in priced],
+        "skus": [line.sku for line in priced],
+        "names": [line.name for line in priced],
+        "prices": [line.unit_price for line in priced],
+        "quantities": [line.quantity for line in priced],
+        "line_totals": [line.line_total for line in priced],
+    }
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(_PLACE, params)
+            if cursor.fetchone() is None:
+                return None
+        bus.publish(
+            OrderPlaced(order_number=number, customer_id=customer_id, hub_code=delivery.hub_code)
+        )
+    # The DTO of the rows just written, as _dto() would read them back (no model instances).
+    return OrderDTO(
+        number=number,
+        customer_id=customer_id,
+        status=S.PLACED,
+        lines=tuple(
+            OrderLineDTO(
+                sku=line.sku,
+                name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                picked_quantity=None,
+                substitute_sku="",
+                substitute_name="",
+                substitute_unit_price=None,
+                missing=False,
+                line_total=line.line_total,
+                product_id=line.product_id,
+            )
+            for line in priced
+        ),
+        subtotal=subtotal,
+        delivery_fee=fee,
+        tip=tip,
+        total=total,
+        currency=currency,
+        delivery=DeliverySnapshot(
+            address=address,
+            postcode=postcode,
+            lat=delivery.lat,
+            lon=delivery.lon,
+            hub_code=delivery.hub_code,
+            window_id=delivery.window_id,
+            window_start=delivery.window_start,
+            window_end=delivery.window_end,
+            window_kind=delivery.window_kind,
+        ),
+        placed_at=now,
+        payment_status=PaymentStatus.AUTHORIZED,
+        timeline=(TimelineEntryDTO(status=S.PLACED, at=now, actor=SYSTEM, reason=PLACED_REASON),),
+        cancellable=S.PLACED in CANCELLABLE,
+        amount_authorized=total,
+        amount_captured=ZERO,
+        amount_refunded=ZERO,
+        card_brand=auth.brand,
+    )
 
 
 # --- Status changes ---------------------------------------------------------------------------

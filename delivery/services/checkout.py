@@ -8,6 +8,7 @@ reservation. Any failure releases what was held and raises one error naming the 
 release that fails itself is not fatal, as both holds expire on their own.
 """
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -116,10 +117,74 @@ def _result(checkout: Checkout) -> CheckoutResult:
     )
 
 
+_TABLE = Checkout._meta.db_table
+_CLAIM = f"""
+    INSERT INTO {_TABLE}
+           (id, customer_id, idempotency_key, request_hash, attempt, status, hub_code,
+            window_id, reservation_id, order_number, lines, pick_due_by, total, currency,
+            failure_code, failure_message, created_at, updated_at)
+    VALUES (%s, %s, %s, %s, 1, '{CheckoutStatus.STARTED.value}', '', NULL, '', '', '[]', NULL,
+            NULL, '', '', '', %s, %s)
+    ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+    RETURNING id
+"""
+_PLACED = f"""
+    UPDATE {_TABLE}
+       SET status = '{CheckoutStatus.PLACED.value}', hub_code = %s, window_id = %s,
+           reservation_id = %s, order_number = %s, lines = %s::jsonb, pick_due_by = %s,
+           total = %s, currency = %s, failure_code = '', failure_message = '', updated_at = %s
+     WHERE id = %s
+"""
+
+
+def _placed(checkout: Checkout, **fields) -> None:
+    """Record the placed order on the checkout (a plain UPDATE on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        Checkout.objects.filter(pk=checkout.pk).update(
+            status=CheckoutStatus.PLACED,
+            failure_code="",
+            failure_message="",
+            updated_at=timezone.now(),
+            **fields,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PLACED,
+            [
+                fields["hub_code"],
+                fields["window_id"],
+                fields["reservation_id"],
+                fields["order_number"],
+                json.dumps(fields["lines"]),
+                fields["pick_due_by"],
+                fields["total"],
+                fields["currency"],
+                timezone.now(),
+                checkout.pk,
+            ],
+        )
+
+
 def _claim(
     *, customer_id: int, key: str, request_hash: str
 ) -> tuple[Checkout, CheckoutResult | None]:
     """The checkout record for this key: new, or the earlier run's (replayed when placed)."""
+    if connection.vendor == "postgresql":
+        # One statement, no savepoint: a key already there just returns no row.
+        now = timezone.now()
+        checkout = Checkout(
+            customer_id=customer_id,
+            idempotency_key=key,
+            request_hash=request_hash,
+            created_at=now,
+            updated_at=now,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, [checkout.pk, customer_id, key, request_hash, now, now])
+            if cursor.fetchone():
+                return checkout, None
+        return _claim_existing(customer_id=customer_id, key=key, request_hash=request_hash)
     try:
         # Outside a transaction the INSERT stands alone; inside one, a savepoint keeps a
         # duplicate key from breaking the caller's transaction.
@@ -132,6 +197,12 @@ def _claim(
             )
     except IntegrityError:
         pass
+    return _claim_existing(customer_id=customer_id, key=key, request_hash=request_hash)
+
+
+def _claim_existing(
+    *, customer_id: int, key: str, request_hash: str
+) -> tuple[Checkout, CheckoutResult | None]:
     existing = Checkout.objects.get(customer_id=customer_id, idempotency_key=key)
     if existing.request_hash != request_hash:
         raise IdempotencyKeyReusedError()
@@ -339,8 +410,8 @@ def checkout_place(
             step = "confirm"
             window_hold_confirm(hold_id=hold_id, window_id=window.id)
             fulfillment.stock_reservation_confirm(reservation_id=reservation.id)
-            Checkout.objects.filter(pk=checkout.pk).update(
-                status=CheckoutStatus.PLACED,
+            _placed(
+                checkout,
                 hub_code=hub.code,
                 window_id=window.id,
                 reservation_id=reservation.id,
@@ -357,9 +428,6 @@ def checkout_place(
                 pick_due_by=due_by,
                 total=order.total,
                 currency=order.currency,
-                failure_code="",
-                failure_message="",
-                updated_at=timezone.now(),
             )
     except ApplicationError as error:
         _undo(undo)

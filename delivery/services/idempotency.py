@@ -50,6 +50,21 @@ def idempotency_key_check(key: str | None) -> str:
     return key
 
 
+_TABLE = IdempotencyKey._meta.db_table
+_CLAIM = f"""
+    INSERT INTO {_TABLE}
+           (user_id, scope, key, request_hash, response_status, response_body, created_at,
+            locked_until, expires_at)
+    VALUES (%s, %s, %s, %s, NULL, NULL, %s, %s, %s)
+    ON CONFLICT (user_id, scope, key) DO NOTHING
+    RETURNING id
+"""
+_FINISH = f"""
+    UPDATE {_TABLE} SET response_status = %s, response_body = %s::jsonb, locked_until = NULL
+     WHERE user_id = %s AND scope = %s AND key = %s
+"""
+
+
 def idempotency_begin(
     *, user_id: int, scope: str, key: str, request_hash: str, now: datetime | None = None
 ) -> StoredResponse | None:
@@ -57,20 +72,30 @@ def idempotency_begin(
     response to replay. Raises IdempotencyKeyReusedError or RequestInFlightError."""
     now = now or timezone.now()
     for _ in range(3):
-        try:
-            # A lone INSERT outside a transaction; a savepoint only inside the caller's one.
-            with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                IdempotencyKey.objects.create(
-                    user_id=user_id,
-                    scope=scope,
-                    key=key,
-                    request_hash=request_hash,
-                    locked_until=now + IN_FLIGHT_LIMIT,
-                    expires_at=now + KEY_TTL,
+        if connection.vendor == "postgresql":
+            # One statement, no savepoint: a key already there just returns no row.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CLAIM,
+                    [user_id, scope, key, request_hash, now, now + IN_FLIGHT_LIMIT, now + KEY_TTL],
                 )
-            return None
-        except IntegrityError:
-            pass
+                if cursor.fetchone():
+                    return None
+        else:
+            try:
+                # A lone INSERT outside a transaction; a savepoint only inside the caller's one.
+                with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                    IdempotencyKey.objects.create(
+                        user_id=user_id,
+                        scope=scope,
+                        key=key,
+                        request_hash=request_hash,
+                        locked_until=now + IN_FLIGHT_LIMIT,
+                        expires_at=now + KEY_TTL,
+                    )
+                return None
+            except IntegrityError:
+                pass
         row = IdempotencyKey.objects.filter(user_id=user_id, scope=scope, key=key).first()
         if row is None:
             continue  # purged between our insert and read: try again
@@ -94,7 +119,12 @@ def idempotency_begin(
 
 def idempotency_finish(*, user_id: int, scope: str, key: str, status: int, body: Any) -> None:
     """Store the response of the request that held the key."""
-    body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+    encoded = json.dumps(body, cls=DjangoJSONEncoder)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_FINISH, [status, encoded, user_id, scope, key])
+        return
+    body = json.loads(encoded)
     IdempotencyKey.objects.filter(user_id=user_id, scope=scope, key=key).update(
         response_status=status, response_body=body, locked_until=None
     )

@@ -39,7 +39,24 @@ def window_dto(window: Window) -> WindowDTO:
     )
 
 
+_WINDOW_COLUMNS = (
+    "id", "hub_code", "kind", "start", "end", "fee", "free_above", "capacity", "booked", "held",
+    "cutoff_at",
+)  # fmt: skip
+_WINDOW_SQL = (
+    f"SELECT {', '.join(connection.ops.quote_name(c) for c in _WINDOW_COLUMNS)}"
+    f" FROM {Window._meta.db_table} WHERE id = %s"
+)
+
+
 def window_get(*, window_id: int) -> WindowDTO:
+    if connection.vendor == "postgresql":  # on the checkout path: a plain SELECT by id
+        with connection.cursor() as cursor:
+            cursor.execute(_WINDOW_SQL, [window_id])
+            row = cursor.fetchone()
+        if row is None:
+            raise WindowNotFoundError(fields={"window_id": window_id})
+        return window_dto(Window(**dict(zip(_WINDOW_COLUMNS, row, strict=True))))
     window = Window.objects.filter(pk=window_id).first()
     if window is None:
         raise WindowNotFoundError(fields={"window_id": window_id})

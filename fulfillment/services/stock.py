@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -178,20 +179,25 @@ _CONDITIONAL_UPDATE = f"""
 
 
 def _after_change(hub: Hub, moves: Sequence[Move], available_after: dict[int, int]) -> None:
-    """Drop cached availability after commit; announce on-hand changes and products that
-    went out of stock or came back."""
-    product_ids = sorted(available_after)
     announce = {m.product_id for m in moves if m.kind in ANNOUNCED_KINDS and m.on_hand_delta}
     freed: dict[int, int] = defaultdict(int)  # product -> units made available by this change
     for m in moves:
         freed[m.product_id] += m.on_hand_delta - m.reserved_delta
+    _announce(hub.code, freed, announce, available_after)
+
+
+def _announce(
+    hub_code: str, freed: dict[int, int], announce: set[int], available_after: dict[int, int]
+) -> None:
+    """Drop cached availability after commit; announce on-hand changes and products that
+    went out of stock or came back (`freed`: units made available per product)."""
     for product_id, available in available_after.items():
-        delta = freed[product_id]
+        delta = freed.get(product_id, 0)
         if (delta < 0 and available == 0) or (delta > 0 and available == delta):
             announce.add(product_id)
     if announce:
-        bus.publish(StockChanged(hub_code=hub.code, product_ids=tuple(sorted(announce))))
-    transaction.on_commit(partial(_forget_cached, hub.code, product_ids))
+        bus.publish(StockChanged(hub_code=hub_code, product_ids=tuple(sorted(announce))))
+    transaction.on_commit(partial(_forget_cached, hub_code, sorted(available_after)))
 
 
 def _availability_key(hub_code: str, product_id: int) -> str:
@@ -349,7 +355,8 @@ def stock_reserve(
     *, hub_code: str, lines: Sequence[StockLine], hold_for: timedelta, reference: str
 ) -> ReservationDTO:
     """Hold every line for `hold_for`, or none: raises InsufficientStockError with the
-    shortages. One conditional UPDATE per line, in stock-id order."""
+    shortages. Rows are locked in stock-id order; on PostgreSQL the whole reservation is one
+    statement (see _reserve_in_one_statement)."""
     wanted = _merge_lines(lines)
     if not timedelta(0) < hold_for <= MAX_HOLD:
         raise StockValidationError(
@@ -362,6 +369,8 @@ def stock_reserve(
             "A reservation needs a reference (at most 64 characters).",
             fields={"reference": reference},
         )
+    if connection.vendor == "postgresql":
+        return _reserve_in_one_statement(hub_code, wanted, hold_for, reference)
     # The stock rows with their hub in one query; the hub alone only when no row matched.
     rows = list(
         Stock.objects.filter(hub__code=hub_code, product_id__in=list(wanted))
@@ -414,6 +423,105 @@ def stock_reserve(
             )
         raise InsufficientStockError(shortages=shortages)
     return _reservation_dto(reservation, hub.code, created)
+
+
+_RESERVE = f"""
+    WITH delta (product_id, qty) AS (
+        SELECT * FROM unnest(%(products)s::bigint[], %(quantities)s::integer[])
+    ),
+    hub AS MATERIALIZED (
+        SELECT id FROM {Hub._meta.db_table} WHERE code = %(hub)s AND active
+    ),
+    locked AS MATERIALIZED (
+        SELECT s.id, s.product_id, s.on_hand - s.reserved AS free, delta.qty
+          FROM {Stock._meta.db_table} s JOIN delta ON delta.product_id = s.product_id
+         WHERE s.hub_id = (SELECT id FROM hub)
+         ORDER BY s.id
+           FOR UPDATE OF s
+    ),
+    verdict AS MATERIALIZED (
+        SELECT count(*) = %(lines)s AND coalesce(bool_and(free >= qty), false) AS ok FROM locked
+    ),
+    moved AS (
+        UPDATE {Stock._meta.db_table} s
+           SET reserved = s.reserved + locked.qty, updated_at = %(now)s
+          FROM locked
+         WHERE s.id = locked.id AND (SELECT ok FROM verdict)
+     RETURNING s.id, s.product_id, s.on_hand - s.reserved AS available, locked.qty
+    ),
+    ledger AS (
+        INSERT INTO {StockMovement._meta.db_table}
+               (stock_id, kind, on_hand_delta, reserved_delta, actor_id, reason, reference,
+                created_at)
+        SELECT id, '{Kind.RESERVED.value}', 0, qty, NULL, '', %(id)s, %(now)s
+          FROM moved ORDER BY id
+    ),
+    reservation AS (
+        INSERT INTO {Reservation._meta.db_table}
+               (id, hub_id, reference, status, expires_at, created_at, ended_at, end_reason)
+        SELECT %(id)s::uuid, hub.id, %(reference)s, '{Reservation.Status.HELD.value}',
+               %(expires)s, %(now)s, NULL, ''
+          FROM hub WHERE (SELECT ok FROM verdict)
+    ),
+    lines AS (
+        INSERT INTO {ReservationLine._meta.db_table}
+               (reservation_id, stock_id, product_id, quantity, committed, released)
+        SELECT %(id)s::uuid, id, product_id, qty, 0, 0 FROM moved
+    )
+    SELECT product_id, available FROM moved
+"""
+_RESERVE = " ".join(_RESERVE.split())  # one line: psycopg caches its conversion
+
+
+def _reserve_in_one_statement(
+    hub_code: str, wanted: dict[int, int], hold_for: timedelta, reference: str
+) -> ReservationDTO:
+    """PostgreSQL: the whole reservation in one statement (one round trip, no transaction
+    block), so the stock rows stay locked only while it runs. `locked` takes the row locks in
+    stock-id order (no deadlock between overlapping baskets) and reads what is free on the
+    locked versions; every line is reserved only if all of them fit (`verdict`), with the
+    ledger rows, the reservation and its lines; otherwise nothing is written. The CHECK
+    constraint 0 <= reserved <= on_hand stays the last judge: a violation fails the statement
+    as a whole."""
+    reservation_id = uuid.uuid4()
+    lines = sorted(wanted.items())
+    params: dict = {
+        "hub": hub_code,
+        "lines": len(lines),
+        "id": str(reservation_id),
+        "reference": reference,
+        "products": [pid for pid, _ in lines],
+        "quantities": [qty for _, qty in lines],
+    }
+    for _attempt in range(2):
+        now = timezone.now()
+        params["now"], params["expires"] = now, now + hold_for
+        # A lone statement is atomic; inside the caller's transaction a savepoint keeps a
+        # failed statement from breaking it.
+        with (
+            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(_RESERVE, params)
+            available_after = dict(cursor.fetchall())
+        if available_after:
+            break
+        hub = get_hub(hub_code, for_orders=True)
+        shortages = _shortages(hub, wanted)
+        if shortages:
+            raise InsufficientStockError(shortages=shortages)
+        # Freed again between the refused statement and this read: try once more.
+    else:
+        raise InsufficientStockError(shortages=_shortages(get_hub(hub_code), wanted))
+    _announce(hub_code, {pid: -qty for pid, qty in lines}, set(), available_after)
+    return ReservationDTO(
+        id=str(reservation_id),
+        hub_code=hub_code,
+        reference=reference,
+        status=Reservation.Status.HELD,
+        expires_at=now + hold_for,
+        lines=tuple(StockLine(product_id=pid, quantity=qty) for pid, qty in lines),
+    )
 
 
 def _shortages(hub: Hub, wanted: dict[int, int]) -> tuple[Shortage, ...]:
@@ -494,11 +602,23 @@ def stock_reservation_get(*, reservation_id: str) -> ReservationDTO:
     return _reservation_dto(reservation, reservation.hub.code)
 
 
+_CONFIRM = f"""
+    UPDATE {Reservation._meta.db_table}
+       SET status = '{Reservation.Status.CONFIRMED.value}', expires_at = NULL
+     WHERE id = %s AND status = '{Reservation.Status.HELD.value}' AND expires_at > %s
+"""
+
+
 def stock_reservation_confirm(*, reservation_id: str) -> None:
     """The order was placed: the hold no longer expires. Idempotent.
     Raises ReservationExpiredError when the hold already lapsed (its units are released)."""
     # The usual case in one statement: a live hold becomes confirmed.
-    if Reservation.objects.filter(
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CONFIRM, [_parse_id(reservation_id), timezone.now()])
+            if cursor.rowcount:
+                return
+    elif Reservation.objects.filter(
         pk=_parse_id(reservation_id),
         status=Reservation.Status.HELD,
         expires_at__gt=timezone.now(),
@@ -526,8 +646,93 @@ def stock_reservation_confirm(*, reservation_id: str) -> None:
         )
 
 
+_END_RESERVATION = f"""
+    UPDATE {Reservation._meta.db_table} r
+       SET status = %(status)s, ended_at = %(now)s, end_reason = %(reason)s
+     WHERE r.id = %(id)s AND r.status IN ({", ".join(f"'{s.value}'" for s in Reservation.LIVE)})
+ RETURNING (SELECT code FROM {Hub._meta.db_table} WHERE id = r.hub_id)
+"""
+_RELEASE_LINES = f"""
+    WITH held AS MATERIALIZED (
+        SELECT id, stock_id, quantity - committed - released AS held
+          FROM {ReservationLine._meta.db_table}
+         WHERE reservation_id = %(id)s AND quantity - committed - released > 0
+    ),
+    locked AS MATERIALIZED (
+        SELECT s.id FROM {Stock._meta.db_table} s
+         WHERE s.id IN (SELECT stock_id FROM held)
+         ORDER BY s.id
+           FOR UPDATE
+    ),
+    moved AS (
+        UPDATE {Stock._meta.db_table} s
+           SET reserved = s.reserved - held.held, updated_at = %(now)s
+          FROM held
+         WHERE s.id = held.stock_id AND s.id IN (SELECT id FROM locked)
+           AND s.reserved >= held.held
+     RETURNING s.id, s.product_id, s.on_hand - s.reserved AS available, held.held
+    ),
+    ledger AS (
+        INSERT INTO {StockMovement._meta.db_table}
+               (stock_id, kind, on_hand_delta, reserved_delta, actor_id, reason, reference,
+                created_at)
+        SELECT id, %(kind)s, 0, -held, NULL, %(reason)s, %(reference)s, %(now)s
+          FROM moved ORDER BY id
+    ),
+    lines AS (
+        UPDATE {ReservationLine._meta.db_table} line
+           SET released = line.released + held.held
+          FROM held
+         WHERE line.id = held.id
+    )
+    SELECT (SELECT count(*) FROM held), array_agg(product_id), array_agg(available),
+           array_agg(held)
+      FROM moved
+"""
+_END_RESERVATION = " ".join(_END_RESERVATION.split())
+_RELEASE_LINES = " ".join(_RELEASE_LINES.split())
+
+
+def _release_in_two_statements(reservation_id: uuid.UUID, reason: str) -> None:
+    """PostgreSQL: end the reservation (its row lock first, as everywhere), then give back
+    what its lines still hold: stock rows locked in stock-id order, ledger and lines in one
+    statement, whose snapshot is taken after the reservation lock (so it sees every line as
+    whoever held that lock before left it). The stock rows stay locked only for that
+    statement and the COMMIT."""
+    now = timezone.now()
+    params = {
+        "id": reservation_id,
+        "status": Reservation.Status.RELEASED,
+        "kind": Kind.RELEASED,
+        "now": now,
+        "reason": reason[:300],
+        "reference": str(reservation_id),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_END_RESERVATION, params)
+        ended = cursor.fetchone()
+        if ended is None:  # ended already (idempotent), or no such reservation
+            if not Reservation.objects.filter(pk=reservation_id).exists():
+                raise ReservationNotFoundError(fields={"reservation_id": str(reservation_id)})
+            return
+        cursor.execute(_RELEASE_LINES, params)
+        wanted, product_ids, available, held = cursor.fetchone()
+        product_ids, available, held = product_ids or [], available or [], held or []
+        if len(product_ids) != wanted:  # a stock row holds less than this reservation
+            raise RuntimeError(f"stock rows hold less than reservation {reservation_id}")
+        _announce(
+            ended[0],
+            dict(zip(product_ids, held, strict=True)),
+            set(),
+            dict(zip(product_ids, available, strict=True)),
+        )
+
+
 def stock_reservation_release(*, reservation_id: str, reason: str = "") -> None:
     """Give the held units back. Idempotent: an ended reservation is left as it is."""
+    if connection.vendor == "postgresql":
+        _release_in_two_statements(_parse_id(reservation_id), reason or "released")
+        return
     with transaction.atomic():
         reservation = lock_reservation(reservation_id)
         if reservation.is_live:

@@ -85,9 +85,29 @@ def publish(event: Event) -> uuid.UUID:
     """Write the event in the caller's transaction; relay it to subscribers after commit."""
     if not isinstance(event, Event) or not dataclasses.is_dataclass(event):
         raise TypeError("publish() takes an Event dataclass instance")
-    row = OutboxEvent.objects.create(name=event.name, payload=encode(event))
-    transaction.on_commit(partial(relay, event_ids=[row.id]), robust=True)
-    return row.id
+    if connection.vendor == "postgresql":
+        # One plain INSERT: publishing sits on hot paths (checkout), the ORM adds nothing here.
+        event_id = uuid.uuid4()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT,
+                [event_id, event.name, _dumps(dataclasses.asdict(event)), timezone.now()],
+            )
+    else:
+        event_id = OutboxEvent.objects.create(name=event.name, payload=encode(event)).id
+    transaction.on_commit(partial(relay, event_ids=[event_id]), robust=True)
+    return event_id
+
+
+_INSERT = f"""
+    INSERT INTO {OutboxEvent._meta.db_table}
+           (id, name, payload, created_at, relayed_at, attempts, last_error)
+    VALUES (%s, %s, %s::jsonb, %s, NULL, 0, '')
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def queue_for(key: str) -> str:
@@ -188,14 +208,15 @@ def relay_all(*, batch: int = 500) -> int:
 
 
 def deliver(*, event_id: str, handler: str) -> bool:
-    """Run one subscriber for one event, once. Returns False when there was nothing to do."""
-    callback = _SUBSCRIBERS.get(_event_name(event_id), {}).get(handler)
-    if callback is None:
-        logger.warning("outbox: no handler %s for event %s", handler, event_id)
-        return False
+    """Run one subscriber for one event, once. Returns False when there was nothing to do.
+
+    One read of the event row (in the handler's transaction), then the (event, handler)
+    record, then the handler: the fewer round trips here, the sooner a dispatch goes out."""
     with transaction.atomic():
-        row = OutboxEvent.objects.filter(pk=event_id).first()
-        if row is None:
+        row = OutboxEvent.objects.filter(pk=event_id).only("id", "name", "payload").first()
+        callback = _SUBSCRIBERS.get(row.name if row else "", {}).get(handler)
+        if callback is None:
+            logger.warning("outbox: no handler %s for event %s", handler, event_id)
             return False
         try:
             with transaction.atomic():
@@ -204,10 +225,6 @@ def deliver(*, event_id: str, handler: str) -> bool:
             return False
         callback(decode(row.name, row.payload))
     return True
-
-
-def _event_name(event_id: str) -> str:
-    return OutboxEvent.objects.filter(pk=event_id).values_list("name", flat=True).first() or ""
 
 
 def purge(*, older_than_days: int = 7) -> int:

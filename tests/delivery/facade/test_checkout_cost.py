@@ -1,0 +1,173 @@
+"""What one checkout costs the database, so that it cannot creep back up (issue 7), and the
+API's fast input path giving exactly what CheckoutInput gives."""
+
+from decimal import Decimal
+
+import pytest
+
+from delivery.api.facade_serializers import CheckoutInput, checkout_input_fast
+from delivery.services.idempotency import request_fingerprint
+
+from .conftest import APPROVED, make_world
+
+CHECKOUT = "/api/v1/checkout"
+# PostgreSQL, 8 lines, over HTTP (authentication forced, so no token lookup): claim the
+# Idempotency-Key, claim the checkout, window, prices, window hold, the stock reservation (one
+# statement), order lookup, payment authorization, the order with its lines, payment and
+# timeline (one statement), OrderPlaced, window and stock confirmation, the checkout row,
+# BEGIN/COMMIT, the outbox relay (BEGIN, claim, COMMIT) and the stored response.
+MAX_QUERIES_POSTGRES = 19
+MAX_QUERIES_SQLITE = 46  # the portable path, not tuned
+
+
+def _body(world, **overrides):
+    data = {
+        "lines": [{"sku": p.sku, "quantity": 1} for p in world.products],
+        "address": "1 Pike St, Seattle",
+        "postcode": "98101",
+        "window_id": world.window.pk,
+        "tip": "1.50",
+        "payment_token": APPROVED,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_eight_line_checkout_stays_within_its_queries(
+    customer_client, django_assert_max_num_queries, monkeypatch
+):
+    from django.db import connection
+
+    from prime_now.kernel import bus
+
+    # The relay hands OrderPlaced on (counted), but the handlers run elsewhere in production:
+    # here (tasks run eagerly) their queries would be counted too.
+    sent = []
+    monkeypatch.setattr(bus, "_send", lambda event_id, key: sent.append(key))
+    world = make_world(products=8)
+    warm = customer_client.post(
+        CHECKOUT, _body(world), format="json", headers={"Idempotency-Key": "warm"}
+    )
+    assert warm.status_code == 201, warm.json()  # the hub lookup is cached from here on
+
+    limit = MAX_QUERIES_POSTGRES if connection.vendor == "postgresql" else MAX_QUERIES_SQLITE
+    with django_assert_max_num_queries(limit):
+        response = customer_client.post(
+            CHECKOUT, _body(world), format="json", headers={"Idempotency-Key": "measured"}
+        )
+    assert response.status_code == 201, response.json()
+    assert sent  # OrderPlaced was relayed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_eight_line_reservation_is_one_statement(django_assert_num_queries):
+    from datetime import timedelta
+
+    from fulfillment import services as fulfillment
+
+    world = make_world(products=8)
+    lines = [fulfillment.StockLine(product_id=p.id, quantity=2) for p in world.products]
+    with django_assert_num_queries(1):
+        fulfillment.stock_reserve(
+            hub_code=world.hub.code, lines=lines, hold_for=timedelta(minutes=5), reference="one"
+        )
+    assert fulfillment.stock_verify(hub_code=world.hub.code) == ()
+
+
+BODIES = [
+    {},
+    {"lines": []},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "window_id": 3, "payment_token": "t"},
+    {"lines": [{"sku": "A", "quantity": 2}], "address": "x", "postcode": "98101", "window_id": 3,
+     "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 50}], "address": "1 Pike",
+     "postcode": "98101", "window_id": 3, "payment_token": "tok", "tip": "1.5",
+     "expected_subtotal": "12.30"},
+    {"lines": [{"sku": " A", "quantity": 2}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": "2"}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 51}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": True}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A\x00", "quantity": 1}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "lat": 47.6, "lon": -122,
+     "window_id": 3, "payment_token": "tok", "tip": "0.00"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "lat": 47.6, "window_id": 3,
+     "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "lat": 91, "lon": 0,
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
+     "window_id": 0, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok", "tip": "1234567.00"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok", "tip": "-1"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
+     "window_id": 3, "payment_token": "tok", "tip": 2, "expected_subtotal": None},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "",
+     "window_id": 3, "payment_token": "tok"},
+    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": None,
+     "window_id": 3, "payment_token": "tok"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_the_fast_input_path_agrees_with_the_serializer(body):
+    fast = checkout_input_fast(body)
+    serializer = CheckoutInput(data=body)
+    valid = serializer.is_valid()
+    if fast is None:
+        return  # the view falls back to the serializer: nothing to compare
+    assert valid, serializer.errors
+    assert fast == dict(serializer.validated_data) | {
+        "lines": [dict(line) for line in serializer.validated_data["lines"]]
+    }
+    assert request_fingerprint(fast) == request_fingerprint(serializer.validated_data)
+    assert Decimal(fast["tip"]) == Decimal(serializer.validated_data["tip"])
+
+
+def test_the_fast_input_path_takes_the_usual_body():
+    body = {
+        "lines": [{"sku": f"PN-{n:06d}", "quantity": 1 + n} for n in range(8)],
+        "address": "1 Pike St, Seattle",
+        "postcode": "98101",
+        "window_id": 12,
+        "tip": "1.50",
+        "payment_token": APPROVED,
+    }
+    assert checkout_input_fast(body) is not None
+
+
+@pytest.mark.parametrize("free_above", [None, Decimal("35.00")])
+def test_the_fast_output_is_what_the_serializer_gives(free_above):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from delivery.api.facade_serializers import CheckoutOutput, checkout_output
+    from delivery.services import CheckoutResult, WindowDTO
+
+    start = datetime(2026, 11, 23, 17, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    result = CheckoutResult(
+        order_number="PN-ABCD-EFGH",
+        total=Decimal("57.5"),
+        currency="USD",
+        window=WindowDTO(
+            id=7,
+            hub_code="sea-downtown",
+            kind="one_hour",
+            start=start,
+            end=start + timedelta(hours=1),
+            fee=Decimal("5.99"),
+            free_above=free_above,
+            capacity=20,
+            booked=3,
+            available=17,
+            cutoff_at=(start - timedelta(minutes=15)).astimezone(UTC),
+        ),
+    )
+    assert checkout_output(result) == CheckoutOutput(result).data
