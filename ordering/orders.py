@@ -658,27 +658,49 @@ def _move(
     Asking for the status the order already has is a no-op (each change is idempotent)."""
     with transaction.atomic():
         order = _locked(number, customer_id)
-        if order.status == target:
-            return order_get(number=order.number)
-        method = getattr(order, transition)
-        if not can_proceed(method):
-            raise IllegalTransitionError(
-                f"Order {order.number} is {order.get_status_display().lower()}; "
-                f"it cannot become {OrderStatus(target).label.lower()}.",
-                fields={"status": order.status, "target": target},
-            )
-        if effects is not None:
-            effects(order)
-        from_status = order.status
-        method()
-        order.save()
-        _timeline(order, from_status, target, actor=actor, actor_id=actor_id, reason=reason)
-        bus.publish(OrderStatusChanged(order_number=order.number, status=target))
-        if target == S.CANCELLED:
-            bus.publish(
-                OrderCancelled(order_number=order.number, hub_code=order.hub_code, reason=reason)
-            )
+        _step(
+            order,
+            transition=transition,
+            target=target,
+            actor=actor,
+            actor_id=actor_id,
+            reason=reason,
+            effects=effects,
+        )
     return order_get(number=order.number)
+
+
+def _step(
+    order: Order,
+    *,
+    transition: str,
+    target: str,
+    actor: str = SYSTEM,
+    actor_id: int | None = None,
+    reason: str = "",
+    effects: Callable[[Order], None] | None = None,
+) -> None:
+    """One transition of a locked order (nothing when it already has the target status)."""
+    if order.status == target:
+        return
+    method = getattr(order, transition)
+    if not can_proceed(method):
+        raise IllegalTransitionError(
+            f"Order {order.number} is {order.get_status_display().lower()}; "
+            f"it cannot become {OrderStatus(target).label.lower()}.",
+            fields={"status": order.status, "target": target},
+        )
+    if effects is not None:
+        effects(order)
+    from_status = order.status
+    method()
+    order.save()
+    _timeline(order, from_status, target, actor=actor, actor_id=actor_id, reason=reason)
+    bus.publish(OrderStatusChanged(order_number=order.number, status=target))
+    if target == S.CANCELLED:
+        bus.publish(
+            OrderCancelled(order_number=order.number, hub_code=order.hub_code, reason=reason)
+        )
 
 
 def _payment(order: Order) -> Payment:
@@ -811,82 +833,95 @@ def order_adjust_after_pick(*, number: str, picked: Sequence[PickedLineInput]) -
     """
     with transaction.atomic():
         order = _locked(number)
-        lines = {line.sku: line for line in order.lines.all()}
-        picks = _validate_picks(lines, picked)
-        if order.picked_at is not None:
-            if all(_same_pick(lines[sku], pick) for sku, pick in picks.items()):
-                return order_get(number=order.number)
-            raise IllegalTransitionError(
-                f"Order {order.number} was already adjusted after picking.",
-                code="already_adjusted",
-            )
-        if order.status not in (S.PLACED, S.PICKING):
-            raise IllegalTransitionError(
-                f"Order {order.number} is {order.get_status_display().lower()}; "
-                "picking can no longer be adjusted.",
-                fields={"status": order.status},
-            )
-        substitutes = _substitutes(picks)
-        for sku, pick in picks.items():
-            line = lines[sku]
-            sub = substitutes.get(pick.substitute_sku or "") if pick.substitute_quantity else None
-            line.picked_quantity = pick.picked_quantity
-            line.substitute_quantity = pick.substitute_quantity if sub else 0
-            line.substitute_product_id = sub.id if sub else None
-            line.substitute_sku = sub.sku if sub else ""
-            line.substitute_name = sub.name if sub else ""
-            line.substitute_unit_price = (
-                pricing.substitute_price(ordered=line.unit_price, catalog=sub.price)
-                if sub
-                else None
-            )
-            line.line_total = pricing.picked_line_total(
-                unit_price=line.unit_price,
-                picked_quantity=line.picked_quantity,
-                substitute_unit_price=line.substitute_unit_price,
-                substitute_quantity=line.substitute_quantity,
-            )
-        OrderLine.objects.bulk_update(
-            lines.values(),
-            [
-                "picked_quantity",
-                "substitute_quantity",
-                "substitute_product_id",
-                "substitute_sku",
-                "substitute_name",
-                "substitute_unit_price",
-                "line_total",
-            ],
-        )
-        order.subtotal = pricing.subtotal(lines.values())
-        order.total = pricing.total(
-            subtotal=order.subtotal, delivery_fee=order.delivery_fee, tip=order.tip
-        )
-        order.picked_at = timezone.now()
-        order.save(update_fields=["subtotal", "total", "picked_at", "updated_at"])
-
-        payment = _payment(order)
-        released = payment.authorized_amount - order.total
-        if released > 0:
-            _call_provider(
-                payment, "reduce", amount_minor=Money(released, payment.currency).to_minor()
-            )
-            payment.authorized_amount = order.total
-            payment.save(update_fields=["authorized_amount", "updated_at"])
-            _record(payment, PaymentOperationKind.REDUCE, released)
-        missing = sum(line.missing_quantity for line in lines.values())
-        substituted = sum(line.substitute_quantity for line in lines.values())
-        _timeline(
-            order,
-            order.status,
-            order.status,
-            actor=SYSTEM,
-            reason=(
-                f"Picked: {missing} missing, {substituted} substituted; "
-                f"{to_decimal(released)} {order.currency} released."
-            ),
-        )
+        _adjust(order, picked)
     return order_get(number=order.number)
+
+
+def order_record_packed(*, number: str, picked: Sequence[PickedLineInput]) -> OrderDTO:
+    """The hub packed the order: start picking if nobody said so yet, record the picks (as
+    `order_adjust_after_pick`) and mark it packed, under one row lock with one read at the
+    end. Idempotent: the same picks again change nothing."""
+    with transaction.atomic():
+        order = _locked(number)
+        if order.status == S.PLACED:  # PickStarted not handled yet
+            _step(order, transition="start_picking", target=S.PICKING)
+        _adjust(order, picked)
+        _step(order, transition="pack", target=S.PACKED)
+    return order_get(number=order.number)
+
+
+def _adjust(order: Order, picked: Sequence[PickedLineInput]) -> None:
+    lines = {line.sku: line for line in order.lines.all()}
+    picks = _validate_picks(lines, picked)
+    if order.picked_at is not None:
+        if all(_same_pick(lines[sku], pick) for sku, pick in picks.items()):
+            return
+        raise IllegalTransitionError(
+            f"Order {order.number} was already adjusted after picking.",
+            code="already_adjusted",
+        )
+    if order.status not in (S.PLACED, S.PICKING):
+        raise IllegalTransitionError(
+            f"Order {order.number} is {order.get_status_display().lower()}; "
+            "picking can no longer be adjusted.",
+            fields={"status": order.status},
+        )
+    substitutes = _substitutes(picks)
+    for sku, pick in picks.items():
+        line = lines[sku]
+        sub = substitutes.get(pick.substitute_sku or "") if pick.substitute_quantity else None
+        line.picked_quantity = pick.picked_quantity
+        line.substitute_quantity = pick.substitute_quantity if sub else 0
+        line.substitute_product_id = sub.id if sub else None
+        line.substitute_sku = sub.sku if sub else ""
+        line.substitute_name = sub.name if sub else ""
+        line.substitute_unit_price = (
+            pricing.substitute_price(ordered=line.unit_price, catalog=sub.price) if sub else None
+        )
+        line.line_total = pricing.picked_line_total(
+            unit_price=line.unit_price,
+            picked_quantity=line.picked_quantity,
+            substitute_unit_price=line.substitute_unit_price,
+            substitute_quantity=line.substitute_quantity,
+        )
+    OrderLine.objects.bulk_update(
+        lines.values(),
+        [
+            "picked_quantity",
+            "substitute_quantity",
+            "substitute_product_id",
+            "substitute_sku",
+            "substitute_name",
+            "substitute_unit_price",
+            "line_total",
+        ],
+    )
+    order.subtotal = pricing.subtotal(lines.values())
+    order.total = pricing.total(
+        subtotal=order.subtotal, delivery_fee=order.delivery_fee, tip=order.tip
+    )
+    order.picked_at = timezone.now()
+    order.save(update_fields=["subtotal", "total", "picked_at", "updated_at"])
+
+    payment = _payment(order)
+    released = payment.authorized_amount - order.total
+    if released > 0:
+        _call_provider(payment, "reduce", amount_minor=Money(released, payment.currency).to_minor())
+        payment.authorized_amount = order.total
+        payment.save(update_fields=["authorized_amount", "updated_at"])
+        _record(payment, PaymentOperationKind.REDUCE, released)
+    missing = sum(line.missing_quantity for line in lines.values())
+    substituted = sum(line.substitute_quantity for line in lines.values())
+    _timeline(
+        order,
+        order.status,
+        order.status,
+        actor=SYSTEM,
+        reason=(
+            f"Picked: {missing} missing, {substituted} substituted; "
+            f"{to_decimal(released)} {order.currency} released."
+        ),
+    )
 
 
 def _validate_picks(

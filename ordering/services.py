@@ -44,6 +44,7 @@ from .orders import (
     order_mark_packed,
     order_mark_picking,
     order_place,
+    order_record_packed,
     order_refund,
     orders_for_customer,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "order_mark_delivery_failed",
     "order_mark_out_for_delivery",
     "order_mark_packed",
+    "order_record_packed",
     "order_mark_picking",
     "order_place",
     "order_refund",

@@ -6,10 +6,9 @@ from fulfillment.events import OrderPacked, PickStarted
 from ordering.events import OrderCancelled
 from ordering.services import (
     PickedLineInput,
-    order_adjust_after_pick,
     order_get,
-    order_mark_packed,
     order_mark_picking,
+    order_record_packed,
 )
 from prime_now.kernel.bus import subscribe
 
@@ -34,10 +33,7 @@ def on_order_packed(event: OrderPacked) -> None:
         )
         for line in event.lines
     ]
-    if order_get(number=event.order_ref).status == "placed":  # PickStarted not handled yet
-        order_mark_picking(number=event.order_ref)
-    order_adjust_after_pick(number=event.order_ref, picked=picked)
-    order = order_mark_packed(number=event.order_ref)  # the order as it is now: no re-read
+    order = order_record_packed(number=event.order_ref, picked=picked)
     job_id, created = job_create_for_packed_order(
         order_number=event.order_ref,
         hub_code=event.hub_code,
