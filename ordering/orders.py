@@ -86,13 +86,23 @@ def _line_dto(line: OrderLine) -> OrderLineDTO:
     )
 
 
-def _dto(order: Order) -> OrderDTO:
-    payment = order.payment
+def _dto(
+    order: Order,
+    *,
+    lines: Sequence[OrderLine] | None = None,
+    timeline: Sequence[OrderTimelineEntry] | None = None,
+    payment: Payment | None = None,
+) -> OrderDTO:
+    """The order as its door shows it. A caller already holding the rows just written passes
+    them (lines by position, timeline by time) instead of having them read back."""
+    payment = payment if payment is not None else order.payment
+    lines = lines if lines is not None else order.lines.all()
+    timeline = timeline if timeline is not None else order.timeline.all()
     return OrderDTO(
         number=order.number,
         customer_id=order.customer_id,
         status=order.status,
-        lines=tuple(_line_dto(line) for line in order.lines.all()),
+        lines=tuple(_line_dto(line) for line in lines),
         subtotal=order.subtotal,
         delivery_fee=order.delivery_fee,
         tip=order.tip,
@@ -113,7 +123,7 @@ def _dto(order: Order) -> OrderDTO:
         payment_status=payment.status,
         timeline=tuple(
             TimelineEntryDTO(status=t.status, at=t.at, actor=t.actor, reason=t.reason)
-            for t in order.timeline.all()
+            for t in timeline
         ),
         cancellable=order.status in CANCELLABLE,
         amount_authorized=payment.authorized_amount,
@@ -679,8 +689,10 @@ def _step(
     actor_id: int | None = None,
     reason: str = "",
     effects: Callable[[Order], None] | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> None:
-    """One transition of a locked order (nothing when it already has the target status)."""
+    """One transition of a locked order (nothing when it already has the target status).
+    `fields`: the only columns this step changes (saved alone), when the caller knows them."""
     if order.status == target:
         return
     method = getattr(order, transition)
@@ -694,7 +706,7 @@ def _step(
         effects(order)
     from_status = order.status
     method()
-    order.save()
+    order.save(update_fields=fields)
     _timeline(order, from_status, target, actor=actor, actor_id=actor_id, reason=reason)
     bus.publish(OrderStatusChanged(order_number=order.number, status=target))
     if target == S.CANCELLED:
@@ -839,23 +851,37 @@ def order_adjust_after_pick(*, number: str, picked: Sequence[PickedLineInput]) -
 
 def order_record_packed(*, number: str, picked: Sequence[PickedLineInput]) -> OrderDTO:
     """The hub packed the order: start picking if nobody said so yet, record the picks (as
-    `order_adjust_after_pick`) and mark it packed, under one row lock with one read at the
-    end. Idempotent: the same picks again change nothing."""
+    `order_adjust_after_pick`) and mark it packed, under one row lock. Idempotent: the same
+    picks again change nothing. The DTO is built from the rows this call holds (only the
+    timeline, and the payment when the picks were already recorded, are read)."""
+    status_only = ("status", "updated_at")  # the transitions change nothing else
     with transaction.atomic():
         order = _locked(number)
         if order.status == S.PLACED:  # PickStarted not handled yet
-            _step(order, transition="start_picking", target=S.PICKING)
-        _adjust(order, picked)
-        _step(order, transition="pack", target=S.PACKED)
-    return order_get(number=order.number)
+            _step(order, transition="start_picking", target=S.PICKING, fields=status_only)
+        lines, payment = _adjust(order, picked)
+        _step(order, transition="pack", target=S.PACKED, fields=status_only)
+        if payment is None:
+            payment = Payment.objects.get(order=order)
+        timeline = list(order.timeline.order_by("at", "id"))
+    return _dto(
+        order,
+        lines=sorted(lines, key=lambda line: line.position),
+        timeline=timeline,
+        payment=payment,
+    )
 
 
-def _adjust(order: Order, picked: Sequence[PickedLineInput]) -> None:
+def _adjust(
+    order: Order, picked: Sequence[PickedLineInput]
+) -> tuple[list[OrderLine], Payment | None]:
+    """Record the picks on the locked order. Returns its lines (as now saved) and its payment
+    when this call read it (None when the same picks were already recorded)."""
     lines = {line.sku: line for line in order.lines.all()}
     picks = _validate_picks(lines, picked)
     if order.picked_at is not None:
         if all(_same_pick(lines[sku], pick) for sku, pick in picks.items()):
-            return
+            return list(lines.values()), None
         raise IllegalTransitionError(
             f"Order {order.number} was already adjusted after picking.",
             code="already_adjusted",
@@ -922,6 +948,7 @@ def _adjust(order: Order, picked: Sequence[PickedLineInput]) -> None:
             f"{to_decimal(released)} {order.currency} released."
         ),
     )
+    return list(lines.values()), payment
 
 
 def _validate_picks(

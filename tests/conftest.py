@@ -16,6 +16,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _widget_threads_closed(django_db_setup, django_db_blocker):
+    """The storefront's widget threads close their connections before the test database is
+    dropped (any test may render a storefront page)."""
+    yield
+    from prime_now.storefront.assembly import pool_shutdown
+
+    pool_shutdown()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (only this process's keys are removed)."""

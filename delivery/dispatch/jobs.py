@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from catalog.services import products_by_skus
 from ordering.services import OrderDTO, order_get
@@ -47,35 +47,56 @@ def job_create_for_packed_order(
     The drop-off and window are copied from the order, so dispatch never reads them again.
     A caller that has just read the order (ordering's door returns it) passes it as `order`.
     """
+    job, created = packed_order_job(
+        order_number=order_number, hub_code=hub_code, bags=bags, skus=skus, order=order
+    )
+    return str(job.pk), created
+
+
+def packed_order_job(
+    *,
+    order_number: str,
+    hub_code: str,
+    bags: int,
+    skus: tuple[str, ...] = (),
+    order: OrderDTO | None = None,
+) -> tuple[DeliveryJob, bool]:
+    """`job_create_for_packed_order`, returning the row: a job just created is inserted (and
+    so held) by this transaction, and `job_offer_next(job=...)` can offer it without reading
+    it back. An existing job is returned as read, unlocked."""
     if order is None or order.number != order_number:
-        existing = DeliveryJob.objects.filter(order_number=order_number).values_list(
-            "pk", flat=True
-        )
-        if existing:
-            return str(existing[0]), False
+        existing = DeliveryJob.objects.filter(order_number=order_number).first()
+        if existing is not None:
+            return existing, False
         order = order_get(number=order_number)
     delivery = order.delivery
     all_skus = set(skus) | {line.sku for line in order.lines}
     all_skus |= {line.substitute_sku for line in order.lines if line.substitute_sku}
     age_restricted = any(p.age_restricted for p in products_by_skus(skus=all_skus).values())
-    with transaction.atomic():
-        job, created = DeliveryJob.objects.get_or_create(
-            order_number=order_number,
-            defaults={
-                "customer_id": order.customer_id,
-                "hub_code": hub_code or delivery.hub_code,
-                "window_id": delivery.window_id,
-                "window_start": delivery.window_start,
-                "window_end": delivery.window_end,
-                "address": delivery.address,
-                "postcode": delivery.postcode,
-                "lat": delivery.lat,
-                "lon": delivery.lon,
-                "bags": max(1, bags),
-                "age_restricted": age_restricted,
-            },
-        )
-    return str(job.pk), created
+    job = DeliveryJob(
+        order_number=order_number,
+        customer_id=order.customer_id,
+        hub_code=hub_code or delivery.hub_code,
+        window_id=delivery.window_id,
+        window_start=delivery.window_start,
+        window_end=delivery.window_end,
+        address=delivery.address,
+        postcode=delivery.postcode,
+        lat=delivery.lat,
+        lon=delivery.lon,
+        bags=max(1, bags),
+        age_restricted=age_restricted,
+    )
+    try:
+        # One INSERT (no read first): the job is new but for a redelivered or repeated pack.
+        with transaction.atomic():
+            job.save(force_insert=True)
+    except IntegrityError:
+        existing = DeliveryJob.objects.filter(order_number=order_number).first()
+        if existing is None:  # a broken constraint other than "one job per order"
+            raise
+        return existing, False
+    return job, True
 
 
 def job_stop(job: DeliveryJob, hub: HubPoint) -> Stop:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -68,7 +68,11 @@ def courier_speed(profile: CourierProfile, *, now: datetime) -> float:
     return profile.default_speed_kmh
 
 
-def _eligible_couriers(job: DeliveryJob, *, now: datetime):
+# What ranking and batch checks read of a courier (not the whole profile).
+_RANKING_FIELDS = ("id", "lat", "lon", "bag_capacity", "speed_kmh", "located_at", "vehicle")
+
+
+def _eligible_couriers(job: DeliveryJob, *, now: datetime, fresh: bool = False):
     config = dispatch_config()
     on_block = BlockClaim.objects.filter(
         courier=OuterRef("pk"),
@@ -78,20 +82,24 @@ def _eligible_couriers(job: DeliveryJob, *, now: datetime):
     busy_with_offer = Offer.objects.filter(
         courier=OuterRef("pk"), status=OfferStatus.PENDING, broadcast=False
     )
-    asked_lately = Offer.objects.filter(
-        courier=OuterRef("pk"),
-        job=job,
-        created_at__gte=now - timedelta(seconds=config.reoffer_after_seconds),
-    )
     last_offered = (
         Offer.objects.filter(courier=OuterRef("pk"))
         .order_by("-created_at")
         .values("created_at")[:1]
     )
-    return CourierProfile.objects.annotate(last_offered=Subquery(last_offered)).filter(
+    couriers = CourierProfile.objects.only(*_RANKING_FIELDS).annotate(
+        last_offered=Subquery(last_offered)
+    )
+    if not fresh:  # a job created in this transaction has asked nobody yet
+        asked_lately = Offer.objects.filter(
+            courier=OuterRef("pk"),
+            job=job,
+            created_at__gte=now - timedelta(seconds=config.reoffer_after_seconds),
+        )
+        couriers = couriers.filter(~Exists(asked_lately))
+    return couriers.filter(
         Exists(on_block),
         ~Exists(busy_with_offer),
-        ~Exists(asked_lately),
         online=True,
         user__is_active=True,
         located_at__gte=now - timedelta(seconds=config.ping_stale_seconds),
@@ -107,13 +115,14 @@ def candidates_for(job: DeliveryJob, *, now: datetime, hub: HubPoint) -> list[Ca
 
 
 def iter_candidates(
-    job: DeliveryJob, *, now: datetime, hub: HubPoint, every: bool = False
+    job: DeliveryJob, *, now: datetime, hub: HubPoint, every: bool = False, fresh: bool = False
 ) -> Iterator[Candidate]:
     """`candidates_for`, lazily: the couriers are ranked first (the key does not depend on
     their trips), and a courier's trip is checked only when the ranking reaches them, so one
     offer costs one or two batch checks, not one per courier on shift. `every`: the caller
-    wants them all (a broadcast), so every trip's stops are read in one query up front."""
-    couriers = list(_eligible_couriers(job, now=now))
+    wants them all (a broadcast), so every trip's stops are read in one query up front.
+    `fresh`: the job was created in this transaction (nobody can have been asked yet)."""
+    couriers = list(_eligible_couriers(job, now=now, fresh=fresh))
     if not couriers:
         return
     config = dispatch_config()
@@ -126,7 +135,9 @@ def iter_candidates(
     ranked.sort(key=lambda item: item[0])
     trips = {
         trip.courier_id: trip
-        for trip in Trip.objects.filter(courier__in=couriers, status__in=OPEN_TRIP_STATUSES)
+        for trip in Trip.objects.filter(courier__in=couriers, status__in=OPEN_TRIP_STATUSES).only(
+            "id", "courier_id", "hub_code", "status"
+        )
     }
     stops_of = DeliveryJob.objects.filter(status=JobStatus.ASSIGNED).only(
         "pk", "trip_id", "lat", "lon", "window_start", "window_end", "bags"
@@ -164,17 +175,27 @@ def iter_candidates(
         yield Candidate(courier_id=courier.pk, distance_km=km, joins_trip=joins)
 
 
-def job_offer_next(*, job_id: str, now: datetime | None = None, fresh: bool = False) -> str:
+def job_offer_next(
+    *,
+    job_id: str,
+    now: datetime | None = None,
+    fresh: bool = False,
+    job: DeliveryJob | None = None,
+) -> str:
     """Offer a waiting job to the next candidate (or, once flagged, to every candidate).
 
     Idempotent: while an offer is out, or once the job has a courier, it does nothing.
     Returns what happened: "offered", "broadcast", "waiting", "no_candidate" or "done".
-    `fresh`: the caller created the job in this same transaction, so it has no offers yet.
+    `fresh`: the caller created the job in this same transaction, so it has no offers yet;
+    it may then pass the row it inserted as `job` (held by that insert until commit), which
+    saves reading and locking it again. Inside a caller's transaction it joins it (no
+    savepoint of its own: an error here aborts the caller's work too, as the handler wants).
     """
     config = dispatch_config()
     now = now or timezone.now()
-    with transaction.atomic():
-        job = DeliveryJob.objects.select_for_update().filter(pk=job_id).first()
+    with transaction.atomic(savepoint=False):
+        if not (fresh and job is not None and str(job.pk) == str(job_id)):
+            job = DeliveryJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status not in (JobStatus.PENDING, JobStatus.OFFERED):
             return "done"
         if not fresh and job.offers.filter(status=OfferStatus.PENDING).exists():
@@ -194,7 +215,7 @@ def job_offer_next(*, job_id: str, now: datetime | None = None, fresh: bool = Fa
         if job.misses >= config.max_misses and not job.broadcast:
             job.broadcast = True
             job_flag(job, reason="no_taker", now=now)
-        candidates = iter_candidates(job, now=now, hub=hub, every=job.broadcast)
+        candidates = iter_candidates(job, now=now, hub=hub, every=job.broadcast, fresh=fresh)
         expires_at = now + timedelta(seconds=config.offer_seconds)
         offered: list[int] = []
         if job.broadcast:
@@ -215,19 +236,10 @@ def job_offer_next(*, job_id: str, now: datetime | None = None, fresh: bool = Fa
             offered = [c.courier_id for c in candidates]
         else:
             for candidate in candidates:
-                try:
-                    with transaction.atomic():  # another job may have just asked this courier
-                        Offer.objects.create(
-                            job=job,
-                            courier_id=candidate.courier_id,
-                            distance_km=candidate.distance_km,
-                            created_at=now,
-                            expires_at=expires_at,
-                        )
-                except IntegrityError:
-                    continue
-                offered = [candidate.courier_id]
-                break
+                # Another job may have just asked this courier: then try the next one.
+                if _offer_insert(job, candidate, now=now, expires_at=expires_at):
+                    offered = [candidate.courier_id]
+                    break
         job.status = JobStatus.OFFERED if offered else JobStatus.PENDING
         job.save(
             update_fields=[
@@ -244,6 +256,51 @@ def job_offer_next(*, job_id: str, now: datetime | None = None, fresh: bool = Fa
     if not offered:
         return "no_candidate"
     return "broadcast" if job.broadcast else "offered"
+
+
+_OFFER_INSERT = f"""
+    INSERT INTO {Offer._meta.db_table}
+           (id, job_id, courier_id, status, broadcast, distance_km, created_at, expires_at,
+            responded_at)
+    VALUES (%s, %s, %s, %s, false, %s, %s, %s, NULL)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+
+def _offer_insert(
+    job: DeliveryJob, candidate: Candidate, *, now: datetime, expires_at: datetime
+) -> bool:
+    """One directed offer, or False when a unique rule refused it (the courier or the job
+    already has a pending directed offer). On PostgreSQL one `ON CONFLICT DO NOTHING` insert,
+    no savepoint; elsewhere a savepoint around the ORM insert."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _OFFER_INSERT,
+                [
+                    uuid.uuid4(),
+                    job.pk,
+                    candidate.courier_id,
+                    OfferStatus.PENDING,
+                    candidate.distance_km,
+                    now,
+                    expires_at,
+                ],
+            )
+            return cursor.fetchone() is not None
+    try:
+        with transaction.atomic():
+            Offer.objects.create(
+                job=job,
+                courier_id=candidate.courier_id,
+                distance_km=candidate.distance_km,
+                created_at=now,
+                expires_at=expires_at,
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def _offer_dto(offer: Offer, *, hub: HubPoint, joins_trip: bool = False) -> OfferDTO:
@@ -313,11 +370,12 @@ def offer_accept(*, user_id: int, offer_id: str) -> OfferDTO:
             ).update(status=OfferStatus.ACCEPTED, responded_at=now)
             if not won:  # expired or withdrawn since we read it; the job update rolls back
                 _raise_not_open(offer, now=now)
-            trip_add_job(courier=courier, job_id=offer.job_id, now=now)
+            trip_add_job(courier=courier, job_id=offer.job_id, now=now, job=offer.job)
             Offer.objects.filter(job_id=offer.job_id, status=OfferStatus.PENDING).exclude(
                 pk=offer.pk
             ).update(status=OfferStatus.WITHDRAWN, responded_at=now)
-            offer.refresh_from_db()
+            # What the conditional update just wrote (the DTO shows no job field accept changes).
+            offer.status, offer.responded_at = OfferStatus.ACCEPTED, now
     except IntegrityError:
         # The partial unique constraint: another courier's accept committed first.
         _withdraw(offer_id)

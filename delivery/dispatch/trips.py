@@ -53,30 +53,65 @@ LIVE_IN_TRIP = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
 # --- joining a trip (called by offer_accept inside its transaction) --------------------------
 
 
-def trip_add_job(*, courier: CourierProfile, job_id: str, now: datetime) -> Trip:
+def trip_add_job(
+    *, courier: CourierProfile, job_id: str, now: datetime, job: DeliveryJob | None = None
+) -> Trip:
     """Put an accepted job in the courier's open trip (a new one if none), within bag capacity,
-    and re-order the stops nearest-first."""
+    and re-order the stops nearest-first. `job`: the caller already holds the job's row lock
+    (offer_accept's conditional update) and its row as read (accepting changes none of the
+    fields read here: hub, bags, drop-off, window, stop)."""
     trip = (
         Trip.objects.select_for_update()
         .filter(courier=courier, status__in=OPEN_TRIP_STATUSES)
         .first()
     )
-    job = DeliveryJob.objects.select_for_update().get(pk=job_id)
+    if job is None or str(job.pk) != str(job_id):
+        job = DeliveryJob.objects.select_for_update().get(pk=job_id)
     if trip is not None and (
         trip.status not in BATCHABLE_TRIP_STATUSES or trip.hub_code != job.hub_code
     ):
         raise NoCapacityError("Finish your current trip before taking another delivery.")
-    if trip is None:
-        trip = Trip.objects.create(courier=courier, hub_code=job.hub_code, created_at=now)
-    if trip.bags + job.bags > courier.bag_capacity:
-        raise NoCapacityError(fields={"bags": job.bags, "free": courier.bag_capacity - trip.bags})
-    job.trip = trip
-    job.save(update_fields=["trip", "updated_at"])
-    trip.bags += job.bags
-    trip.save(update_fields=["bags"])
-    _resequence(trip)
-    _refresh(trip, courier=courier, now=now)
+    free = courier.bag_capacity - (trip.bags if trip is not None else 0)
+    if job.bags > free:
+        raise NoCapacityError(fields={"bags": job.bags, "free": free})
+    new_trip = trip is None
+    if trip is None:  # made with its first job's bags: one INSERT, no update after
+        trip = Trip.objects.create(
+            courier=courier, hub_code=job.hub_code, created_at=now, bags=job.bags
+        )
+    else:
+        trip.bags += job.bags
+        trip.save(update_fields=["bags"])
+    _join_and_resequence(trip, job, courier=courier, now=now, new_trip=new_trip)
     return trip
+
+
+def _join_and_resequence(
+    trip: Trip, job: DeliveryJob, *, courier: CourierProfile, now: datetime, new_trip: bool
+) -> None:
+    """Put the accepted `job` in `trip`, then `_resequence` and `_refresh`, on one read of
+    the trip's other stops (none to read on a new trip) and with one write."""
+    hub = hub_point(trip.hub_code)
+    others = [] if new_trip else list(trip.jobs.filter(status__in=LIVE_IN_TRIP).exclude(pk=job.pk))
+    stamp = timezone.now()
+    job.trip, job.status, job.updated_at = trip, JobStatus.ASSIGNED, stamp
+    jobs = [*others, job]
+    assigned = {str(j.pk): j for j in jobs if j.status == JobStatus.ASSIGNED}
+    ordered = order_stops(hub.lat, hub.lon, [job_stop(j, hub) for j in assigned.values()])
+    for sequence, stop in enumerate(ordered, start=1):
+        stop_job = assigned[stop.key]
+        if stop_job.stop_sequence != sequence:
+            stop_job.stop_sequence = sequence
+            stop_job.updated_at = stamp
+    # As `_refresh` reads them: by stop, unsequenced last (PostgreSQL's NULLS LAST).
+    jobs.sort(key=lambda j: (j.stop_sequence is None, j.stop_sequence or 0))
+    _set_etas(trip, jobs, courier=courier, now=now, hub=hub)
+    if len(jobs) == 1:  # a new trip: a plain UPDATE, not bulk_update's CASE
+        DeliveryJob.objects.filter(pk=job.pk).update(
+            trip=trip, stop_sequence=job.stop_sequence, updated_at=job.updated_at, eta=job.eta
+        )
+    else:
+        DeliveryJob.objects.bulk_update(jobs, ["trip", "stop_sequence", "updated_at", "eta"])
 
 
 def _resequence(trip: Trip) -> None:
@@ -100,13 +135,23 @@ def _resequence(trip: Trip) -> None:
 
 def _refresh(trip: Trip, *, courier: CourierProfile, now: datetime) -> None:
     """Recompute the ETA of each stop still to come from where the courier is now."""
-    from .offers import courier_speed
-
-    config = dispatch_config()
     hub = hub_point(trip.hub_code)
     jobs = list(trip.jobs.filter(status__in=LIVE_IN_TRIP).order_by("stop_sequence"))
     if not jobs:
         return
+    _set_etas(trip, jobs, courier=courier, now=now, hub=hub)
+    DeliveryJob.objects.bulk_update(jobs, ["eta"])  # one statement for the whole trip
+
+
+def _set_etas(
+    trip: Trip, jobs: list[DeliveryJob], *, courier: CourierProfile, now: datetime, hub
+) -> None:
+    """Set each job's `eta` (in stop order) from the courier's position and the trip's step."""
+    from .offers import courier_speed
+
+    if not jobs:
+        return
+    config = dispatch_config()
     speed = courier_speed(courier, now=now)
     fresh = position_is_fresh(courier, now=now)
     here = (courier.lat, courier.lon) if fresh else (hub.lat, hub.lon)
@@ -121,7 +166,6 @@ def _refresh(trip: Trip, *, courier: CourierProfile, now: datetime) -> None:
     arrivals = route_arrivals(*start, depart, [job_stop(j, hub) for j in jobs], speed)
     for job, eta in zip(jobs, arrivals, strict=True):
         job.eta = eta
-    DeliveryJob.objects.bulk_update(jobs, ["eta"])  # one statement for the whole trip
 
 
 def trip_refresh_eta(*, courier: CourierProfile, now: datetime) -> None:

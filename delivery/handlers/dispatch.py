@@ -13,7 +13,7 @@ from ordering.services import (
 from prime_now.kernel.bus import subscribe
 
 from ..dispatch.dispatcher import job_cancel_for_order
-from ..dispatch.jobs import job_create_for_packed_order
+from ..dispatch.jobs import packed_order_job
 from ..dispatch.offers import job_offer_next
 
 
@@ -34,7 +34,7 @@ def on_order_packed(event: OrderPacked) -> None:
         for line in event.lines
     ]
     order = order_record_packed(number=event.order_ref, picked=picked)
-    job_id, created = job_create_for_packed_order(
+    job, created = packed_order_job(
         order_number=event.order_ref,
         hub_code=event.hub_code,
         bags=event.bags,
@@ -43,7 +43,7 @@ def on_order_packed(event: OrderPacked) -> None:
     )
     # The first offer goes out in this same transaction: a second task would wait behind
     # the queue. If nobody is free, the sweeper keeps trying.
-    job_offer_next(job_id=job_id, fresh=created)
+    job_offer_next(job_id=str(job.pk), fresh=created, job=job if created else None)
 
 
 def on_order_cancelled(event: OrderCancelled) -> None:

@@ -85,24 +85,31 @@ def publish(event: Event) -> uuid.UUID:
     """Write the event in the caller's transaction; relay it to subscribers after commit."""
     if not isinstance(event, Event) or not dataclasses.is_dataclass(event):
         raise TypeError("publish() takes an Event dataclass instance")
+    # An event nobody subscribes to is kept (the outbox is also the record of what happened)
+    # but written as relayed: there is nothing to hand on, so no relay after commit.
+    now = timezone.now()
+    relayed_at = None if subscribers(event.name) else now
     if connection.vendor == "postgresql":
         # One plain INSERT: publishing sits on hot paths (checkout), the ORM adds nothing here.
         event_id = uuid.uuid4()
         with connection.cursor() as cursor:
             cursor.execute(
                 _INSERT,
-                [event_id, event.name, _dumps(dataclasses.asdict(event)), timezone.now()],
+                [event_id, event.name, _dumps(dataclasses.asdict(event)), now, relayed_at],
             )
     else:
-        event_id = OutboxEvent.objects.create(name=event.name, payload=encode(event)).id
-    transaction.on_commit(partial(relay, event_ids=[event_id]), robust=True)
+        event_id = OutboxEvent.objects.create(
+            name=event.name, payload=encode(event), relayed_at=relayed_at
+        ).id
+    if relayed_at is None:
+        transaction.on_commit(partial(relay, event_ids=[event_id]), robust=True)
     return event_id
 
 
 _INSERT = f"""
     INSERT INTO {OutboxEvent._meta.db_table}
            (id, name, payload, created_at, relayed_at, attempts, last_error)
-    VALUES (%s, %s, %s::jsonb, %s, NULL, 0, '')
+    VALUES (%s, %s, %s::jsonb, %s, %s, 0, '')
 """
 
 
@@ -118,8 +125,11 @@ def queue_for(key: str) -> str:
 def _send(event_id: uuid.UUID, key: str) -> None:
     from .tasks import deliver_event
 
+    kwargs = {"event_id": str(event_id), "handler": key}
+    # The reprs Celery would work out with saferepr (for logs and monitoring), given outright:
+    # this runs after every checkout's commit.
     deliver_event.apply_async(
-        kwargs={"event_id": str(event_id), "handler": key}, queue=queue_for(key)
+        kwargs=kwargs, queue=queue_for(key), argsrepr="()", kwargsrepr=repr(kwargs)
     )
 
 
@@ -210,8 +220,46 @@ def relay_all(*, batch: int = 500) -> int:
 def deliver(*, event_id: str, handler: str) -> bool:
     """Run one subscriber for one event, once. Returns False when there was nothing to do.
 
-    One read of the event row (in the handler's transaction), then the (event, handler)
-    record, then the handler: the fewer round trips here, the sooner a dispatch goes out."""
+    The (event, handler) record and the read of the event go in one statement on PostgreSQL
+    (`INSERT ... ON CONFLICT DO NOTHING` joined to the event row, no savepoint), then the
+    handler, all in the handler's transaction: the fewer round trips here, the sooner a
+    dispatch goes out. A redelivered event inserts nothing and is skipped."""
+    if not any(handler in keyed for keyed in _SUBSCRIBERS.values()):
+        logger.warning("outbox: no handler %s for event %s", handler, event_id)
+        return False
+    if connection.vendor != "postgresql":
+        return _deliver_orm(event_id=event_id, handler=handler)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_HANDLING, [handler, timezone.now(), uuid.UUID(str(event_id))])
+            row = cursor.fetchone()
+        if row is None:  # no such event, or this handler already ran it
+            if not OutboxEvent.objects.filter(pk=event_id).exists():
+                logger.warning("outbox: no handler %s for event %s", handler, event_id)
+            return False
+        name, payload = row
+        callback = _SUBSCRIBERS.get(name, {}).get(handler)
+        if callback is None:  # the handler exists, but not for this event: record nothing
+            transaction.set_rollback(True)
+            logger.warning("outbox: no handler %s for event %s", handler, event_id)
+            return False
+        callback(decode(name, json.loads(payload) if isinstance(payload, str) else payload))
+    return True
+
+
+_CLAIM_HANDLING = f"""
+    WITH handled AS (
+        INSERT INTO {HandledEvent._meta.db_table} (event_id, handler, handled_at)
+        SELECT id, %s, %s FROM {OutboxEvent._meta.db_table} WHERE id = %s
+        ON CONFLICT (event_id, handler) DO NOTHING
+        RETURNING event_id
+    )
+    SELECT o.name, o.payload
+      FROM {OutboxEvent._meta.db_table} o JOIN handled ON o.id = handled.event_id
+"""
+
+
+def _deliver_orm(*, event_id: str, handler: str) -> bool:
     with transaction.atomic():
         row = OutboxEvent.objects.filter(pk=event_id).only("id", "name", "payload").first()
         callback = _SUBSCRIBERS.get(row.name if row else "", {}).get(handler)

@@ -1,5 +1,6 @@
 import threading
 import uuid
+from dataclasses import dataclass
 
 import pytest
 import redis
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from prime_now.kernel import bus
+from prime_now.kernel.bus import Event
 from prime_now.kernel.models import HandledEvent, OutboxEvent
 from prime_now.settings import redis_url_with_db
 from tests.kernel.broker import DEAD_BROKER, broker_at
@@ -44,6 +46,24 @@ def test_a_committed_event_is_relayed_and_handled_once(django_capture_on_commit_
 
     assert handled(probe) == 1
     assert OutboxEvent.objects.get(pk=event_id).relayed_at is not None
+
+
+@dataclass(frozen=True)
+class NobodyListens(Event):
+    note: str
+
+
+@pytest.mark.django_db
+def test_an_event_nobody_subscribes_to_is_recorded_as_relayed_with_nothing_to_send(
+    django_capture_on_commit_callbacks,
+):
+    # Given an event type without subscribers, when it is published and committed
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        event_id = bus.publish(NobodyListens(note="status changed"))
+
+    # Then it is kept in the outbox as already relayed, and no relay runs after commit
+    assert OutboxEvent.objects.get(pk=event_id).relayed_at is not None
+    assert callbacks == []
 
 
 @pytest.mark.django_db

@@ -99,12 +99,3 @@ def _fresh_memo():
     memo.forget_all()
     yield
     memo.forget_all()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _widget_threads_closed(django_db_setup, django_db_blocker):
-    """The widget threads' connections are closed before the test database is dropped."""
-    yield
-    from prime_now.storefront.assembly import pool_shutdown
-
-    pool_shutdown()

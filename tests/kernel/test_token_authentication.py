@@ -1,0 +1,66 @@
+"""The API's token authentication (prime_now.kernel.api.authentication): what DRF's class
+answers, with a cheaper lookup on PostgreSQL."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from prime_now.kernel.api.authentication import TokenAuthentication
+from tests.kernel.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_token_signs_its_user_in(api_client):
+    user = UserFactory(username="ana", email="ana@example.com", roles=["customer"])
+    token = Token.objects.create(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    me = api_client.get("/api/v1/me").json()
+
+    assert me["id"] == user.pk
+    assert me["username"] == "ana"
+    assert me["email"] == "ana@example.com"
+    assert me["roles"] == ["customer"]
+
+
+def test_the_user_and_token_are_whole_models():
+    user = UserFactory(username="ana", first_name="Ana")
+    token = Token.objects.create(user=user)
+
+    found_user, found_token = TokenAuthentication().authenticate_credentials(token.key)
+
+    assert found_user == user and found_token == token
+    assert found_token.user is found_user
+    for field in type(user)._meta.concrete_fields:
+        assert getattr(found_user, field.attname) == getattr(user, field.attname), field.name
+    assert found_token.created == token.created
+    assert found_user.is_authenticated and not found_user._state.adding
+    assert found_user.get_deferred_fields() == set()
+
+
+def test_an_unknown_token_is_401(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+
+    response = api_client.get("/api/v1/me")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Invalid token."
+
+
+def test_an_inactive_user_is_refused(api_client):
+    user = UserFactory(username="ana")
+    token = Token.objects.create(user=user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = api_client.get("/api/v1/me")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "User inactive or deleted."
+
+
+def test_the_api_uses_it_token_first():
+    from rest_framework.settings import api_settings
+
+    assert api_settings.DEFAULT_AUTHENTICATION_CLASSES[0] is TokenAuthentication
