@@ -1,8 +1,5 @@
 """Input and output shapes of the façade's API (promise, checkout)."""
 
-import re
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from delivery.services.checkout import MAX_LINES, MAX_QUANTITY
@@ -85,90 +82,6 @@ class CheckoutOutput(serializers.Serializer):
     total = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.CharField()
     window = WindowOutput()
-
-
-_AMOUNT_8_2 = re.compile(r"\d{1,6}(\.\d{1,2})?")
-_AMOUNT_10_2 = re.compile(r"\d{1,8}(\.\d{1,2})?")
-_CENT = Decimal("0.01")
-
-
-_REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # as DRF's CharField refuses them
-
-
-def _text(value, max_length: int, *, blank: bool = False) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) <= max_length
-        and value == value.strip()
-        and (blank or bool(value))
-        and not _REFUSED_CHARACTERS.search(value)
-    )
-
-
-def _amount(value, pattern: re.Pattern) -> Decimal | None:
-    if isinstance(value, str) and pattern.fullmatch(value):
-        return Decimal(value).quantize(_CENT)
-    return None
-
-
-def _coordinate(data, name: str, limit: int) -> tuple[bool, float | None]:
-    value = data.get(name)
-    if value is None:
-        return True, None
-    if type(value) in (int, float) and -limit <= value <= limit:
-        return True, float(value)
-    return False, None
-
-
-def checkout_input_fast(data) -> dict | None:
-    """CheckoutInput's validated data for a plainly well-formed body, without DRF's field
-    machinery (the checkout's hot path); None for anything else, which then goes through
-    CheckoutInput and gets its errors. Accepts only input CheckoutInput accepts unchanged,
-    so both give the same validated data (and the same request fingerprint)."""
-    if not isinstance(data, dict):
-        return None
-    lines = data.get("lines")
-    if not isinstance(lines, list) or not 0 < len(lines) <= MAX_LINES:
-        return None
-    clean_lines = []
-    for line in lines:
-        if not isinstance(line, dict):
-            return None
-        sku, quantity = line.get("sku"), line.get("quantity")
-        if not _text(sku, 64) or type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            return None
-        clean_lines.append({"sku": sku, "quantity": quantity})
-    address, postcode = data.get("address"), data.get("postcode", "")
-    token, window_id = data.get("payment_token"), data.get("window_id")
-    if not (_text(address, 500) and _text(postcode, 16, blank=True) and _text(token, 200)):
-        return None
-    if type(window_id) is not int or window_id < 1:
-        return None
-    lat_ok, lat = _coordinate(data, "lat", 90)
-    lon_ok, lon = _coordinate(data, "lon", 180)
-    if not (lat_ok and lon_ok) or (not postcode and (lat is None or lon is None)):
-        return None
-    tip = "0.00"  # CheckoutInput's default, as it gives it (a string)
-    if "tip" in data:
-        tip = _amount(data["tip"], _AMOUNT_8_2)
-        if tip is None:
-            return None
-    expected = data.get("expected_subtotal")
-    if expected is not None:
-        expected = _amount(expected, _AMOUNT_10_2)
-        if expected is None:
-            return None
-    return {
-        "lines": clean_lines,
-        "address": address,
-        "postcode": postcode,
-        "lat": lat,
-        "lon": lon,
-        "window_id": window_id,
-        "tip": tip,
-        "payment_token": token,
-        "expected_subtotal": expected,
-    }
 
 
 # The output fields, made once: CheckoutOutput builds (and deep-copies) its fields per use.

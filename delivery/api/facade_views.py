@@ -23,7 +23,6 @@ from .facade_serializers import (
     CheckoutOutput,
     PromiseInput,
     PromiseOutput,
-    checkout_input_fast,
     checkout_output,
 )
 
@@ -78,11 +77,9 @@ class CheckoutPlaceApi(APIView):
     )
     def post(self, request):
         key = idempotency_key_check(request.headers.get("Idempotency-Key"))
-        args = checkout_input_fast(request.data)
-        if args is None:  # anything unusual: DRF validates it and words the errors
-            data = CheckoutInput(data=request.data)
-            data.is_valid(raise_exception=True)
-            args = data.validated_data
+        data = CheckoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        args = data.validated_data
         user_id = request.user.pk
         stored = idempotency_begin(
             user_id=user_id, scope=CHECKOUT_SCOPE, key=key, request_hash=request_fingerprint(args)

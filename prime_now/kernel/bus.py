@@ -87,34 +87,13 @@ def publish(event: Event) -> uuid.UUID:
         raise TypeError("publish() takes an Event dataclass instance")
     # An event nobody subscribes to is kept (the outbox is also the record of what happened)
     # but written as relayed: there is nothing to hand on, so no relay after commit.
-    now = timezone.now()
-    relayed_at = None if subscribers(event.name) else now
-    if connection.vendor == "postgresql":
-        # One plain INSERT: publishing sits on hot paths (checkout), the ORM adds nothing here.
-        event_id = uuid.uuid4()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT,
-                [event_id, event.name, _dumps(dataclasses.asdict(event)), now, relayed_at],
-            )
-    else:
-        event_id = OutboxEvent.objects.create(
-            name=event.name, payload=encode(event), relayed_at=relayed_at
-        ).id
+    relayed_at = None if subscribers(event.name) else timezone.now()
+    event_id = OutboxEvent.objects.create(
+        name=event.name, payload=encode(event), relayed_at=relayed_at
+    ).id
     if relayed_at is None:
         transaction.on_commit(partial(relay, event_ids=[event_id]), robust=True)
     return event_id
-
-
-_INSERT = f"""
-    INSERT INTO {OutboxEvent._meta.db_table}
-           (id, name, payload, created_at, relayed_at, attempts, last_error)
-    VALUES (%s, %s, %s::jsonb, %s, %s, 0, '')
-"""
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def queue_for(key: str) -> str:

@@ -1,12 +1,9 @@
 """What one checkout costs the database, so that it cannot creep back up (issue 7), and the
-API's fast input path giving exactly what CheckoutInput gives."""
+API's prebuilt output giving exactly what CheckoutOutput gives."""
 
 from decimal import Decimal
 
 import pytest
-
-from delivery.api.facade_serializers import CheckoutInput, checkout_input_fast
-from delivery.services.idempotency import request_fingerprint
 
 from .conftest import APPROVED, make_world
 
@@ -74,73 +71,6 @@ def test_an_eight_line_reservation_is_one_statement(django_assert_num_queries):
             hub_code=world.hub.code, lines=lines, hold_for=timedelta(minutes=5), reference="one"
         )
     assert fulfillment.stock_verify(hub_code=world.hub.code) == ()
-
-
-BODIES = [
-    {},
-    {"lines": []},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "window_id": 3, "payment_token": "t"},
-    {"lines": [{"sku": "A", "quantity": 2}], "address": "x", "postcode": "98101", "window_id": 3,
-     "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 50}], "address": "1 Pike",
-     "postcode": "98101", "window_id": 3, "payment_token": "tok", "tip": "1.5",
-     "expected_subtotal": "12.30"},
-    {"lines": [{"sku": " A", "quantity": 2}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": "2"}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 51}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": True}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A\x00", "quantity": 1}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "lat": 47.6, "lon": -122,
-     "window_id": 3, "payment_token": "tok", "tip": "0.00"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "lat": 47.6, "window_id": 3,
-     "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "lat": 91, "lon": 0,
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
-     "window_id": 0, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok", "tip": "1234567.00"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok", "tip": "-1"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "98101",
-     "window_id": 3, "payment_token": "tok", "tip": 2, "expected_subtotal": None},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": "",
-     "window_id": 3, "payment_token": "tok"},
-    {"lines": [{"sku": "A", "quantity": 1}], "address": "x", "postcode": None,
-     "window_id": 3, "payment_token": "tok"},
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("body", BODIES)
-def test_the_fast_input_path_agrees_with_the_serializer(body):
-    fast = checkout_input_fast(body)
-    serializer = CheckoutInput(data=body)
-    valid = serializer.is_valid()
-    if fast is None:
-        return  # the view falls back to the serializer: nothing to compare
-    assert valid, serializer.errors
-    assert fast == dict(serializer.validated_data) | {
-        "lines": [dict(line) for line in serializer.validated_data["lines"]]
-    }
-    assert request_fingerprint(fast) == request_fingerprint(serializer.validated_data)
-    assert Decimal(fast["tip"]) == Decimal(serializer.validated_data["tip"])
-
-
-def test_the_fast_input_path_takes_the_usual_body():
-    body = {
-        "lines": [{"sku": f"PN-{n:06d}", "quantity": 1 + n} for n in range(8)],
-        "address": "1 Pike St, Seattle",
-        "postcode": "98101",
-        "window_id": 12,
-        "tip": "1.50",
-        "payment_token": APPROVED,
-    }
-    assert checkout_input_fast(body) is not None
 
 
 @pytest.mark.parametrize("free_above", [None, Decimal("35.00")])
