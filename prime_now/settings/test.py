@@ -12,7 +12,7 @@ import socket
 from django.core.exceptions import ImproperlyConfigured
 
 from . import *
-from . import env_bool, redis_url_with_db
+from . import POSTGRES_OPTIONS, env_bool, redis_url_with_db
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -36,6 +36,8 @@ elif not os.environ.get("DATABASE_URL") and _reachable("127.0.0.1", 5432):
             "postgres://postgres@127.0.0.1:5432/prime_now", conn_max_age=0
         )
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = POSTGRES_OPTIONS
 if os.environ.get("TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
