@@ -67,9 +67,11 @@ if USING_REDIS:
     CELERY_BROKER_URL = redis_url_with_db(
         REDIS_URL, int(os.environ.get("TEST_REDIS_BROKER_DB", "13"))
     )
+    CELERY_BROKER_TRANSPORT = "prime_now.kernel.broker:Transport"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
 # Tasks run inline unless a test starts a real worker.
