@@ -16,6 +16,7 @@ from delivery.services.idempotency import (
     idempotency_key_check,
     request_fingerprint,
 )
+from prime_now.kernel.api.validation import validated
 from prime_now.kernel.errors import ApplicationError
 
 from .facade_serializers import (
@@ -41,9 +42,7 @@ class PromiseGetApi(APIView):
         operation_id="delivery_promise_get",
     )
     def get(self, request):
-        params = PromiseInput(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        promise = promise_for(**params.validated_data)
+        promise = promise_for(**validated(PromiseInput, request.query_params))
         return Response(PromiseOutput(promise).data)
 
 
@@ -77,9 +76,7 @@ class CheckoutPlaceApi(APIView):
     )
     def post(self, request):
         key = idempotency_key_check(request.headers.get("Idempotency-Key"))
-        data = CheckoutInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        args = data.validated_data
+        args = validated(CheckoutInput, request.data)
         user_id = request.user.pk
         stored = idempotency_begin(
             user_id=user_id, scope=CHECKOUT_SCOPE, key=key, request_hash=request_fingerprint(args)
