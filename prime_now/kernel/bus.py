@@ -88,12 +88,32 @@ def publish(event: Event) -> uuid.UUID:
     # An event nobody subscribes to is kept (the outbox is also the record of what happened)
     # but written as relayed: there is nothing to hand on, so no relay after commit.
     relayed_at = None if subscribers(event.name) else timezone.now()
-    event_id = OutboxEvent.objects.create(
-        name=event.name, payload=encode(event), relayed_at=relayed_at
-    ).id
+    event_id = uuid.uuid4()
+    _insert(event_id, event.name, encode(event), timezone.now(), relayed_at)
     if relayed_at is None:
         transaction.on_commit(partial(relay, event_ids=[event_id]), robust=True)
     return event_id
+
+
+_COLUMNS = ("id", "name", "payload", "created_at", "relayed_at", "attempts", "last_error")
+
+
+_INSERT = (
+    f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+)
+
+
+def _insert(event_id, name, payload, created_at, relayed_at) -> None:
+    """`OutboxEvent.objects.create(...)` as one plain INSERT, the values prepared by the
+    model's own fields: Model.save's machinery cost twice the statement, on every publish."""
+    values = (event_id, name, payload, created_at, relayed_at, 0, "")
+    prepared = [
+        OutboxEvent._meta.get_field(column).get_db_prep_save(value, connection)
+        for column, value in zip(_COLUMNS, values, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, prepared)
 
 
 def queue_for(key: str) -> str:
