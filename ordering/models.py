@@ -96,8 +96,12 @@ CANCELLABLE = (S.PLACED, S.PICKING, S.PACKED)
 
 class Order(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(max_length=16, unique=True)
+    # Indexed by ordering_order_mine (customer, -placed_at).
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ordering_orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="ordering_orders",
+        db_index=False,
     )
     status = FSMField(
         max_length=20, choices=OrderStatus.choices, default=S.PLACED, protected=True, db_index=True
@@ -189,7 +193,8 @@ class OrderLine(models.Model):
     """What was ordered (a snapshot that never follows the catalog) and, after picking, what
     was picked and what stood in for it."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by ordering_orderline_sku_once (order, sku).
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveSmallIntegerField()
     product_id = models.BigIntegerField()
     sku = models.CharField(max_length=64, db_index=True)

@@ -164,8 +164,9 @@ class Checkout(models.Model):
     and keeps what the pick job needs (lines with product ids, when to be packed)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed by checkout_once_per_key (customer, idempotency_key).
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     idempotency_key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
