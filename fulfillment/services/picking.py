@@ -415,9 +415,16 @@ def _pick_moves(job: PickJob, line: PickJobLine, picked: int, substitutes: int) 
         reservation = Reservation.objects.select_for_update().get(pk=job.reservation_id)
         if not reservation.is_live:
             raise ReservationExpiredError(fields={"reservation": reservation.status})
-        held_line = ReservationLine.objects.filter(
-            reservation=reservation, product_id=line.product_id
-        ).first()
+        # One line per product in a reservation: no ORDER BY (first() would sort by id, and
+        # PostgreSQL may then walk the primary key instead of the reservation's index).
+        held_line = next(
+            iter(
+                ReservationLine.objects.filter(
+                    reservation=reservation, product_id=line.product_id
+                ).order_by()[:1]
+            ),
+            None,
+        )
     held = held_line.held if held_line else 0
     stock_id = None
     if held_line:
