@@ -125,6 +125,7 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresq
 
 # --- Cache and broker -----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_BROKER_TRANSPORT = "prime_now.kernel.broker:Transport"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -134,7 +135,7 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_BROKER_DB", "0")))
-    CELERY_BROKER_TRANSPORT = "prime_now.kernel.broker:Transport"
+    CELERY_BROKER_TRANSPORT = REDIS_BROKER_TRANSPORT
     # Above the longest task (dispatch and imports finish in seconds; the longest batch is
     # the catalog import, well under an hour), so Redis never redelivers a running task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

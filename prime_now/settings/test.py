@@ -12,7 +12,7 @@ import socket
 from django.core.exceptions import ImproperlyConfigured
 
 from . import *
-from . import POSTGRES_OPTIONS, env_bool, redis_url_with_db
+from . import POSTGRES_OPTIONS, REDIS_BROKER_TRANSPORT, env_bool, redis_url_with_db
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -67,7 +67,7 @@ if USING_REDIS:
     CELERY_BROKER_URL = redis_url_with_db(
         REDIS_URL, int(os.environ.get("TEST_REDIS_BROKER_DB", "13"))
     )
-    CELERY_BROKER_TRANSPORT = "prime_now.kernel.broker:Transport"
+    CELERY_BROKER_TRANSPORT = REDIS_BROKER_TRANSPORT
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
