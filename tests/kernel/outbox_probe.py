@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
+
 from prime_now.kernel.bus import Event, subscribe
 from prime_now.kernel.models import Lever
 
@@ -12,8 +14,17 @@ class ProbePinged(Event):
 
 
 def on_probe_pinged(event: ProbePinged) -> None:
-    # Lever is a kernel table any test may write: one row per handled ping.
-    Lever.objects.create(name=f"probe-{event.probe_id}", description="outbox probe")
+    # Lever is a kernel table any test may write: one row per handled ping, saying which
+    # database session handled it.
+    Lever.objects.create(name=f"probe-{event.probe_id}", description=_session())
+
+
+def _session() -> str:
+    if connection.vendor != "postgresql":
+        return "outbox probe"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return f"backend {cursor.fetchone()[0]}"
 
 
 subscribe(ProbePinged, on_probe_pinged)
@@ -21,3 +32,12 @@ subscribe(ProbePinged, on_probe_pinged)
 
 def handled(probe_id: str) -> int:
     return Lever.objects.filter(name=f"probe-{probe_id}").count()
+
+
+def sessions(probe_prefix: str) -> set[str]:
+    """The database sessions that handled the pings whose ids start with `probe_prefix`."""
+    return set(
+        Lever.objects.filter(name__startswith=f"probe-{probe_prefix}").values_list(
+            "description", flat=True
+        )
+    )

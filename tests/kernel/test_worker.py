@@ -8,7 +8,7 @@ from django.db import transaction
 from prime_now.kernel import bus
 from prime_now.settings import redis_url_with_db
 from tests.kernel.broker import broker_at
-from tests.kernel.outbox_probe import ProbePinged, handled
+from tests.kernel.outbox_probe import ProbePinged, handled, sessions
 from tests.kernel.worker import celery_worker, wait_for
 
 BROKER_DB = 11
@@ -35,3 +35,28 @@ def test_a_real_worker_runs_the_handler_of_an_event_published_through_the_outbox
             worker.terminate()
             pytest.fail(f"worker did not handle the event:\n{worker.stdout.read()[-4000:]}")
     assert handled(probe) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_one_task_after_another_on_the_same_database_connection():
+    # Given a real worker (one process) consuming from a clean Redis broker
+    broker_url = redis_url_with_db(settings.REDIS_URL, BROKER_DB)
+    redis.Redis.from_url(broker_url).flushdb()
+    run = uuid.uuid4().hex[:8]
+    probes = [f"{run}-{n}" for n in range(5)]
+
+    with celery_worker(broker_db=BROKER_DB, include=("tests.kernel.outbox_probe",)) as worker:
+        # When five events are published, each in its own transaction
+        for probe in probes:
+            with broker_at(broker_url), transaction.atomic():
+                bus.publish(ProbePinged(probe_id=probe))
+
+        # Then the worker handles all five in one database session (no reconnect per task)
+        delivered = wait_for(lambda: all(handled(probe) == 1 for probe in probes), timeout=60)
+        if not delivered:
+            worker.terminate()
+            pytest.fail(f"worker did not handle the events:\n{worker.stdout.read()[-4000:]}")
+    assert len(sessions(run)) == 1
