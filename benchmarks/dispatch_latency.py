@@ -285,7 +285,11 @@ class Couriers:
         connection.close()
 
 
-def run_rate(rate: float, batch: list, couriers: Couriers, timeout: float = 60.0):
+def run_rate(
+    rate: float, batch: list, couriers: Couriers, packers: ThreadPoolExecutor, timeout=60.0
+):
+    """Pack `batch` at `rate` orders/s on the packers' threads; each thread keeps its database
+    connection from one pack to the next, as a web worker does (CONN_MAX_AGE)."""
     called: dict[str, float] = {}
 
     def pack(item):
@@ -293,15 +297,16 @@ def run_rate(rate: float, batch: list, couriers: Couriers, timeout: float = 60.0
         started = time.time()
         fulfillment.pick_job_pack(job_id=job_id, picker_id=picker_id, bags=1)
         called[number] = started
-        connection.close()
 
     begin = time.monotonic()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for i, item in enumerate(batch):
-            delay = begin + i / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(pack, item)
+    packed = []
+    for i, item in enumerate(batch):
+        delay = begin + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        packed.append(packers.submit(pack, item))
+    for future in packed:
+        future.result()
     numbers = [number for number, _, _ in batch]
     deadline = time.monotonic() + timeout
     jobs: dict[str, str] = {}
@@ -382,6 +387,7 @@ def main() -> None:
     print(f"  ready in {time.monotonic() - t:.0f}s; load average {os.getloadavg()}")
     worker = start_worker(args.worker_concurrency)
     couriers = Couriers(courier_ids)
+    packers = ThreadPoolExecutor(max_workers=8)
     try:
         print(f"  worker handled the setup's events in {settle():.0f}s")
         threading.Thread(target=couriers.ping, daemon=True).start()
@@ -391,7 +397,7 @@ def main() -> None:
         for rate, count in zip(rates, counts, strict=True):
             batch = prepared[offset : offset + count]
             offset += count
-            times = run_rate(rate, batch, couriers)
+            times = run_rate(rate, batch, couriers, packers)
             total = [
                 (t["accepted"] - t["called"]) * 1000 for t in times.values() if "accepted" in t
             ]
@@ -411,6 +417,7 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()}")
     finally:
         couriers.stop.set()
+        packers.shutdown()
         worker.terminate()
         worker.wait(timeout=15)
 
