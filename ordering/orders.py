@@ -859,8 +859,9 @@ def order_record_packed(*, number: str, picked: Sequence[PickedLineInput]) -> Or
         order = _locked(number)
         if order.status == S.PLACED:  # PickStarted not handled yet
             _step(order, transition="start_picking", target=S.PICKING, fields=status_only)
-        lines, payment = _adjust(order, picked)
-        _step(order, transition="pack", target=S.PACKED, fields=status_only)
+        lines, payment = _adjust(order, picked, save_order=False)
+        # One UPDATE of the order for the picks and the status together.
+        _step(order, transition="pack", target=S.PACKED, fields=status_only + _PICK_TOTALS)
         if payment is None:
             payment = Payment.objects.get(order=order)
         timeline = list(order.timeline.order_by("at", "id"))
@@ -872,11 +873,24 @@ def order_record_packed(*, number: str, picked: Sequence[PickedLineInput]) -> Or
     )
 
 
+_PICK_TOTALS = ("subtotal", "total", "picked_at", "updated_at")
+_PICK_FIELDS = (
+    "picked_quantity",
+    "substitute_quantity",
+    "substitute_product_id",
+    "substitute_sku",
+    "substitute_name",
+    "substitute_unit_price",
+    "line_total",
+)
+
+
 def _adjust(
-    order: Order, picked: Sequence[PickedLineInput]
+    order: Order, picked: Sequence[PickedLineInput], *, save_order: bool = True
 ) -> tuple[list[OrderLine], Payment | None]:
     """Record the picks on the locked order. Returns its lines (as now saved) and its payment
-    when this call read it (None when the same picks were already recorded)."""
+    when this call read it (None when the same picks were already recorded). `save_order`:
+    False when the caller saves the order's `_PICK_TOTALS` itself, with its next change."""
     lines = {line.sku: line for line in order.lines.all()}
     picks = _validate_picks(lines, picked)
     if order.picked_at is not None:
@@ -910,24 +924,14 @@ def _adjust(
             substitute_unit_price=line.substitute_unit_price,
             substitute_quantity=line.substitute_quantity,
         )
-    OrderLine.objects.bulk_update(
-        lines.values(),
-        [
-            "picked_quantity",
-            "substitute_quantity",
-            "substitute_product_id",
-            "substitute_sku",
-            "substitute_name",
-            "substitute_unit_price",
-            "line_total",
-        ],
-    )
+    _save_picks(list(lines.values()))
     order.subtotal = pricing.subtotal(lines.values())
     order.total = pricing.total(
         subtotal=order.subtotal, delivery_fee=order.delivery_fee, tip=order.tip
     )
     order.picked_at = timezone.now()
-    order.save(update_fields=["subtotal", "total", "picked_at", "updated_at"])
+    if save_order:
+        order.save(update_fields=_PICK_TOTALS)
 
     payment = _payment(order)
     released = payment.authorized_amount - order.total
@@ -949,6 +953,35 @@ def _adjust(
         ),
     )
     return list(lines.values()), payment
+
+
+_SAVE_PICKS = f"""
+    UPDATE {OrderLine._meta.db_table} AS line
+       SET picked_quantity = v.picked_quantity,
+           substitute_quantity = v.substitute_quantity,
+           substitute_product_id = v.substitute_product_id,
+           substitute_sku = v.substitute_sku,
+           substitute_name = v.substitute_name,
+           substitute_unit_price = v.substitute_unit_price,
+           line_total = v.line_total
+      FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::bigint[], %s::text[],
+                  %s::text[], %s::numeric[], %s::numeric[])
+           AS v(id, picked_quantity, substitute_quantity, substitute_product_id,
+                substitute_sku, substitute_name, substitute_unit_price, line_total)
+     WHERE line.id = v.id
+"""
+_SAVE_PICKS = " ".join(_SAVE_PICKS.split())  # one line: psycopg caches its conversion
+
+
+def _save_picks(lines: list[OrderLine]) -> None:
+    """Save the picked fields of the lines. On PostgreSQL one UPDATE from arrays: Django's
+    bulk_update builds a CASE per field and line, which cost more than the rest of a pack."""
+    if connection.vendor != "postgresql":
+        OrderLine.objects.bulk_update(lines, _PICK_FIELDS)
+        return
+    columns = [[getattr(line, field) for line in lines] for field in ("pk", *_PICK_FIELDS)]
+    with connection.cursor() as cursor:
+        cursor.execute(_SAVE_PICKS, columns)
 
 
 def _validate_picks(
