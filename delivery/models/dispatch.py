@@ -250,7 +250,12 @@ class DeliveryJob(models.Model):
         CourierProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
     )
     trip = models.ForeignKey(
-        Trip, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        Trip,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+        db_index=False,  # job_trip_status_idx leads with it
     )
     stop_sequence = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -303,6 +308,9 @@ class DeliveryJob(models.Model):
         indexes = [
             models.Index(fields=["hub_code", "status"], name="job_hub_status_idx"),
             models.Index(fields=["status", "window_end"], name="job_status_window_idx"),
+            # A trip's live stops (status and trip both in the index): with the trip alone,
+            # stale statistics had PostgreSQL walk every assigned job by status instead.
+            models.Index(fields=["trip", "status"], name="job_trip_status_idx"),
             models.Index(
                 fields=["flagged_at"], condition=Q(flagged_at__isnull=False), name="job_flagged_idx"
             ),
@@ -391,6 +399,9 @@ class Offer(models.Model):
                 fields=["expires_at"], condition=Q(status="pending"), name="offer_pending_exp_idx"
             ),
             models.Index(fields=["courier", "status"], name="offer_courier_status_idx"),
+            # Ranking reads each candidate's latest offer (fair rotation): one index entry
+            # per courier instead of sorting every offer the courier ever had.
+            models.Index(fields=["courier", "-created_at"], name="offer_courier_latest_idx"),
         ]
 
     def __str__(self) -> str:
