@@ -104,6 +104,12 @@ def seed() -> tuple[list[str], list[int], list[str]]:
     for n in range(64):
         user, _ = get_user_model().objects.get_or_create(username=f"bench-{n}")
         tokens.append(Token.objects.get_or_create(user=user)[0].key)
+    # Fresh planner statistics, as autovacuum keeps them in production (this machine's
+    # PostgreSQL runs without it, and every run adds thousands of orders).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return skus, windows, tokens
 
 

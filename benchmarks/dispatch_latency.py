@@ -3,12 +3,12 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pn_dispatch REDIS_URL=redis://127.0.0.1:6379 \
         .venv/bin/python benchmarks/dispatch_latency.py --rates 1,20 --seconds 10
 
-For each rate it packs orders at that pace through fulfillment's door (each order placed and
-picked beforehand, so only the pack is timed), while a real Celery worker (started here, on
+For each rate it packs orders at that pace through fulfillment's door, in app processes as
+web workers would (each order placed and picked beforehand, so only the pack is timed), while a real Celery worker (started here, on
 every app's queue, as `make run` starts it) runs delivery's OrderPacked handler, and simulated
 couriers' apps see their new offers within 50 ms (one query for every courier's pending offers
 every 50 ms, as a push or a prompt poll would) and accept at once through the same service the
-courier API calls, each on their own phone (side by side). Latency = courier's accept
+courier API calls, each on their own phone (side by side, in app processes). Latency = courier's accept
 committed − pack called: it includes that up-to-50 ms wait for the app to see the offer.
 Prints p50/p90/p99/max per rate, and the same per stage, from the rows' own timestamps:
 
@@ -31,9 +31,11 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,6 +199,15 @@ def setup_world(run: str, orders: int, couriers: int):
     return hub, courier_ids, prepared
 
 
+def analyze() -> None:
+    """Refresh the planner's statistics, as autovacuum would in production: this machine's
+    PostgreSQL runs without autovacuum, and plans made on the counts of an emptier database
+    walked whole tables."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def start_worker(concurrency: int) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "celery", "-A", "prime_now", "worker", "--pool", "prefork",
@@ -237,29 +248,54 @@ def settle(timeout: float = 120.0) -> float:
 POLL_SECONDS = 0.05
 
 
+def apps_pool(processes: int) -> ProcessPoolExecutor:
+    """Processes standing in for web workers: pickers' packs and couriers' accepts are
+    requests other processes serve, not threads sharing this process's GIL (which queued
+    them behind one another and made them look slower than any server would be)."""
+    return ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"))
+
+
+def pack_order(job_id: str, picker_id: int) -> float:
+    """In an app process: pack the order as the picker's handheld would. Returns when the
+    pack was called (epoch seconds)."""
+    started = time.time()
+    fulfillment.pick_job_pack(job_id=job_id, picker_id=picker_id, bags=1)
+    return started
+
+
+def accept_offer(offer_id: str, user_id: int) -> tuple[float, str]:
+    """In an app process: the courier accepts. Returns when the accept committed, and the
+    refusal's name if it was refused."""
+    try:
+        offer_accept(user_id=user_id, offer_id=offer_id)
+    except Exception as exc:
+        return time.time(), type(exc).__name__
+    return time.time(), ""
+
+
 class Couriers:
     """The couriers' apps see a new offer within POLL_SECONDS and accept at once (each courier
-    answers on their own phone: accepts run side by side, not one after another).
+    answers on their own phone: accepts run side by side, in app processes).
 
     One query for all the couriers' pending offers every 50 ms stands in for them: prompt, as
     a push notification would be (a real app polls every few seconds or gets a push), without
     the simulation itself eating the CPU the worker is being measured on (40 couriers polling
     every 10 ms did, on 2 cores)."""
 
-    def __init__(self, courier_ids: list[int]):
+    def __init__(self, courier_ids: list[int], apps: ProcessPoolExecutor):
         self.courier_ids = courier_ids
         self.seen: dict[str, float] = {}  # offer id → when the app first saw it
         self.accepted: dict[str, float] = {}  # job id → when the accept call returned
         self.errors: dict[str, int] = {}
         self.stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=4)
+        self._apps = apps
 
-    def _accept(self, offer_id: str, job_id: str, user_id: int) -> None:
-        try:
-            offer_accept(user_id=user_id, offer_id=offer_id)
-            self.accepted[job_id] = time.time()
-        except Exception as exc:
-            self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
+    def _answered(self, job_id: str, future) -> None:
+        committed, refused = future.result()
+        if refused:
+            self.errors[refused] = self.errors.get(refused, 0) + 1
+        else:
+            self.accepted[job_id] = committed
 
     def poll(self) -> None:
         while not self.stop.is_set():
@@ -271,9 +307,9 @@ class Couriers:
                 if str(offer_id) in self.seen:
                     continue
                 self.seen[str(offer_id)] = now
-                self._pool.submit(self._accept, str(offer_id), str(job_id), user_id)
+                future = self._apps.submit(accept_offer, str(offer_id), user_id)
+                future.add_done_callback(partial(self._answered, str(job_id)))
             self.stop.wait(POLL_SECONDS)
-        self._pool.shutdown(wait=True)
         connection.close()
 
     def ping(self) -> None:
@@ -286,27 +322,18 @@ class Couriers:
 
 
 def run_rate(
-    rate: float, batch: list, couriers: Couriers, packers: ThreadPoolExecutor, timeout=60.0
+    rate: float, batch: list, couriers: Couriers, packers: ProcessPoolExecutor, timeout=60.0
 ):
-    """Pack `batch` at `rate` orders/s on the packers' threads; each thread keeps its database
-    connection from one pack to the next, as a web worker does (CONN_MAX_AGE)."""
-    called: dict[str, float] = {}
-
-    def pack(item):
-        number, job_id, picker_id = item
-        started = time.time()
-        fulfillment.pick_job_pack(job_id=job_id, picker_id=picker_id, bags=1)
-        called[number] = started
-
+    """Pack `batch` at `rate` orders/s in the packers' processes (each keeps its database
+    connection from one pack to the next, as a web worker does)."""
     begin = time.monotonic()
-    packed = []
-    for i, item in enumerate(batch):
+    packed = {}
+    for i, (number, job_id, picker_id) in enumerate(batch):
         delay = begin + i / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        packed.append(packers.submit(pack, item))
-    for future in packed:
-        future.result()
+        packed[number] = packers.submit(pack_order, job_id, picker_id)
+    called = {number: future.result() for number, future in packed.items()}
     numbers = [number for number, _, _ in batch]
     deadline = time.monotonic() + timeout
     jobs: dict[str, str] = {}
@@ -376,6 +403,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="how long to pack at each rate")
     parser.add_argument("--couriers", type=int, default=40)
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--app-processes", type=int, default=2, help="processes packing, and accepting, each"
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     counts = [max(1, int(rate * args.seconds)) for rate in rates]
@@ -384,10 +414,13 @@ def main() -> None:
     print(f"preparing {sum(counts)} picked orders and {args.couriers} couriers (hub BENCH-{run})")
     t = time.monotonic()
     _, courier_ids, prepared = setup_world(run, sum(counts), args.couriers)
+    analyze()
     print(f"  ready in {time.monotonic() - t:.0f}s; load average {os.getloadavg()}")
     worker = start_worker(args.worker_concurrency)
-    couriers = Couriers(courier_ids)
-    packers = ThreadPoolExecutor(max_workers=8)
+    packers, accepters = apps_pool(args.app_processes), apps_pool(args.app_processes)
+    for pool in (packers, accepters):  # start them now: a spawned process imports Django
+        list(pool.map(time.sleep, [0] * args.app_processes))
+    couriers = Couriers(courier_ids, accepters)
     try:
         print(f"  worker handled the setup's events in {settle():.0f}s")
         threading.Thread(target=couriers.ping, daemon=True).start()
@@ -418,6 +451,7 @@ def main() -> None:
     finally:
         couriers.stop.set()
         packers.shutdown()
+        accepters.shutdown()
         worker.terminate()
         worker.wait(timeout=15)
 
