@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -77,11 +76,13 @@ def job_dto(job: PickJob, lines=None) -> PickJobDTO:
 
 
 def hub_codes_for_picker(*, picker_id: int) -> frozenset[str]:
-    """Hubs where this user works as a picker (empty when they are not a picker)."""
-    user = get_user_model().objects.filter(pk=picker_id, is_active=True).first()
-    if user is None or not user.has_role(Role.PICKER):
-        return frozenset()
-    return frozenset(HubStaff.objects.filter(user=user).values_list("hub__code", flat=True))
+    """Hubs where this user works as a picker (empty when they are not an active picker).
+    One query: every picker action asks it."""
+    return frozenset(
+        HubStaff.objects.filter(
+            user_id=picker_id, user__is_active=True, user__groups__name=str(Role.PICKER)
+        ).values_list("hub__code", flat=True)
+    )
 
 
 def hub_staff_add(*, hub_code: str, user_id: int) -> None:

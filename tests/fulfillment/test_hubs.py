@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from fulfillment import services
-from fulfillment.services import AddressNotServedError
-from tests.fulfillment.factories import HubFactory
+from fulfillment.services import AddressNotServedError, hub_codes_for_picker
+from tests.fulfillment.factories import HubFactory, PickerFactory
+from tests.kernel.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 DAY = {d: (dt.time(7), dt.time(23)) for d in range(7)}
@@ -66,3 +67,33 @@ def test_a_hub_must_serve_somewhere_and_list_postcodes_as_strings():
         hub.clean()
     hub.postcodes = ["98101"]
     hub.clean()
+
+
+def test_a_picker_works_at_every_hub_they_are_staff_of():
+    # Given a picker on the staff of two hubs
+    first, second = HubFactory(), HubFactory()
+    picker = PickerFactory(hub=first)
+    services.hub_staff_add(hub_code=second.code, user_id=picker.pk)
+
+    # When asked where they pick, then both hubs are named
+    assert hub_codes_for_picker(picker_id=picker.pk) == {first.code, second.code}
+
+
+def test_hub_staff_without_the_picker_role_pick_nowhere():
+    # Given a hub staff member who is not a picker
+    hub = HubFactory()
+    user = UserFactory()
+    services.hub_staff_add(hub_code=hub.code, user_id=user.pk)
+
+    # When asked where they pick, then nowhere
+    assert hub_codes_for_picker(picker_id=user.pk) == frozenset()
+
+
+def test_a_deactivated_picker_picks_nowhere():
+    # Given a picker whose account was deactivated
+    picker = PickerFactory()
+    picker.is_active = False
+    picker.save(update_fields=["is_active"])
+
+    # When asked where they pick, then nowhere
+    assert hub_codes_for_picker(picker_id=picker.pk) == frozenset()
