@@ -4,12 +4,13 @@
         .venv/bin/python benchmarks/dispatch_latency.py --rates 1,20 --seconds 10
 
 For each rate it packs orders at that pace through fulfillment's door, in app processes as
-web workers would (each order placed and picked beforehand, so only the pack is timed), while a real Celery worker (started here, on
-every app's queue, as `make run` starts it) runs delivery's OrderPacked handler, and simulated
-couriers' apps see their new offers within 50 ms (one query for every courier's pending offers
-every 50 ms, as a push or a prompt poll would) and accept at once through the same service the
-courier API calls, each on their own phone (side by side, in app processes). Latency = courier's accept
-committed − pack called: it includes that up-to-50 ms wait for the app to see the offer.
+web workers would (each order placed and picked beforehand, so only the pack is timed), while
+a real Celery worker (started here, on every app's queue, as `make run` starts it) runs
+delivery's OrderPacked handler, and simulated couriers' apps see their new offers within
+50 ms (one query for every courier's pending offers every 50 ms, as a push or a prompt poll
+would) and accept at once through the same service the courier API calls, each on their own
+phone (side by side, in app processes). Latency = courier's accept committed − pack called:
+it includes that up-to-50 ms wait for the app to see the offer.
 Prints p50/p90/p99/max per rate, and the same per stage, from the rows' own timestamps:
 
     pack called → outbox row written (fulfillment's transaction) → relayed to the broker →
@@ -31,11 +32,11 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from multiprocessing import get_context
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,11 +249,18 @@ def settle(timeout: float = 120.0) -> float:
 POLL_SECONDS = 0.05
 
 
-def apps_pool(processes: int) -> ProcessPoolExecutor:
+def apps_pool(processes: int) -> Pool:
     """Processes standing in for web workers: pickers' packs and couriers' accepts are
     requests other processes serve, not threads sharing this process's GIL (which queued
-    them behind one another and made them look slower than any server would be)."""
-    return ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"))
+    them behind one another and made them look slower than any server would be). All of
+    them are started and connected before the clock runs."""
+    pool = get_context("spawn").Pool(processes, initializer=_app_ready)
+    pool.map(time.sleep, [0.5] * processes, chunksize=1)  # one each: wait until all are up
+    return pool
+
+
+def _app_ready() -> None:
+    connection.ensure_connection()
 
 
 def pack_order(job_id: str, picker_id: int) -> float:
@@ -282,7 +290,7 @@ class Couriers:
     the simulation itself eating the CPU the worker is being measured on (40 couriers polling
     every 10 ms did, on 2 cores)."""
 
-    def __init__(self, courier_ids: list[int], apps: ProcessPoolExecutor):
+    def __init__(self, courier_ids: list[int], apps: Pool):
         self.courier_ids = courier_ids
         self.seen: dict[str, float] = {}  # offer id → when the app first saw it
         self.accepted: dict[str, float] = {}  # job id → when the accept call returned
@@ -290,8 +298,8 @@ class Couriers:
         self.stop = threading.Event()
         self._apps = apps
 
-    def _answered(self, job_id: str, future) -> None:
-        committed, refused = future.result()
+    def _answered(self, job_id: str, answer: tuple[float, str]) -> None:
+        committed, refused = answer
         if refused:
             self.errors[refused] = self.errors.get(refused, 0) + 1
         else:
@@ -307,8 +315,11 @@ class Couriers:
                 if str(offer_id) in self.seen:
                     continue
                 self.seen[str(offer_id)] = now
-                future = self._apps.submit(accept_offer, str(offer_id), user_id)
-                future.add_done_callback(partial(self._answered, str(job_id)))
+                self._apps.apply_async(
+                    accept_offer,
+                    (str(offer_id), user_id),
+                    callback=partial(self._answered, str(job_id)),
+                )
             self.stop.wait(POLL_SECONDS)
         connection.close()
 
@@ -321,9 +332,7 @@ class Couriers:
         connection.close()
 
 
-def run_rate(
-    rate: float, batch: list, couriers: Couriers, packers: ProcessPoolExecutor, timeout=60.0
-):
+def run_rate(rate: float, batch: list, couriers: Couriers, packers: Pool, timeout=60.0):
     """Pack `batch` at `rate` orders/s in the packers' processes (each keeps its database
     connection from one pack to the next, as a web worker does)."""
     begin = time.monotonic()
@@ -332,8 +341,8 @@ def run_rate(
         delay = begin + i / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        packed[number] = packers.submit(pack_order, job_id, picker_id)
-    called = {number: future.result() for number, future in packed.items()}
+        packed[number] = packers.apply_async(pack_order, (job_id, picker_id))
+    called = {number: result.get() for number, result in packed.items()}
     numbers = [number for number, _, _ in batch]
     deadline = time.monotonic() + timeout
     jobs: dict[str, str] = {}
@@ -418,8 +427,6 @@ def main() -> None:
     print(f"  ready in {time.monotonic() - t:.0f}s; load average {os.getloadavg()}")
     worker = start_worker(args.worker_concurrency)
     packers, accepters = apps_pool(args.app_processes), apps_pool(args.app_processes)
-    for pool in (packers, accepters):  # start them now: a spawned process imports Django
-        list(pool.map(time.sleep, [0] * args.app_processes))
     couriers = Couriers(courier_ids, accepters)
     try:
         print(f"  worker handled the setup's events in {settle():.0f}s")
@@ -450,8 +457,8 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()}")
     finally:
         couriers.stop.set()
-        packers.shutdown()
-        accepters.shutdown()
+        for pool in (packers, accepters):
+            pool.terminate()
         worker.terminate()
         worker.wait(timeout=15)
 
