@@ -975,7 +975,8 @@ _SAVE_PICKS = " ".join(_SAVE_PICKS.split())  # one line: psycopg caches its conv
 
 def _save_picks(lines: list[OrderLine]) -> None:
     """Save the picked fields of the lines. On PostgreSQL one UPDATE from arrays: Django's
-    bulk_update builds a CASE per field and line, which cost more than the rest of a pack."""
+    bulk_update builds a CASE per field and line: about a sixth of the OrderPacked handler's
+    CPU, for one statement."""
     if connection.vendor != "postgresql":
         OrderLine.objects.bulk_update(lines, _PICK_FIELDS)
         return
