@@ -360,7 +360,17 @@ def _release_quietly(provider, reference: str) -> None:
         logger.warning("ordering: could not void authorization %s", reference, exc_info=True)
 
 
-def _record_placed(
+def _record_placed(**placed) -> OrderDTO | None:
+    """The order, its lines, payment, first timeline entry and OrderPlaced, all or nothing.
+    Returns its DTO, built from the rows just written (no read back). On PostgreSQL returns
+    None when the order conflicts with another one (same key or same number): nothing is
+    written then."""
+    if connection.vendor == "postgresql":
+        return _record_placed_in_one_statement(**placed)
+    return _record_placed_with_orm(**placed)
+
+
+def _record_placed_with_orm(
     *,
     number,
     customer_id,
@@ -375,28 +385,8 @@ def _record_placed(
     total,
     provider,
     auth,
-) -> OrderDTO | None:
-    """The order, its lines, payment, first timeline entry and OrderPlaced in one atomic
-    block (one savepoint inside the caller's transaction). Returns its DTO, built from the
-    rows just written (no read back). On PostgreSQL returns None
-    when the order conflicts with another one (same key or same number): nothing is
-    written then."""
-    if connection.vendor == "postgresql":
-        return _record_placed_in_one_statement(
-            number=number,
-            customer_id=customer_id,
-            key=key,
-            fingerprint=fingerprint,
-            priced=priced,
-            delivery=delivery,
-            currency=currency,
-            subtotal=subtotal,
-            fee=fee,
-            tip=tip,
-            total=total,
-            provider=provider,
-            auth=auth,
-        )
+) -> OrderDTO:
+    """`_record_placed` in one atomic block (one savepoint inside the caller's transaction)."""
     with transaction.atomic():
         order = Order.objects.create(
             number=number,
