@@ -13,50 +13,59 @@ from tests.kernel.worker import celery_worker, wait_for
 
 BROKER_DB = 11
 
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
 
-@pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_the_handler_of_an_event_published_through_the_outbox():
-    # Given a real worker consuming from a clean Redis broker
+
+@pytest.fixture
+def probe_worker():
+    """A real worker (one process) consuming from a clean Redis broker, with the probe's
+    subscriber loaded; `publish(probe_id)` publishes a ping in its own committed transaction."""
     broker_url = redis_url_with_db(settings.REDIS_URL, BROKER_DB)
     redis.Redis.from_url(broker_url).flushdb()
-    probe = uuid.uuid4().hex[:12]
+
+    def publish(probe_id: str) -> None:
+        with broker_at(broker_url), transaction.atomic():
+            bus.publish(ProbePinged(probe_id=probe_id))
 
     with celery_worker(broker_db=BROKER_DB, include=("tests.kernel.outbox_probe",)) as worker:
-        # When an event is published in a committed transaction
-        with broker_at(broker_url), transaction.atomic():
-            bus.publish(ProbePinged(probe_id=probe))
+        worker.publish = publish
+        yield worker
 
-        # Then the worker runs its subscriber, once
-        delivered = wait_for(lambda: handled(probe) == 1, timeout=60)
-        if not delivered:
-            worker.terminate()
-            pytest.fail(f"worker did not handle the event:\n{worker.stdout.read()[-4000:]}")
+
+def _wait_until_handled(worker, probes: list[str]) -> None:
+    if not wait_for(lambda: all(handled(probe) == 1 for probe in probes), timeout=60):
+        worker.terminate()
+        pytest.fail(f"worker did not handle the events:\n{worker.stdout.read()[-4000:]}")
+
+
+def test_a_real_worker_runs_the_handler_of_an_event_published_through_the_outbox(probe_worker):
+    # Given a real worker consuming from a clean Redis broker
+    probe = uuid.uuid4().hex[:12]
+
+    # When an event is published in a committed transaction
+    probe_worker.publish(probe)
+
+    # Then the worker runs its subscriber, once
+    _wait_until_handled(probe_worker, [probe])
     assert handled(probe) == 1
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_one_task_after_another_on_the_same_database_connection():
+def test_a_real_worker_runs_one_task_after_another_on_the_same_database_connection(
+    probe_worker,
+):
     # Given a real worker (one process) consuming from a clean Redis broker
-    broker_url = redis_url_with_db(settings.REDIS_URL, BROKER_DB)
-    redis.Redis.from_url(broker_url).flushdb()
     run = uuid.uuid4().hex[:8]
     probes = [f"{run}-{n}" for n in range(5)]
 
-    with celery_worker(broker_db=BROKER_DB, include=("tests.kernel.outbox_probe",)) as worker:
-        # When five events are published, each in its own transaction
-        for probe in probes:
-            with broker_at(broker_url), transaction.atomic():
-                bus.publish(ProbePinged(probe_id=probe))
+    # When five events are published, each in its own transaction
+    for probe in probes:
+        probe_worker.publish(probe)
 
-        # Then the worker handles all five in one database session (no reconnect per task)
-        delivered = wait_for(lambda: all(handled(probe) == 1 for probe in probes), timeout=60)
-        if not delivered:
-            worker.terminate()
-            pytest.fail(f"worker did not handle the events:\n{worker.stdout.read()[-4000:]}")
+    # Then the worker handles all five in one database session (no reconnect per task)
+    _wait_until_handled(probe_worker, probes)
     assert len(sessions(run)) == 1
