@@ -80,3 +80,17 @@ def place(world: World, customer, *, key: str = "key-1", **overrides):
     }
     args.update(overrides)
     return checkout_place(**args)
+
+
+def checkout_body(world: World, **overrides) -> dict:
+    """A valid checkout request for every product of the world, one of each."""
+    data = {
+        "lines": [{"sku": p.sku, "quantity": 1} for p in world.products],
+        "address": "1 Pike St, Seattle",
+        "postcode": "98101",
+        "window_id": world.window.pk,
+        "tip": "1.50",
+        "payment_token": APPROVED,
+    }
+    data.update(overrides)
+    return data

@@ -6,25 +6,12 @@ from django.urls import reverse
 from delivery.models import IdempotencyKey
 from ordering import services as ordering
 
-from .conftest import APPROVED, DECLINED
+from .conftest import DECLINED, checkout_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PROMISE = "/api/v1/delivery/promise"
 CHECKOUT = "/api/v1/checkout"
-
-
-def body(world, **overrides):
-    data = {
-        "lines": [{"sku": p.sku, "quantity": 1} for p in world.products],
-        "address": "1 Pike St, Seattle",
-        "postcode": "98101",
-        "window_id": world.window.pk,
-        "tip": "1.50",
-        "payment_token": APPROVED,
-    }
-    data.update(overrides)
-    return data
 
 
 def post(client, data, key="key-1"):
@@ -54,7 +41,7 @@ def test_the_promise_needs_a_postcode_or_a_point(api_client):
 
 
 def test_a_checkout_creates_the_order(customer_client, customer, world):
-    response = post(customer_client, body(world))
+    response = post(customer_client, checkout_body(world))
 
     assert response.status_code == 201, response.json()
     number = response.json()["order_number"]
@@ -63,19 +50,19 @@ def test_a_checkout_creates_the_order(customer_client, customer, world):
 
 
 def test_checkout_needs_a_signed_in_customer(api_client, world):
-    assert post(api_client, body(world)).status_code == 401
+    assert post(api_client, checkout_body(world)).status_code == 401
 
 
 def test_checkout_without_an_idempotency_key_is_a_bad_request(customer_client, world):
-    response = post(customer_client, body(world), key=None)
+    response = post(customer_client, checkout_body(world), key=None)
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "idempotency_key_missing"
 
 
 def test_a_retry_replays_the_first_response(customer_client, customer, world):
-    first = post(customer_client, body(world))
-    again = post(customer_client, body(world))
+    first = post(customer_client, checkout_body(world))
+    again = post(customer_client, checkout_body(world))
 
     assert again.status_code == 201
     assert again.json() == first.json()
@@ -84,8 +71,8 @@ def test_a_retry_replays_the_first_response(customer_client, customer, world):
 
 
 def test_a_replayed_failure_keeps_its_status_and_body(customer_client, world):
-    first = post(customer_client, body(world, payment_token=DECLINED))
-    again = post(customer_client, body(world, payment_token=DECLINED))
+    first = post(customer_client, checkout_body(world, payment_token=DECLINED))
+    again = post(customer_client, checkout_body(world, payment_token=DECLINED))
 
     assert first.status_code == again.status_code == 402
     assert again.json() == first.json()
@@ -93,9 +80,9 @@ def test_a_replayed_failure_keeps_its_status_and_body(customer_client, world):
 
 
 def test_the_same_key_with_another_body_is_unprocessable(customer_client, world):
-    post(customer_client, body(world))
+    post(customer_client, checkout_body(world))
 
-    response = post(customer_client, body(world, tip="9.00"))
+    response = post(customer_client, checkout_body(world, tip="9.00"))
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
@@ -107,7 +94,7 @@ def test_a_retry_while_the_first_is_running_is_a_conflict(customer_client, custo
     from delivery.api.facade_serializers import CheckoutInput
     from delivery.services.idempotency import IN_FLIGHT_LIMIT, KEY_TTL, request_fingerprint
 
-    data = CheckoutInput(data=body(world))
+    data = CheckoutInput(data=checkout_body(world))
     data.is_valid(raise_exception=True)
     now = timezone.now()
     IdempotencyKey.objects.create(
@@ -119,14 +106,14 @@ def test_a_retry_while_the_first_is_running_is_a_conflict(customer_client, custo
         expires_at=now + KEY_TTL,
     )
 
-    response = post(customer_client, body(world))
+    response = post(customer_client, checkout_body(world))
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "request_in_flight"
 
 
 def test_an_invalid_basket_is_refused_field_by_field(customer_client, world):
-    response = post(customer_client, body(world, lines=[{"sku": "X", "quantity": 0}]))
+    response = post(customer_client, checkout_body(world, lines=[{"sku": "X", "quantity": 0}]))
 
     assert response.status_code == 400
     assert "lines" in response.json()["error"]["fields"]
@@ -134,7 +121,8 @@ def test_an_invalid_basket_is_refused_field_by_field(customer_client, world):
 
 def test_errors_use_the_one_json_shape_and_name_the_cause(customer_client, world):
     response = post(
-        customer_client, body(world, lines=[{"sku": world.products[0].sku, "quantity": 11}])
+        customer_client,
+        checkout_body(world, lines=[{"sku": world.products[0].sku, "quantity": 11}]),
     )
 
     assert response.status_code == 409

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import APPROVED, make_world
+from .conftest import checkout_body, make_world
 
 CHECKOUT = "/api/v1/checkout"
 # PostgreSQL, 8 lines, over HTTP (authentication forced, so no token lookup): claim the
@@ -15,19 +15,6 @@ CHECKOUT = "/api/v1/checkout"
 # BEGIN/COMMIT, the outbox relay (BEGIN, claim, COMMIT) and the stored response.
 MAX_QUERIES_POSTGRES = 19
 MAX_QUERIES_SQLITE = 46  # the portable path, not tuned
-
-
-def _body(world, **overrides):
-    data = {
-        "lines": [{"sku": p.sku, "quantity": 1} for p in world.products],
-        "address": "1 Pike St, Seattle",
-        "postcode": "98101",
-        "window_id": world.window.pk,
-        "tip": "1.50",
-        "payment_token": APPROVED,
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,14 +31,14 @@ def test_an_eight_line_checkout_stays_within_its_queries(
     monkeypatch.setattr(bus, "_send", lambda event_id, key: sent.append(key))
     world = make_world(products=8)
     warm = customer_client.post(
-        CHECKOUT, _body(world), format="json", headers={"Idempotency-Key": "warm"}
+        CHECKOUT, checkout_body(world), format="json", headers={"Idempotency-Key": "warm"}
     )
     assert warm.status_code == 201, warm.json()  # the hub lookup is cached from here on
 
     limit = MAX_QUERIES_POSTGRES if connection.vendor == "postgresql" else MAX_QUERIES_SQLITE
     with django_assert_max_num_queries(limit):
         response = customer_client.post(
-            CHECKOUT, _body(world), format="json", headers={"Idempotency-Key": "measured"}
+            CHECKOUT, checkout_body(world), format="json", headers={"Idempotency-Key": "measured"}
         )
     assert response.status_code == 201, response.json()
     assert sent  # OrderPlaced was relayed
