@@ -11,9 +11,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import NamedTuple, Protocol
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models.dispatch import (
@@ -27,6 +30,8 @@ from ..models.dispatch import (
     Offer,
     OfferStatus,
     Trip,
+    TripStatus,
+    vehicle_speed_kmh,
 )
 from .batching import batch_fits
 from .config import dispatch_config
@@ -56,56 +61,108 @@ class Candidate:
     joins_trip: bool
 
 
-def courier_speed(profile: CourierProfile, *, now: datetime) -> float:
+class _Moving(Protocol):
+    speed_kmh: float | None
+    located_at: datetime | None
+
+    @property
+    def default_speed_kmh(self) -> float: ...
+
+
+def courier_speed(courier: _Moving, *, now: datetime) -> float:
     """The reported speed while it is recent and plausible, else the vehicle's usual speed."""
     if (
-        profile.speed_kmh is not None
-        and profile.speed_kmh >= 3
-        and profile.located_at is not None
-        and now - profile.located_at <= timedelta(seconds=dispatch_config().ping_stale_seconds)
+        courier.speed_kmh is not None
+        and courier.speed_kmh >= 3
+        and courier.located_at is not None
+        and now - courier.located_at <= timedelta(seconds=dispatch_config().ping_stale_seconds)
     ):
-        return profile.speed_kmh
-    return profile.default_speed_kmh
+        return courier.speed_kmh
+    return courier.default_speed_kmh
 
 
-# What ranking and batch checks read of a courier (not the whole profile).
-_RANKING_FIELDS = ("id", "lat", "lon", "bag_capacity", "speed_kmh", "located_at", "vehicle")
+class _RankedCourier(NamedTuple):
+    """What ranking and batch checks read of a courier: plain values, no model instance."""
+
+    id: int
+    lat: float
+    lon: float
+    bag_capacity: int
+    speed_kmh: float | None
+    located_at: datetime | None
+    vehicle: str
+    last_offered: datetime | None
+    trip_id: int | None  # the open trip, if any (a courier has at most one)
+    trip_hub_code: str | None
+    trip_status: str | None
+
+    @property
+    def default_speed_kmh(self) -> float:
+        return vehicle_speed_kmh(self.vehicle)
 
 
-def _eligible_couriers(job: DeliveryJob, *, now: datetime, fresh: bool = False):
+_table = {m: m._meta.db_table for m in (Block, BlockClaim, CourierProfile, Offer, Trip)}
+_OPEN_TRIP = ", ".join(f"'{status}'" for status in OPEN_TRIP_STATUSES)  # constants, not input
+_ELIGIBLE_COURIERS = f"""
+    SELECT c.id, c.lat, c.lon, c.bag_capacity, c.speed_kmh, c.located_at, c.vehicle,
+           (SELECT MAX(o.created_at) FROM {_table[Offer]} o WHERE o.courier_id = c.id),
+           t.id, t.hub_code, t.status
+      FROM {_table[CourierProfile]} c
+      JOIN {get_user_model()._meta.db_table} u ON u.id = c.user_id
+      LEFT JOIN {_table[Trip]} t
+             ON t.courier_id = c.id AND t.status IN ({_OPEN_TRIP})
+     WHERE c.online = %(yes)s AND u.is_active = %(yes)s AND c.lat IS NOT NULL
+       AND c.located_at >= %(fresh_since)s AND c.bag_capacity >= %(bags)s
+       AND EXISTS (SELECT 1 FROM {_table[BlockClaim]} bc
+                     JOIN {_table[Block]} b ON b.id = bc.block_id
+                    WHERE bc.courier_id = c.id AND bc.status = %(claimed)s
+                      AND b.hub_code = %(hub)s AND b.starts_at <= %(now)s AND b.ends_at > %(now)s)
+       AND NOT EXISTS (SELECT 1 FROM {_table[Offer]} o
+                        WHERE o.courier_id = c.id AND o.status = %(pending)s
+                          AND o.broadcast = %(no)s)
+"""
+_NOT_ASKED_LATELY = f"""
+       AND NOT EXISTS (SELECT 1 FROM {_table[Offer]} o
+                        WHERE o.courier_id = c.id AND o.job_id = %(job)s
+                          AND o.created_at >= %(asked_since)s)
+"""
+
+
+def _eligible_couriers(
+    job: DeliveryJob, *, now: datetime, fresh: bool = False
+) -> list[_RankedCourier]:
+    """Couriers on a block at the job's hub now, online, with a fresh position, room for its
+    bags and no directed offer out; unless `fresh`, not asked about this job lately; each with
+    their open trip, if any. One statement written out: built with the ORM (three subqueries,
+    and a second query for the trips) it cost more CPU than the rest of the offer."""
     config = dispatch_config()
-    on_block = BlockClaim.objects.filter(
-        courier=OuterRef("pk"),
-        status=BlockClaim.Status.CLAIMED,
-        block__in=Block.objects.filter(hub_code=job.hub_code, starts_at__lte=now, ends_at__gt=now),
-    )
-    busy_with_offer = Offer.objects.filter(
-        courier=OuterRef("pk"), status=OfferStatus.PENDING, broadcast=False
-    )
-    last_offered = (
-        Offer.objects.filter(courier=OuterRef("pk"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    couriers = CourierProfile.objects.only(*_RANKING_FIELDS).annotate(
-        last_offered=Subquery(last_offered)
-    )
+    ops = connection.ops
+    params = {
+        "yes": True,
+        "no": False,
+        "fresh_since": ops.adapt_datetimefield_value(
+            now - timedelta(seconds=config.ping_stale_seconds)
+        ),
+        "bags": job.bags,
+        "claimed": BlockClaim.Status.CLAIMED,
+        "hub": job.hub_code,
+        "now": ops.adapt_datetimefield_value(now),
+        "pending": OfferStatus.PENDING,
+    }
+    sql = _ELIGIBLE_COURIERS
     if not fresh:  # a job created in this transaction has asked nobody yet
-        asked_lately = Offer.objects.filter(
-            courier=OuterRef("pk"),
-            job=job,
-            created_at__gte=now - timedelta(seconds=config.reoffer_after_seconds),
+        sql += _NOT_ASKED_LATELY
+        params["job"] = DeliveryJob._meta.pk.get_db_prep_value(job.pk, connection)
+        params["asked_since"] = ops.adapt_datetimefield_value(
+            now - timedelta(seconds=config.reoffer_after_seconds)
         )
-        couriers = couriers.filter(~Exists(asked_lately))
-    return couriers.filter(
-        Exists(on_block),
-        ~Exists(busy_with_offer),
-        online=True,
-        user__is_active=True,
-        located_at__gte=now - timedelta(seconds=config.ping_stale_seconds),
-        lat__isnull=False,
-        bag_capacity__gte=job.bags,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":  # it hands datetimes back as text or naive
+        as_aware = partial(ops.convert_datetimefield_value, expression=None, connection=None)
+        rows = [(*row[:5], as_aware(row[5]), row[6], as_aware(row[7]), *row[8:]) for row in rows]
+    return [_RankedCourier(*row) for row in rows]
 
 
 def candidates_for(job: DeliveryJob, *, now: datetime, hub: HubPoint) -> list[Candidate]:
@@ -122,7 +179,7 @@ def iter_candidates(
     offer costs one or two batch checks, not one per courier on shift. `every`: the caller
     wants them all (a broadcast), so every trip's stops are read in one query up front.
     `fresh`: the job was created in this transaction (nobody can have been asked yet)."""
-    couriers = list(_eligible_couriers(job, now=now, fresh=fresh))
+    couriers = _eligible_couriers(job, now=now, fresh=fresh)
     if not couriers:
         return
     config = dispatch_config()
@@ -130,36 +187,34 @@ def iter_candidates(
     ranked = []
     for courier in couriers:
         km = distance_km(courier.lat, courier.lon, hub.lat, hub.lon)
-        key = (int(km // ROTATION_BAND_KM), courier.last_offered or floor, km, courier.pk)
+        key = (int(km // ROTATION_BAND_KM), courier.last_offered or floor, km, courier.id)
         ranked.append((key, km, courier))
     ranked.sort(key=lambda item: item[0])
-    trips = {
-        trip.courier_id: trip
-        for trip in Trip.objects.filter(courier__in=couriers, status__in=OPEN_TRIP_STATUSES).only(
-            "id", "courier_id", "hub_code", "status"
-        )
-    }
     stops_of = DeliveryJob.objects.filter(status=JobStatus.ASSIGNED).only(
         "pk", "trip_id", "lat", "lon", "window_start", "window_end", "bags"
     )
     preloaded: dict[int, list[DeliveryJob]] | None = None
     if every:
         preloaded = {}
-        for stop in stops_of.filter(trip__in=list(trips.values())):
+        for stop in stops_of.filter(trip_id__in=[c.trip_id for c in couriers if c.trip_id]):
             preloaded.setdefault(stop.trip_id, []).append(stop)
     new_stop = job_stop(job, hub)
     for _key, km, courier in ranked:
-        trip = trips.get(courier.pk)
         joins = False
-        if trip is not None:
-            if trip.status not in BATCHABLE_TRIP_STATUSES or trip.hub_code != job.hub_code:
+        if courier.trip_id is not None:
+            if (
+                courier.trip_status not in BATCHABLE_TRIP_STATUSES
+                or courier.trip_hub_code != job.hub_code
+            ):
                 continue
             live = (
-                preloaded.get(trip.pk, []) if preloaded is not None else stops_of.filter(trip=trip)
+                preloaded.get(courier.trip_id, [])
+                if preloaded is not None
+                else stops_of.filter(trip_id=courier.trip_id)
             )
             speed = courier_speed(courier, now=now)
             depart = now + timedelta(minutes=config.pickup_minutes)
-            if trip.status == "accepted":
+            if courier.trip_status == TripStatus.ACCEPTED:
                 depart += travel_time(km, speed)
             if not batch_fits(
                 hub_lat=hub.lat,
@@ -172,7 +227,7 @@ def iter_candidates(
             ):
                 continue
             joins = True
-        yield Candidate(courier_id=courier.pk, distance_km=km, joins_trip=joins)
+        yield Candidate(courier_id=courier.id, distance_km=km, joins_trip=joins)
 
 
 def job_offer_next(

@@ -26,6 +26,7 @@ __all__ = [
     "Trip",
     "TripStatus",
     "Vehicle",
+    "vehicle_speed_kmh",
 ]
 
 
@@ -43,6 +44,10 @@ VEHICLE_SPEED_KMH = {
     Vehicle.SCOOTER: 25.0,
     Vehicle.CAR: 22.0,
 }
+
+
+def vehicle_speed_kmh(vehicle: str) -> float:
+    return VEHICLE_SPEED_KMH.get(vehicle, 18.0)
 
 
 class CourierProfile(models.Model):
@@ -85,7 +90,7 @@ class CourierProfile(models.Model):
 
     @property
     def default_speed_kmh(self) -> float:
-        return VEHICLE_SPEED_KMH.get(self.vehicle, 18.0)
+        return vehicle_speed_kmh(self.vehicle)
 
 
 class Block(models.Model):

@@ -6,15 +6,27 @@ import pytest
 from django.utils import timezone
 
 from delivery.dispatch.batching import Stop, batch_fits, order_stops
+from delivery.dispatch.blocks import block_claim
 from delivery.dispatch.errors import NoCapacityError
 from delivery.dispatch.jobs import job_create_for_packed_order
 from delivery.dispatch.offers import job_offer_next, offer_accept
 from delivery.dispatch.trips import trip_arrive_at_hub, trip_current, trip_pick_up
-from delivery.models import Offer, Trip
+from delivery.models import Block, Offer, Trip
 
-from .support import DOOR, HUB_LAT, HUB_LON, NEAR_DOOR, make_courier, north, packed_order, window
+from .support import (
+    DOOR,
+    HUB_LAT,
+    HUB_LON,
+    NEAR_DOOR,
+    make_courier,
+    make_hub,
+    north,
+    packed_order,
+    window,
+)
 
 pytestmark = pytest.mark.django_db
+HOUR = timedelta(hours=1)
 
 
 def offer_and_accept(hub, courier, **order_kwargs) -> str:
@@ -66,6 +78,23 @@ def test_a_courier_whose_bags_left_the_hub_gets_no_new_offers(
     trip_pick_up(user_id=courier.pk, bags=1)
     number = packed_order(hub)
     job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
+    assert job_offer_next(job_id=job_id) == "no_candidate"
+
+
+def test_a_courier_on_a_trip_from_another_hub_gets_no_offer_here(hub):
+    # Given a courier whose block here ended with their trip still open, now on a block there
+    courier = make_courier(hub)
+    offer_and_accept(hub, courier)
+    now = timezone.now()
+    Block.objects.filter(hub_code=hub.code).update(ends_at=now - timedelta(seconds=30))
+    other = make_hub("SEA-02")
+    there = Block.objects.create(
+        hub_code=other.code, starts_at=now - timedelta(seconds=20), ends_at=now + HOUR, wanted=5
+    )
+    block_claim(user_id=courier.pk, block_id=there.pk)
+    # When a job there is offered, then the courier is not asked
+    number = packed_order(other)
+    job_id, _ = job_create_for_packed_order(order_number=number, hub_code=other.code, bags=1)
     assert job_offer_next(job_id=job_id) == "no_candidate"
 
 
