@@ -9,12 +9,17 @@ Prints (figures, not assertions):
     baskets drawn from 400 products, spread over 8 windows, each request with its own key
     (the clients are `wrk` with a Lua script when wrk is installed: C, two threads, so the
     cores go to the server; else Python threads, which take a good share of 2 cores),
+  - promise requests/s with p50/p99 against a warm cache,
+  - the same minimal order transaction as pgbench's below through a bare DRF view and the ORM
+    (benchmarks/bare_order: a Django project with nothing else), with p50/p99: gunicorn with the
+    same workers, wrk with the same clients and seconds (skipped without wrk), and the ratio
+    checkout rate / bare DRF rate, a yardstick that moves with the machine's speed,
   - pgbench's rate for the minimal order transaction (lock and decrement 3 stock rows, insert an
-    order and 3 lines, book a slot) with the same number of clients, in the same run,
-  - promise requests/s with p50/p99 against a warm cache.
+    order and 3 lines, book a slot) with the same number of clients, in the same run.
 
 It writes a hub "BENCH" (postcode 99999), its products, stock, windows and users into the
-database DATABASE_URL names (run it against a scratch database), and drops its pgbench tables.
+database DATABASE_URL names (run it against a scratch database), and drops its bench_pg_* tables
+(the pgbench and bare DRF ones).
 """
 
 import argparse
@@ -194,23 +199,38 @@ def load(url_for, method, clients: int, seconds: float, tokens, body_for=None):
     return len(latencies) / elapsed, latencies, statuses
 
 
+# Shared by the wrk scripts: per-thread counts of 201 and other statuses, and a "PN" line
+# with the duration (us), p50 and p99 (us), the counts and socket errors (see run_wrk).
+WRK_SUMMARY = """
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+function init(args)
+  created, other = 0, 0
+  math.randomseed(os.time() * 1000 + (tid or 0))
+  base = math.random(1000000000)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local c, o = 0, 0
+  for _, t in ipairs(threads) do c = c + t:get("created") o = o + t:get("other") end
+  local e = summary.errors
+  io.write(string.format("PN %d %d %d %d %d %d\\n", summary.duration, latency:percentile(50),
+    latency:percentile(99), c, o, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
 # Each request: 8 distinct SKUs, a random window and token, and a key no other request uses
 # (a random base per wrk thread and run, then a counter).
 WRK_CHECKOUT = """
 local skus = {SKUS}
 local windows = {WINDOWS}
 local tokens = {TOKENS}
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("tid", #threads)
-end
 local n = 0
-function init(args)
-  created, other = 0, 0
-  math.randomseed(os.time() * 1000 + (tid or 0))
-  base = math.random(1000000000)
-end
 request = function()
   n = n + 1
   local picked, seen = {}, {}
@@ -231,15 +251,15 @@ request = function()
     ["Idempotency-Key"] = string.format("wrk-%d-%d-%d", base, tid or 0, n),
   }, body)
 end
-function response(status, headers, body)
-  if status == 201 then created = created + 1 else other = other + 1 end
-end
-function done(summary, latency, requests)
-  local c, o = 0, 0
-  for _, t in ipairs(threads) do c = c + t:get("created") o = o + t:get("other") end
-  local e = summary.errors
-  io.write(string.format("PN %d %d %d %d %d %d\\n", summary.duration, latency:percentile(50),
-    latency:percentile(99), c, o, e.connect + e.read + e.write + e.timeout))
+"""
+
+# Each request: pgbench's draw (one product from each third of 1..3000, so 3 distinct) and a
+# slot in 1..8, for benchmarks/bare_order.
+WRK_BARE_ORDER = """
+request = function()
+  local body = string.format('{"products":[%d,%d,%d],"slot":%d}', math.random(1, 1000),
+    math.random(1001, 2000), math.random(2001, 3000), math.random(1, 8))
+  return wrk.format("POST", "/order", {["Content-Type"] = "application/json"}, body)
 end
 """
 
@@ -254,8 +274,14 @@ def load_wrk(port: int, clients: int, seconds: float, skus, windows, tokens):
         .replace("LINES", str(LINES))
         .replace("POSTCODE", POSTCODE)
     )
+    return run_wrk(port, clients, seconds, script)
+
+
+def run_wrk(port: int, clients: int, seconds: float, script: str):
+    """wrk with `script` (its request function) and WRK_SUMMARY, after a 3 s warm-up: (rate of
+    201s, p50 s, p99 s, statuses)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-        file.write(script)
+        file.write(WRK_SUMMARY + script)
     command = ["wrk", "-t", "2", "-c", str(clients), "--timeout", "10s", "-s", file.name]
     url = f"http://127.0.0.1:{port}"
     try:
@@ -271,7 +297,8 @@ def load_wrk(port: int, clients: int, seconds: float, skus, windows, tokens):
     return created / (duration / 1e6), p50 / 1e6, p99 / 1e6, statuses
 
 
-def pgbench(clients: int, seconds: int) -> float:
+def create_pg_tables() -> None:
+    """The minimal order transaction's tables, for pgbench and benchmarks/bare_order."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -291,6 +318,20 @@ def pgbench(clients: int, seconds: int) -> float:
             INSERT INTO bench_pg_slot SELECT g, 100000000, 0 FROM generate_series(1, 8) g;
             """
         )
+
+
+def drop_pg_tables() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TABLE IF EXISTS bench_pg_line, bench_pg_order, bench_pg_stock, bench_pg_slot"
+        )
+
+
+def pgbench(clients: int, seconds: int) -> float:
+    from django.db import connection
+
     settings = connection.settings_dict
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(PGBENCH_SQL)
@@ -300,19 +341,27 @@ def pgbench(clients: int, seconds: int) -> float:
         "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
         "-U", settings["USER"] or "postgres", settings["NAME"],
     ]  # fmt: skip
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_pg_line, bench_pg_order, bench_pg_stock, bench_pg_slot")
+    try:
+        output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
     line = next(line for line in output.splitlines() if line.startswith("tps"))
     return float(line.split("=")[1].split()[0])
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "prime_now.settings", "LOG_LEVEL": "WARNING"}
-    log = open(Path(tempfile.gettempdir()) / "bench-delivery-gunicorn.log", "w")  # noqa: SIM115
+def start_gunicorn(
+    port: int,
+    workers: int,
+    project: str = "prime_now",
+    probe: str = "/healthz",
+    log_name: str = "bench-delivery-gunicorn.log",
+) -> subprocess.Popen:
+    """gunicorn serving `project`.wsgi with `project`.settings, once `probe` gets any answer."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": f"{project}.settings", "LOG_LEVEL": "WARNING"}
+    log = open(Path(tempfile.gettempdir()) / log_name, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"), "prime_now.wsgi", "-b", f"127.0.0.1:{port}",
+            str(ROOT / ".venv/bin/gunicorn"), f"{project}.wsgi", "-b", f"127.0.0.1:{port}",
             "-w", str(workers), "--backlog", "256", "--log-level", "warning",
         ],
         cwd=ROOT,
@@ -322,7 +371,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     )  # fmt: skip
     for _ in range(150):
         try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            requests.get(f"http://127.0.0.1:{port}{probe}", timeout=5)
             return process
         except requests.RequestException:
             time.sleep(0.2)
@@ -334,6 +383,24 @@ def report(name: str, rate: float, p50: float, p99: float, statuses: dict) -> No
     print(
         f"{name:<28} {rate:8.1f}/s   p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms   "
         f"statuses {statuses}"
+    )
+
+
+def bare_drf(args, checkout_rate: float) -> None:
+    """The minimal order transaction through benchmarks/bare_order, loaded like the checkout."""
+    # GET on the order route: 405 from the view once a worker has loaded Django.
+    server = start_gunicorn(
+        args.port, args.workers, "benchmarks.bare_order", "/order", "bench-bare-order.log"
+    )
+    try:
+        rate, p50, p99, statuses = run_wrk(args.port, args.clients, args.seconds, WRK_BARE_ORDER)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    report("bare DRF + ORM minimal order", rate, p50, p99, statuses)
+    print(
+        f"checkout / bare DRF+ORM: {checkout_rate / rate:.2f} "
+        "(issue's reference machine: 100/170 = 0.59)"
     )
 
 
@@ -380,6 +447,7 @@ def main() -> None:
             p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
         client = "wrk" if use_wrk else "python"
         report(f"checkout, {args.clients} clients ({client})", rate, p50, p99, statuses)
+        checkout_rate = rate
 
         promise_url = f"{base}/delivery/promise?postcode={POSTCODE}&basket=" + ",".join(skus[:8])
         requests.get(promise_url, timeout=10)  # warm the cache
@@ -396,7 +464,18 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    tps = pgbench(args.clients, int(min(args.seconds, 10)))
+
+    create_pg_tables()
+    try:
+        if use_wrk:
+            bare_drf(args, checkout_rate)
+        elif not shutil.which("wrk"):
+            print("bare DRF + ORM minimal order: skipped (needs wrk, which is not installed)")
+        else:
+            print("bare DRF + ORM minimal order: skipped (runs with wrk only; --client python)")
+        tps = pgbench(args.clients, int(min(args.seconds, 10)))
+    finally:
+        drop_pg_tables()
     print(f"{'pgbench minimal order txn':<28} {tps:8.1f}/s   ({args.clients} clients)")
     print(f"load after: {os.getloadavg()[0]:.2f} (1 min)")
 
