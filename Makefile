@@ -78,8 +78,9 @@ bench-fulfillment: install
 bench-ordering: install
 	$(PY) benchmarks/ordering_place.py --orders 300 --lines 5
 
-# Checkouts/s through HTTP (gunicorn, 16 clients, 8-line baskets) with p50/p99, pgbench's minimal
-# order transaction beside it, promise p99 with a warm cache. Needs DATABASE_URL (a scratch
+# Checkouts/s through HTTP (gunicorn, 16 clients, 8-line baskets) with p50/p99, promise p99 with a
+# warm cache, and beside them the minimal order transaction through a bare DRF view (and the
+# checkout's share of its rate) and through pgbench. Needs DATABASE_URL (a scratch
 # PostgreSQL database) and REDIS_URL.
 bench-delivery: install
 	$(PY) benchmarks/delivery_checkout.py --clients 16 --seconds 20
