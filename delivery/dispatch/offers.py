@@ -101,28 +101,28 @@ class _RankedCourier(NamedTuple):
         return vehicle_speed_kmh(self.vehicle)
 
 
-_table = {m: m._meta.db_table for m in (Block, BlockClaim, CourierProfile, Offer, Trip)}
+_TABLES = {m: m._meta.db_table for m in (Block, BlockClaim, CourierProfile, Offer, Trip)}
 _OPEN_TRIP = ", ".join(f"'{status}'" for status in OPEN_TRIP_STATUSES)  # constants, not input
 _ELIGIBLE_COURIERS = f"""
     SELECT c.id, c.lat, c.lon, c.bag_capacity, c.speed_kmh, c.located_at, c.vehicle,
-           (SELECT MAX(o.created_at) FROM {_table[Offer]} o WHERE o.courier_id = c.id),
+           (SELECT MAX(o.created_at) FROM {_TABLES[Offer]} o WHERE o.courier_id = c.id),
            t.id, t.hub_code, t.status
-      FROM {_table[CourierProfile]} c
+      FROM {_TABLES[CourierProfile]} c
       JOIN {get_user_model()._meta.db_table} u ON u.id = c.user_id
-      LEFT JOIN {_table[Trip]} t
+      LEFT JOIN {_TABLES[Trip]} t
              ON t.courier_id = c.id AND t.status IN ({_OPEN_TRIP})
      WHERE c.online = %(yes)s AND u.is_active = %(yes)s AND c.lat IS NOT NULL
        AND c.located_at >= %(fresh_since)s AND c.bag_capacity >= %(bags)s
-       AND EXISTS (SELECT 1 FROM {_table[BlockClaim]} bc
-                     JOIN {_table[Block]} b ON b.id = bc.block_id
+       AND EXISTS (SELECT 1 FROM {_TABLES[BlockClaim]} bc
+                     JOIN {_TABLES[Block]} b ON b.id = bc.block_id
                     WHERE bc.courier_id = c.id AND bc.status = %(claimed)s
                       AND b.hub_code = %(hub)s AND b.starts_at <= %(now)s AND b.ends_at > %(now)s)
-       AND NOT EXISTS (SELECT 1 FROM {_table[Offer]} o
+       AND NOT EXISTS (SELECT 1 FROM {_TABLES[Offer]} o
                         WHERE o.courier_id = c.id AND o.status = %(pending)s
                           AND o.broadcast = %(no)s)
 """
 _NOT_ASKED_LATELY = f"""
-       AND NOT EXISTS (SELECT 1 FROM {_table[Offer]} o
+       AND NOT EXISTS (SELECT 1 FROM {_TABLES[Offer]} o
                         WHERE o.courier_id = c.id AND o.job_id = %(job)s
                           AND o.created_at >= %(asked_since)s)
 """
