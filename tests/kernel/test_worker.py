@@ -11,7 +11,9 @@ from tests.kernel.broker import broker_at
 from tests.kernel.outbox_probe import ProbePinged, handled, sessions
 from tests.kernel.worker import celery_worker, wait_for
 
-BROKER_DB = 11
+# Redis databases no other test or setting uses; one per xdist worker, because two of these
+# tests running at once on one broker consumed each other's events.
+FREE_BROKER_DBS = (11, 10, 9, 8, 7, 5, 4, 3, 2, 15)
 
 pytestmark = [
     pytest.mark.slow,
@@ -22,17 +24,23 @@ pytestmark = [
 
 
 @pytest.fixture
-def probe_worker():
+def broker_db(worker_id: str) -> int:
+    number = int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0
+    return FREE_BROKER_DBS[number % len(FREE_BROKER_DBS)]
+
+
+@pytest.fixture
+def probe_worker(broker_db):
     """A real worker (one process) consuming from a clean Redis broker, with the probe's
     subscriber loaded; `publish(probe_id)` publishes a ping in its own committed transaction."""
-    broker_url = redis_url_with_db(settings.REDIS_URL, BROKER_DB)
+    broker_url = redis_url_with_db(settings.REDIS_URL, broker_db)
     redis.Redis.from_url(broker_url).flushdb()
 
     def publish(probe_id: str) -> None:
         with broker_at(broker_url), transaction.atomic():
             bus.publish(ProbePinged(probe_id=probe_id))
 
-    with celery_worker(broker_db=BROKER_DB, include=("tests.kernel.outbox_probe",)) as worker:
+    with celery_worker(broker_db=broker_db, include=("tests.kernel.outbox_probe",)) as worker:
         worker.publish = publish
         yield worker
 
