@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @contextmanager
 def celery_worker(*, broker_db: int, include: tuple[str, ...] = (), queues: str = "") -> Iterator:
     db = connection.settings_dict
-    app_name = f"test-worker-{os.getpid()}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "prime_now.settings",
@@ -27,7 +26,6 @@ def celery_worker(*, broker_db: int, include: tuple[str, ...] = (), queues: str 
         "CACHE_KEY_PREFIX": settings.CACHE_KEY_PREFIX,
         "REDIS_CACHE_DB": "14",
         "PRIME_NOW_RUN_DIR": str(ROOT / ".run" / f"worker-{os.getpid()}"),
-        "PGAPPNAME": app_name,  # libpq names the worker's sessions: see _wait_until_disconnected
     }
     command = [
         sys.executable, "-m", "celery", "-A", "prime_now", "worker",
@@ -47,22 +45,6 @@ def celery_worker(*, broker_db: int, include: tuple[str, ...] = (), queues: str 
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        _wait_until_disconnected(app_name)
-
-
-def _wait_until_disconnected(app_name: str) -> None:
-    """PostgreSQL ends a session a moment after its client is gone: wait for the worker's, or
-    dropping the test database at the end of the run can find it still there."""
-    with connection.cursor() as cursor:
-
-        def connected() -> bool:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = %s)",
-                [app_name],
-            )
-            return cursor.fetchone()[0]
-
-        wait_for(lambda: not connected(), timeout=10)
 
 
 def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.1) -> bool:
