@@ -1,9 +1,6 @@
-import time
-
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.kernel.factories import UserFactory
@@ -20,33 +17,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_database_left_alone(django_db_setup, django_db_blocker):
-    """Before the test database is dropped: the storefront's widget threads close their
-    connections (any test may render a storefront page), and on PostgreSQL every other session
-    has ended. A server process ends a moment after its client closes the connection (these
-    threads, the concurrency tests' threads, worker processes); a drop in that moment failed
-    with "being accessed by other users"."""
+def _widget_threads_closed(django_db_setup, django_db_blocker):
+    """The storefront's widget threads close their connections before the test database is
+    dropped (any test may render a storefront page)."""
     yield
     from prime_now.storefront.assembly import pool_shutdown
 
     pool_shutdown()
-    with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            _wait_until_alone(timeout=10)
-
-
-def _wait_until_alone(*, timeout: float) -> None:
-    others = (
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    )
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(others)
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)

@@ -141,24 +141,26 @@ _upkeep = threading.local()
 UPKEEP_SECONDS = 1.0
 
 
+# Each widget thread's database connections (Django's are per thread), for pool_shutdown.
+_thread_connections: list = []
+_thread_connections_lock = threading.Lock()
+
+
 def pool_shutdown() -> None:
-    """Stop the widget threads, each closing its database connections first (tests call this
-    before the test database is dropped; a web process simply exits)."""
+    """Stop the widget threads and close their database connections (tests call this before
+    the test database is dropped; a web process simply exits)."""
     global _pool
     pool, _pool = _pool, None
-    if pool is None:
-        return
-    count = len(pool._threads)
-    if count:
-        barrier = threading.Barrier(count)
-
-        def close() -> None:
-            connections.close_all()
-            barrier.wait(timeout=5)  # one close per thread: each waits for the others
-
-        for _ in range(count):
-            pool.submit(close)
-    pool.shutdown(wait=True)
+    if pool is not None:
+        pool.shutdown(wait=True)
+    with _thread_connections_lock:
+        wrappers = _thread_connections[:]
+        _thread_connections.clear()
+    for wrapper in wrappers:
+        # The threads are gone: close the driver's connection itself (Django's close() may
+        # only run in the thread that opened it).
+        if wrapper.connection is not None:
+            wrapper.connection.close()
 
 
 def _connection_upkeep(*, force: bool) -> None:
@@ -171,6 +173,10 @@ def _connection_upkeep(*, force: bool) -> None:
 
 
 def _in_thread(load: Callable[[], Any]) -> tuple[Any, float]:
+    if not getattr(_upkeep, "registered", False):
+        _upkeep.registered = True
+        with _thread_connections_lock:
+            _thread_connections.extend(connections.all())
     _connection_upkeep(force=False)
     started = time.perf_counter()
     try:

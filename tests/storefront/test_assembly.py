@@ -4,12 +4,20 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 from django.http import HttpResponse
 
 from prime_now.kernel.errors import NotFoundError
 from prime_now.kernel.levers import lever_set
-from prime_now.storefront.assembly import DEGRADED_HEADER, Widget, assemble, lever_name
+from prime_now.storefront.assembly import (
+    DEGRADED_HEADER,
+    Widget,
+    assemble,
+    lever_name,
+    pool_shutdown,
+)
 from prime_now.storefront.memo import MISSING
+from tests.kernel.worker import wait_for
 
 
 def boom():
@@ -103,6 +111,34 @@ def test_widgets_run_side_by_side_outside_a_transaction():
     assert all(r.ok for r in assembly.results.values())
     assert elapsed < 0.5  # four 150 ms doors, not 600 ms in a row
     assert all(r.value.startswith("storefront-widget") for r in assembly.results.values())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_shutting_the_pool_down_ends_every_widget_threads_database_session():
+    # Given four widgets that each queried the database from their own thread
+    def backend_pid():
+        time.sleep(0.1)  # all four at once: four threads
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    assembly = assemble("page", [Widget(f"w{i}", backend_pid, budget_ms=2000) for i in range(4)])
+    pids = {result.value for result in assembly.results.values()}
+    assert len(pids) == 4
+
+    # When the pool shuts down
+    pool_shutdown()
+
+    # Then none of their sessions is left on the server
+    def sessions_left() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [list(pids)]
+            )
+            return cursor.fetchone()[0]
+
+    assert wait_for(lambda: sessions_left() == 0, timeout=5)
 
 
 @pytest.mark.django_db
