@@ -11,9 +11,9 @@ Prints (figures, not assertions):
     cores go to the server; else Python threads, which take a good share of 2 cores),
   - promise requests/s with p50/p99 against a warm cache,
   - the same minimal order transaction as pgbench's below through a bare DRF view and the ORM
-    (benchmarks/bare_order: a Django project with nothing else), with p50/p99: gunicorn with the
-    same workers, wrk with the same clients and seconds (skipped without wrk), and the ratio
-    checkout rate / bare DRF rate, a yardstick that moves with the machine's speed,
+    (benchmarks/bare_order: a project as `startproject` makes it, DRF's defaults), with p50/p99:
+    gunicorn with the same workers, wrk with the same clients and seconds (skipped without wrk),
+    and the ratio checkout rate / bare DRF rate, a yardstick that moves with the machine's speed,
   - pgbench's rate for the minimal order transaction (lock and decrement 3 stock rows, insert an
     order and 3 lines, book a slot) with the same number of clients, in the same run.
 
