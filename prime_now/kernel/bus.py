@@ -2,10 +2,12 @@
 
 An app publishes a fact inside its own transaction: `publish(OrderPlaced(order_number="..."))`.
 The event is written to the outbox table in that same transaction, so a rolled-back
-transaction publishes nothing. After commit it is relayed to Celery, one message per
-subscriber, on the subscriber's app queue; anything the broker did not take stays pending and
-the periodic relay (`kernel.relay_outbox`) hands it on later. Relays lock rows with
-SKIP LOCKED, so any number can run at once and each event is handed on once.
+transaction publishes nothing. The row is written leased to its publisher, which hands it on
+to Celery after commit, one message per subscriber on the subscriber's app queue, and then
+marks it relayed (one UPDATE). What the broker did not take is given back at once, and what
+a publisher that died left behind is free once its lease runs out: the periodic relay
+(`kernel.relay_outbox`) hands those on. It locks rows with SKIP LOCKED, so any number can run
+at once and each event is handed on once.
 
 Delivery is at least once; handlers run exactly once per event because each run records
 (event id, handler) in the handler's own transaction, and a redelivered event is skipped.
@@ -26,7 +28,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -39,6 +41,9 @@ _SUBSCRIBERS: dict[str, dict[str, Callable[[Any], None]]] = defaultdict(dict)
 
 # What a broker outage looks like to a publisher: the relay leaves the event pending.
 BROKER_ERRORS = (KombuError, OSError, ConnectionError)
+# How long the periodic relay leaves a new event to its publisher: more than a publish takes,
+# little enough that an event whose publisher died goes out soon after.
+LEASE = timedelta(seconds=30)
 
 
 class Event:
@@ -87,15 +92,19 @@ def publish(event: Event) -> uuid.UUID:
         raise TypeError("publish() takes an Event dataclass instance")
     # An event nobody subscribes to is kept (the outbox is also the record of what happened)
     # but written as relayed: there is nothing to hand on, so no relay after commit.
-    relayed_at = None if subscribers(event.name) else timezone.now()
+    now = timezone.now()
     event_id = uuid.uuid4()
-    _insert(event_id, event.name, encode(event), timezone.now(), relayed_at)
-    if relayed_at is None:
-        transaction.on_commit(partial(relay, event_ids=[event_id]), robust=True)
+    if subscribers(event.name):
+        _insert(event_id, event.name, encode(event), now, None, now + LEASE)
+        transaction.on_commit(partial(_relay_published, event_id, event.name), robust=True)
+    else:
+        _insert(event_id, event.name, encode(event), now, now, None)
     return event_id
 
 
-_COLUMNS = ("id", "name", "payload", "created_at", "relayed_at", "attempts", "last_error")
+_COLUMNS = (
+    "id", "name", "payload", "created_at", "relayed_at", "leased_until", "attempts", "last_error",
+)  # fmt: skip
 
 
 _INSERT = (
@@ -104,16 +113,41 @@ _INSERT = (
 )
 
 
-def _insert(event_id, name, payload, created_at, relayed_at) -> None:
+def _prepared(columns: Iterable[str], values: Iterable[Any]) -> list[Any]:
+    return [
+        OutboxEvent._meta.get_field(column).get_db_prep_save(value, connection)
+        for column, value in zip(columns, values, strict=True)
+    ]
+
+
+def _insert(event_id, name, payload, created_at, relayed_at, leased_until) -> None:
     """`OutboxEvent.objects.create(...)` as one plain INSERT, the values prepared by the
     model's own fields: Model.save's machinery cost twice the statement, on every publish."""
-    values = (event_id, name, payload, created_at, relayed_at, 0, "")
-    prepared = [
-        OutboxEvent._meta.get_field(column).get_db_prep_save(value, connection)
-        for column, value in zip(_COLUMNS, values, strict=True)
-    ]
+    values = (event_id, name, payload, created_at, relayed_at, leased_until, 0, "")
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, prepared)
+        cursor.execute(_INSERT, _prepared(_COLUMNS, values))
+
+
+_MARK_RELAYED = (
+    f"UPDATE {OutboxEvent._meta.db_table} SET relayed_at = %s, leased_until = NULL, "
+    "attempts = attempts + 1, last_error = '' WHERE id = %s AND relayed_at IS NULL"
+)
+
+
+def _relay_published(event_id: uuid.UUID, name: str) -> None:
+    """After the publisher's commit: hand its event on and mark it relayed, or, when the
+    broker refuses, give it back to the periodic relay at once with the error counted."""
+    try:
+        for key in subscribers(name):
+            _send(event_id, key)
+    except BROKER_ERRORS as exc:
+        logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
+        OutboxEvent.objects.filter(pk=event_id).update(
+            leased_until=None, attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_RELAYED, _prepared(("relayed_at", "id"), (timezone.now(), event_id)))
 
 
 def queue_for(key: str) -> str:
@@ -133,7 +167,8 @@ def _send(event_id: uuid.UUID, key: str) -> None:
 
 
 def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> int:
-    """Hand pending events to the broker. Returns how many were handed on.
+    """Hand pending events to the broker (but not those still leased to their publisher).
+    Returns how many were handed on.
 
     Stops at the first broker error: those events stay pending for the next relay.
     """
@@ -142,7 +177,8 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
     relayed = 0
     with transaction.atomic():
         pending = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
-            relayed_at__isnull=True
+            Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()),
+            relayed_at__isnull=True,
         )
         if event_ids is not None:
             pending = pending.filter(id__in=list(event_ids))
@@ -157,7 +193,10 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
                 )
                 break
             OutboxEvent.objects.filter(pk=row.pk).update(
-                relayed_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+                relayed_at=timezone.now(),
+                leased_until=None,
+                attempts=F("attempts") + 1,
+                last_error="",
             )
             relayed += 1
     return relayed
@@ -165,9 +204,9 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
 
 _CLAIM = f"""
     UPDATE {OutboxEvent._meta.db_table} AS o
-       SET relayed_at = %s, attempts = o.attempts + 1, last_error = ''
+       SET relayed_at = %s, leased_until = NULL, attempts = o.attempts + 1, last_error = ''
       FROM (SELECT id, last_error FROM {OutboxEvent._meta.db_table}
-             WHERE relayed_at IS NULL {{only}}
+             WHERE relayed_at IS NULL AND (leased_until IS NULL OR leased_until <= %s) {{only}}
              ORDER BY created_at
              LIMIT %s
                FOR UPDATE SKIP LOCKED) AS picked
@@ -180,7 +219,8 @@ def _relay_claiming(*, event_ids: Iterable[uuid.UUID] | None, limit: int) -> int
     """PostgreSQL: claim the pending rows (SKIP LOCKED) and mark them relayed in one
     statement, send, and commit; a broker error puts the unsent rows back as they were (the
     one that failed with its error counted). A crash before commit leaves them all pending."""
-    params: list[Any] = [timezone.now()]
+    now = timezone.now()
+    params: list[Any] = [now, now]
     only = ""
     if event_ids is not None:
         only = "AND id = ANY(%s)"

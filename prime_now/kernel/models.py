@@ -32,6 +32,12 @@ class OutboxEvent(models.Model):
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
     relayed_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Left to its publisher, which hands it on after commit, until this time; "
+        "the periodic relay takes it only after.",
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 

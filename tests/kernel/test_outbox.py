@@ -1,11 +1,13 @@
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from prime_now.kernel import bus
 from prime_now.kernel.bus import Event
@@ -46,6 +48,49 @@ def test_a_committed_event_is_relayed_and_handled_once(django_capture_on_commit_
 
     assert handled(probe) == 1
     assert OutboxEvent.objects.get(pk=event_id).relayed_at is not None
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_handing_on_a_committed_event_costs_its_publisher_one_statement(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    # Given an event committed with a broker that takes it
+    broker_url = redis_url_with_db(settings.REDIS_URL, 12)
+    with django_capture_on_commit_callbacks() as callbacks:
+        event_id = bus.publish(ProbePinged(probe_id=new_id()))
+
+    # When its publisher hands it on after commit
+    with broker_at(broker_url), django_assert_num_queries(1):
+        for callback in callbacks:
+            callback()
+
+    # Then the only statement marked it relayed, and the broker has it
+    row = OutboxEvent.objects.get(pk=event_id)
+    assert row.relayed_at is not None
+    assert (row.leased_until, row.attempts) == (None, 1)
+    assert redis.Redis.from_url(broker_url).lpop("default") is not None
+
+
+@pytest.mark.django_db
+def test_an_event_whose_publisher_died_waits_out_its_lease_then_goes_once(
+    django_capture_on_commit_callbacks,
+):
+    # Given an event committed by a publisher that died before handing it on
+    probe = new_id()
+    with django_capture_on_commit_callbacks(execute=False):
+        event_id = bus.publish(ProbePinged(probe_id=probe))
+
+    # When the periodic relay runs within the lease, it leaves the event alone
+    assert bus.relay_all() == 0
+    assert handled(probe) == 0
+
+    # Once the lease is over, it hands the event on, once
+    OutboxEvent.objects.filter(pk=event_id).update(
+        leased_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert (bus.relay_all(), bus.relay_all()) == (1, 0)
+    assert handled(probe) == 1
 
 
 @dataclass(frozen=True)
@@ -91,6 +136,7 @@ def test_an_event_published_while_the_broker_is_down_stays_pending(
 
     row = OutboxEvent.objects.get(pk=event_id)
     assert row.relayed_at is None
+    assert row.leased_until is None  # given back: the periodic relay may take it at once
     assert row.attempts == 1
     assert row.last_error
     assert handled(probe) == 0

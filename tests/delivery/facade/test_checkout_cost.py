@@ -12,8 +12,8 @@ CHECKOUT = "/api/v1/checkout"
 # Idempotency-Key, claim the checkout, window, prices, window hold, the stock reservation (one
 # statement), order lookup, payment authorization, the order with its lines, payment and
 # timeline (one statement), OrderPlaced, window and stock confirmation, the checkout row,
-# BEGIN/COMMIT, the outbox relay (BEGIN, claim, COMMIT) and the stored response.
-MAX_QUERIES_POSTGRES = 19
+# BEGIN/COMMIT, OrderPlaced marked relayed once handed on, and the stored response.
+MAX_QUERIES_POSTGRES = 17
 MAX_QUERIES_SQLITE = 46  # the portable path, not tuned
 
 
