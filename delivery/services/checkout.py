@@ -10,9 +10,10 @@ release that fails itself is not fatal, as both holds expire on their own.
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,18 +28,22 @@ from prime_now.kernel.errors import ApplicationError, UnavailableError, Validati
 from prime_now.kernel.money import to_decimal
 
 from ..models import Checkout, CheckoutStatus
-from .dtos import CheckoutLine, CheckoutResult, WindowDTO
+from .dtos import CheckoutLine, CheckoutResult
 from .errors import (
     CheckoutInProgressError,
     IdempotencyKeyReusedError,
     PriceChangedError,
-    WindowClosedError,
-    WindowNotServedError,
 )
 from .idempotency import request_fingerprint
 from .promise import hub_for_address
 from .travel import travel_time
-from .windows import window_get, window_hold, window_hold_confirm, window_hold_release
+from .windows import (
+    CONFIRM_HOLD_CTE,
+    window_get,
+    window_hold,
+    window_hold_confirm,
+    window_hold_release,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -128,42 +133,49 @@ _CLAIM = f"""
     ON CONFLICT (customer_id, idempotency_key) DO NOTHING
     RETURNING id
 """
+# The placed order recorded on the checkout, in the statement that turns the window hold into
+# a booking; RETURNING says whether the hold was still held.
 _PLACED = f"""
+    WITH {CONFIRM_HOLD_CTE}
     UPDATE {_TABLE}
-       SET status = '{CheckoutStatus.PLACED.value}', hub_code = %s, window_id = %s,
-           reservation_id = %s, order_number = %s, lines = %s::jsonb, pick_due_by = %s,
-           total = %s, currency = %s, failure_code = '', failure_message = '', updated_at = %s
-     WHERE id = %s
+       SET status = '{CheckoutStatus.PLACED.value}', hub_code = %(hub_code)s,
+           window_id = %(window_id)s, reservation_id = %(reservation_id)s,
+           order_number = %(order_number)s, lines = %(lines)s::jsonb,
+           pick_due_by = %(pick_due_by)s, total = %(total)s, currency = %(currency)s,
+           failure_code = '', failure_message = '', updated_at = %(now)s
+     WHERE id = %(checkout)s
+    RETURNING (SELECT count(*) FROM seat)
 """
 
 
-def _placed(checkout: Checkout, **fields) -> None:
-    """Record the placed order on the checkout (a plain UPDATE on PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        Checkout.objects.filter(pk=checkout.pk).update(
-            status=CheckoutStatus.PLACED,
-            failure_code="",
-            failure_message="",
-            updated_at=timezone.now(),
-            **fields,
-        )
+def _placed(checkout: Checkout, hold_id: str, **fields) -> None:
+    """Book the held window seat and record the placed order on the checkout (one statement
+    on PostgreSQL). Raises WindowFullError when the hold expired and the seat went meanwhile."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PLACED,
+                {
+                    **fields,
+                    "lines": json.dumps(fields["lines"]),
+                    "now": now,
+                    "checkout": checkout.pk,
+                    "hold": uuid.UUID(hold_id),
+                },
+            )
+            (seats,) = cursor.fetchone()
+        if not seats:  # the hold expired meanwhile: book a free seat again, if there is one
+            window_hold_confirm(hold_id=hold_id, window_id=fields["window_id"])
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PLACED,
-            [
-                fields["hub_code"],
-                fields["window_id"],
-                fields["reservation_id"],
-                fields["order_number"],
-                json.dumps(fields["lines"]),
-                fields["pick_due_by"],
-                fields["total"],
-                fields["currency"],
-                timezone.now(),
-                checkout.pk,
-            ],
-        )
+    window_hold_confirm(hold_id=hold_id, window_id=fields["window_id"])
+    Checkout.objects.filter(pk=checkout.pk).update(
+        status=CheckoutStatus.PLACED,
+        failure_code="",
+        failure_message="",
+        updated_at=now,
+        **fields,
+    )
 
 
 def _claim(
@@ -340,16 +352,10 @@ def checkout_place(
         return replay
 
     undo: list[Callable[[], None]] = []
-    step = "window"
+    step = "address"
     try:
         now = timezone.now()
-        window = window_get(window_id=window_id)
-        if window.cutoff_at <= now:
-            raise WindowClosedError(fields={"window_id": window_id})
-        step = "address"
         hub = hub_for_address(postcode=postcode or None, lat=lat, lon=lon)
-        if hub.code != window.hub_code:
-            raise WindowNotServedError(fields={"window_id": window_id, "hub_code": hub.code})
         step = "pricing"
         priced = _price(clean)
         subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
@@ -364,8 +370,9 @@ def checkout_place(
             )
         reference = f"checkout:{checkout.pk}:{checkout.attempt}"
         step = "window"
-        hold_id = window_hold(window_id=window_id, reference=reference)
-        undo.append(lambda: window_hold_release(hold_id=hold_id))
+        seat = window_hold(window_id=window_id, reference=reference, hub_code=hub.code, now=now)
+        window = seat.window
+        undo.append(lambda: window_hold_release(hold_id=seat.hold_id))
         step = "stock"
         reservation = _reserve(hub.code, priced, reference)
         undo.append(
@@ -408,10 +415,10 @@ def checkout_place(
                 payment_token=payment_token,
             )
             step = "confirm"
-            window_hold_confirm(hold_id=hold_id, window_id=window.id)
             fulfillment.stock_reservation_confirm(reservation_id=reservation.id)
             _placed(
                 checkout,
+                seat.hold_id,
                 hub_code=hub.code,
                 window_id=window.id,
                 reservation_id=reservation.id,
@@ -443,15 +450,10 @@ def checkout_place(
         logger.exception("checkout %s failed at %s", checkout.pk, step)
         _fail(checkout, error)
         raise error from exc
+    # The window as held, its seat now booked instead (nothing else changes).
     return CheckoutResult(
         order_number=order.number,
         total=order.total,
         currency=order.currency,
-        window=_booked(window),
+        window=replace(window, booked=window.booked + 1),
     )
-
-
-def _booked(window: WindowDTO) -> WindowDTO:
-    from dataclasses import replace
-
-    return replace(window, booked=window.booked + 1, available=max(window.available - 1, 0))

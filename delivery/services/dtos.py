@@ -27,6 +27,14 @@ class WindowDTO:
 
 
 @dataclass(frozen=True)
+class HeldSeat:
+    """A seat held in a window for a checkout, and the window as it stands with it held."""
+
+    hold_id: str
+    window: WindowDTO
+
+
+@dataclass(frozen=True)
 class PromiseDTO:
     available: bool
     hub_code: str | None

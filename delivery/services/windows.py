@@ -14,8 +14,13 @@ from django.utils import timezone
 from fulfillment import services as fulfillment
 
 from ..models import HoldStatus, Window, WindowHold, WindowTemplate
-from .dtos import GenerateReport, WindowDTO
-from .errors import WindowClosedError, WindowFullError, WindowNotFoundError
+from .dtos import GenerateReport, HeldSeat, WindowDTO
+from .errors import (
+    WindowClosedError,
+    WindowFullError,
+    WindowNotFoundError,
+    WindowNotServedError,
+)
 from .promise_cache import promise_invalidate
 
 logger = logging.getLogger(__name__)
@@ -83,79 +88,105 @@ def windows_open(
     return tuple(window_dto(w) for w in rows.order_by("start", "kind"))
 
 
-def _why_not_holdable(window_id: int, now: datetime) -> Exception:
+def _why_not_holdable(window_id: int, now: datetime, hub_code: str | None) -> Exception:
     window = Window.objects.filter(pk=window_id).first()
     if window is None:
         return WindowNotFoundError(fields={"window_id": window_id})
     if window.cutoff_at <= now:
         return WindowClosedError(fields={"window_id": window_id})
+    if hub_code is not None and window.hub_code != hub_code:
+        return WindowNotServedError(fields={"window_id": window_id, "hub_code": hub_code})
     promise_invalidate(hub_code=window.hub_code)  # someone was shown a window that is full
     return WindowFullError(fields={"window_id": window_id})
 
 
 def window_hold(
-    *, window_id: int, reference: str, hold_for: timedelta = HOLD_FOR, now: datetime | None = None
-) -> str:
-    """Keep a seat in the window for a checkout; returns the hold id. One conditional UPDATE:
-    the database decides who gets the last seat."""
+    *,
+    window_id: int,
+    reference: str,
+    hub_code: str | None = None,
+    hold_for: timedelta = HOLD_FOR,
+    now: datetime | None = None,
+) -> HeldSeat:
+    """Keep a seat in the window (of this hub, when given) for a checkout. One conditional
+    UPDATE: the database decides who gets the last seat. Raises WindowNotFoundError,
+    WindowClosedError, WindowNotServedError or WindowFullError."""
     now = now or timezone.now()
     if connection.vendor == "postgresql":
-        hold_id = _hold_in_one_statement(window_id, reference, now, now + hold_for)
-        if hold_id is None:
-            raise _why_not_holdable(window_id, now)
-        return hold_id
+        seat = _hold_in_one_statement(window_id, hub_code, reference, now, now + hold_for)
+        if seat is None:
+            raise _why_not_holdable(window_id, now, hub_code)
+        return seat
     with transaction.atomic():
-        taken = Window.objects.filter(
+        rows = Window.objects.filter(
             pk=window_id, cutoff_at__gt=now, capacity__gt=F("booked") + F("held")
-        ).update(held=F("held") + 1)
-        if not taken:
-            raise _why_not_holdable(window_id, now)
+        )
+        if hub_code is not None:
+            rows = rows.filter(hub_code=hub_code)
+        if not rows.update(held=F("held") + 1):
+            raise _why_not_holdable(window_id, now, hub_code)
         hold = WindowHold.objects.create(
             window_id=window_id, reference=reference, expires_at=now + hold_for
         )
-    return str(hold.pk)
+    return HeldSeat(hold_id=str(hold.pk), window=window_get(window_id=window_id))
 
 
+_WINDOW_RETURNING = ", ".join(connection.ops.quote_name(c) for c in _WINDOW_COLUMNS)
 _HOLD_SQL = f"""
     WITH seat AS (
         UPDATE {Window._meta.db_table} SET held = held + 1
          WHERE id = %(window)s AND cutoff_at > %(now)s AND capacity > booked + held
-        RETURNING id
+           AND hub_code = COALESCE(%(hub)s, hub_code)
+        RETURNING {_WINDOW_RETURNING}
+    ),
+    hold AS (
+        INSERT INTO {WindowHold._meta.db_table}
+               (id, window_id, reference, status, expires_at, created_at, updated_at)
+        SELECT %(hold)s, seat.id, %(reference)s, 'held', %(expires)s, %(now)s, %(now)s FROM seat
     )
-    INSERT INTO {WindowHold._meta.db_table}
-           (id, window_id, reference, status, expires_at, created_at, updated_at)
-    SELECT %(hold)s, seat.id, %(reference)s, 'held', %(expires)s, %(now)s, %(now)s FROM seat
-    RETURNING id
+    SELECT {_WINDOW_RETURNING} FROM seat
 """
 
-_CONFIRM_SQL = f"""
-    WITH hold AS (
+# The held seat becomes a booking. The head of a statement (WITH ...), so that checkout can
+# record its placed order in the same one; parameters `hold` and `now`; `seat` has a row when
+# the hold was still held.
+CONFIRM_HOLD_CTE = f"""
+    hold AS (
         UPDATE {WindowHold._meta.db_table} SET status = 'confirmed', updated_at = %(now)s
          WHERE id = %(hold)s AND status = 'held'
         RETURNING window_id
+    ),
+    seat AS (
+        UPDATE {Window._meta.db_table} SET held = held - 1, booked = booked + 1
+         WHERE id IN (SELECT window_id FROM hold)
+        RETURNING id
     )
-    UPDATE {Window._meta.db_table} SET held = held - 1, booked = booked + 1
-     WHERE id IN (SELECT window_id FROM hold)
-    RETURNING id
 """
+_CONFIRM_SQL = f"WITH {CONFIRM_HOLD_CTE} SELECT id FROM seat"
 
 
-def _hold_in_one_statement(window_id, reference, now, expires) -> str | None:
-    """PostgreSQL: take the seat and record the hold in one round trip (one statement is
-    atomic on its own). None when no seat was free (or the window is closed)."""
+def _hold_in_one_statement(window_id, hub_code, reference, now, expires) -> HeldSeat | None:
+    """PostgreSQL: take the seat, record the hold and read the window in one round trip (one
+    statement is atomic on its own). None when no seat was free (or the window is closed, or
+    of another hub)."""
+    hold_id = uuid.uuid4()
     with connection.cursor() as cursor:
         cursor.execute(
             _HOLD_SQL,
             {
                 "window": window_id,
+                "hub": hub_code,
                 "now": now,
-                "hold": uuid.uuid4(),
+                "hold": hold_id,
                 "reference": reference,
                 "expires": expires,
             },
         )
         row = cursor.fetchone()
-    return str(row[0]) if row else None
+    if row is None:
+        return None
+    window = window_dto(Window(**dict(zip(_WINDOW_COLUMNS, row, strict=True))))
+    return HeldSeat(hold_id=str(hold_id), window=window)
 
 
 def window_hold_confirm(*, hold_id: str, window_id: int) -> None:

@@ -184,6 +184,56 @@ def test_fulfillment_failing_at_reservation_is_named_and_releases_the_window(
     assert_nothing_held(world, shopper)
 
 
+def _window_holds_expire_before(step, monkeypatch, taken_by=None):
+    """Make every window hold expire just before `step` (a fulfillment service) runs; a
+    checkout of `taken_by` (world, customer) then takes the freed seat."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from delivery.services.windows import window_holds_expire
+
+    real = getattr(fulfillment, step)
+
+    def expiring(**kwargs):
+        window_holds_expire(now=timezone.now() + timedelta(hours=1))
+        if taken_by is not None:
+            monkeypatch.setattr(fulfillment, step, real)
+            place(*taken_by, key="took-the-seat")
+        return real(**kwargs)
+
+    monkeypatch.setattr(fulfillment, step, expiring)
+
+
+def test_a_window_hold_that_expired_mid_checkout_still_books_a_free_seat(
+    world, shopper, monkeypatch
+):
+    _window_holds_expire_before("stock_reservation_confirm", monkeypatch)
+
+    place(world, shopper)
+
+    world.window.refresh_from_db()
+    assert (world.window.booked, world.window.held) == (1, 0)
+
+
+def test_a_window_hold_that_expired_while_its_seat_went_to_another_is_refused_and_undone(
+    shopper, monkeypatch
+):
+    from tests.kernel.factories import UserFactory
+
+    world = make_world(capacity=1)
+    customer = UserFactory(roles=["customer"])
+    _window_holds_expire_before("stock_reserve", monkeypatch, taken_by=(world, customer))
+
+    with pytest.raises(WindowFullError):
+        place(world, shopper)
+
+    world.window.refresh_from_db()
+    assert (world.window.booked, world.window.held) == (1, 0)
+    assert ordering.orders_for_customer(customer_id=shopper.pk) == ()
+    assert len(ordering.orders_for_customer(customer_id=customer.pk)) == 1
+
+
 def test_with_the_broker_down_the_order_is_placed_and_picked_once_the_broker_is_back(
     world, shopper
 ):

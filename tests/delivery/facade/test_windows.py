@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from delivery.models import HoldStatus, Window, WindowHold, WindowKind
-from delivery.services import WindowClosedError, WindowFullError
+from delivery.services import WindowClosedError, WindowFullError, WindowNotServedError
 from delivery.services.windows import (
     window_hold,
     window_hold_confirm,
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def test_a_hold_takes_a_seat_until_it_is_confirmed_as_a_booking():
     window = WindowFactory(capacity=2)
 
-    hold_id = window_hold(window_id=window.pk, reference="r1")
+    hold_id = window_hold(window_id=window.pk, reference="r1").hold_id
     window.refresh_from_db()
     assert (window.held, window.booked) == (1, 0)
 
@@ -35,6 +35,26 @@ def test_a_hold_takes_a_seat_until_it_is_confirmed_as_a_booking():
     window_hold_confirm(hold_id=hold_id, window_id=window.pk)  # idempotent
     window.refresh_from_db()
     assert (window.held, window.booked) == (0, 1)
+
+
+def test_a_hold_gives_the_window_as_it_stands_with_the_seat_held():
+    window = WindowFactory(capacity=3, booked=1)
+
+    seat = window_hold(window_id=window.pk, reference="r1")
+
+    assert (seat.window.id, seat.window.hub_code) == (window.pk, window.hub_code)
+    assert (seat.window.booked, seat.window.available) == (1, 1)
+
+
+def test_a_window_of_another_hub_is_not_held_for_this_one():
+    window = WindowFactory(capacity=3, hub_code="NORTH")
+
+    with pytest.raises(WindowNotServedError):
+        window_hold(window_id=window.pk, reference="r1", hub_code="SOUTH")
+
+    window.refresh_from_db()
+    assert window.held == 0
+    assert not WindowHold.objects.exists()
 
 
 def test_the_last_seat_goes_to_one_hold_and_the_next_is_told_the_window_is_full():
@@ -55,7 +75,7 @@ def test_a_window_past_its_cutoff_cannot_be_held():
 
 def test_releasing_a_hold_frees_the_seat_once():
     window = WindowFactory(capacity=1)
-    hold_id = window_hold(window_id=window.pk, reference="r1")
+    hold_id = window_hold(window_id=window.pk, reference="r1").hold_id
 
     window_hold_release(hold_id=hold_id)
     window_hold_release(hold_id=hold_id)
@@ -84,7 +104,7 @@ def test_confirming_an_expired_hold_books_a_free_seat_again():
     now = timezone.now()
     hold_id = window_hold(
         window_id=window.pk, reference="r1", hold_for=timedelta(seconds=1), now=now
-    )
+    ).hold_id
     window_holds_expire(now=now + timedelta(minutes=1))
 
     window_hold_confirm(hold_id=hold_id, window_id=window.pk)
@@ -98,7 +118,7 @@ def test_confirming_an_expired_hold_when_the_seat_was_taken_says_full():
     now = timezone.now()
     hold_id = window_hold(
         window_id=window.pk, reference="r1", hold_for=timedelta(seconds=1), now=now
-    )
+    ).hold_id
     window_holds_expire(now=now + timedelta(minutes=1))
     window_hold(window_id=window.pk, reference="r2")
 
