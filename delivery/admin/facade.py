@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from delivery.models import Checkout, IdempotencyKey, Window, WindowHold, WindowTemplate
+from delivery.models import Checkout, Window, WindowHold, WindowTemplate
 from delivery.services.windows import window_set_capacity, windows_generate
 from prime_now.kernel.errors import ApplicationError
 
@@ -143,17 +143,4 @@ class CheckoutAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ("key", "scope", "user", "response_status", "created_at", "expires_at")
-    list_filter = ("scope", "response_status")
-    search_fields = ("key", "user__username")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False

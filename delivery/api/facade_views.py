@@ -8,16 +8,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delivery.services import CheckoutLine, checkout_place, promise_for
-from delivery.services.idempotency import (
-    idempotency_abandon,
-    idempotency_begin,
-    idempotency_finish,
-    idempotency_key_check,
-    request_fingerprint,
-)
+from delivery.services import CheckoutFailedError, CheckoutLine, checkout_place, promise_for
+from delivery.services.idempotency import idempotency_key_check
 from prime_now.kernel.api.validation import validated
-from prime_now.kernel.errors import ApplicationError
 
 from .facade_serializers import (
     CheckoutInput,
@@ -27,7 +20,7 @@ from .facade_serializers import (
     checkout_output,
 )
 
-CHECKOUT_SCOPE = "checkout"
+REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 class PromiseGetApi(APIView):
@@ -49,7 +42,7 @@ class PromiseGetApi(APIView):
 class CheckoutPlaceApi(APIView):
     """Place an order: prices the lines, reserves the stock, books the window, authorizes the
     payment. Send a unique `Idempotency-Key` per checkout attempt; retries with the same key
-    get the first response again."""
+    get the first response again (but not a 5xx: the retry runs again)."""
 
     @extend_schema(
         request=CheckoutInput,
@@ -77,17 +70,9 @@ class CheckoutPlaceApi(APIView):
     def post(self, request):
         key = idempotency_key_check(request.headers.get("Idempotency-Key"))
         args = validated(CheckoutInput, request.data)
-        user_id = request.user.pk
-        stored = idempotency_begin(
-            user_id=user_id, scope=CHECKOUT_SCOPE, key=key, request_hash=request_fingerprint(args)
-        )
-        if stored is not None:
-            return Response(
-                stored.body, status=stored.status, headers={"Idempotent-Replayed": "true"}
-            )
         try:
             result = checkout_place(
-                customer_id=user_id,
+                customer_id=request.user.pk,
                 idempotency_key=key,
                 lines=[
                     CheckoutLine(sku=line["sku"], quantity=line["quantity"])
@@ -102,15 +87,10 @@ class CheckoutPlaceApi(APIView):
                 payment_token=args["payment_token"],
                 expected_subtotal=args["expected_subtotal"],
             )
-        except ApplicationError as error:
-            if error.status >= 500:  # transient: a retry with the same key runs again
-                idempotency_abandon(user_id=user_id, scope=CHECKOUT_SCOPE, key=key)
-                raise
-            code, body = error.status, {"error": error.as_dict()}
-        except BaseException:
-            idempotency_abandon(user_id=user_id, scope=CHECKOUT_SCOPE, key=key)
-            raise
-        else:
-            code, body = status.HTTP_201_CREATED, checkout_output(result)
-        idempotency_finish(user_id=user_id, scope=CHECKOUT_SCOPE, key=key, status=code, body=body)
-        return Response(body, status=code)
+        except CheckoutFailedError as replayed:
+            return Response({"error": replayed.as_dict()}, replayed.status, headers=REPLAYED)
+        return Response(
+            checkout_output(result),
+            status=status.HTTP_201_CREATED,
+            headers=REPLAYED if result.replayed else None,
+        )

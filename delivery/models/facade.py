@@ -1,9 +1,10 @@
-"""Delivery windows, window templates and holds, checkout records, idempotency keys."""
+"""Delivery windows, window templates and holds, checkout records."""
 
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -13,7 +14,6 @@ __all__ = [
     "Checkout",
     "CheckoutStatus",
     "HoldStatus",
-    "IdempotencyKey",
     "Window",
     "WindowHold",
     "WindowKind",
@@ -160,18 +160,21 @@ class CheckoutStatus(models.TextChoices):
 
 
 class Checkout(models.Model):
-    """One checkout attempt: ties the order number to the stock reservation and the window,
-    and keeps what the pick job needs (lines with product ids, when to be packed)."""
+    """One checkout: ties the order number to the stock reservation and the window, keeps what
+    the pick job needs (lines with product ids, when to be packed), and is the checkout's
+    idempotency record: a retry with its key (for 24 h) gets `replay`."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Indexed by checkout_once_per_key (customer, idempotency_key).
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    idempotency_key = models.CharField(max_length=255)
+    idempotency_key = models.CharField(
+        max_length=255, null=True, help_text="Emptied after 24 h: the customer may use it again."
+    )
     request_hash = models.CharField(max_length=64)
     attempt = models.PositiveIntegerField(
-        default=1, help_text="Runs of this checkout (a failed one may be retried with its key)."
+        default=1, help_text="Runs of this checkout (one that failed on a service may run again)."
     )
     status = models.CharField(
         max_length=16, choices=CheckoutStatus.choices, default=CheckoutStatus.STARTED
@@ -186,6 +189,13 @@ class Checkout(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.TextField(blank=True)
+    replay = models.JSONField(
+        null=True,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        help_text="What a retry with the same key gets: the result once placed, the error once "
+        "failed for the customer's reason (none when a service failed: the retry runs again).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -201,30 +211,13 @@ class Checkout(models.Model):
                 name="checkout_order_number_unique",
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"checkout {self.order_number or self.id} ({self.status})"
-
-
-class IdempotencyKey(models.Model):
-    """The first response to a request sent with an `Idempotency-Key`, replayed to retries."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    scope = models.CharField(max_length=64)
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    locked_until = models.DateTimeField(
-        null=True, blank=True, help_text="Set while the first request is still running."
-    )
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_unique")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(idempotency_key__isnull=False),
+                name="checkout_key_live_idx",
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.scope}:{self.key} ({self.response_status or 'in flight'})"
+        return f"checkout {self.order_number or self.id} ({self.status})"

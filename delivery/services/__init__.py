@@ -6,11 +6,11 @@ Re-exports the public commands, queries, DTOs and errors of the modules in this 
 from .checkout import CheckoutUnavailableError, checkout_place
 from .dtos import CheckoutLine, CheckoutResult, GenerateReport, PromiseDTO, WindowDTO
 from .errors import (
+    CheckoutFailedError,
     CheckoutInProgressError,
     IdempotencyKeyMissingError,
     IdempotencyKeyReusedError,
     PriceChangedError,
-    RequestInFlightError,
     WindowClosedError,
     WindowFullError,
     WindowNotFoundError,
@@ -21,6 +21,7 @@ from .tracking import TrackingDTO, tracking_for
 from .windows import window_get, windows_open
 
 __all__ = [
+    "CheckoutFailedError",
     "CheckoutInProgressError",
     "CheckoutLine",
     "CheckoutResult",
@@ -31,7 +32,6 @@ __all__ = [
     "PriceChangedError",
     "PromiseDTO",
     "TrackingDTO",
-    "RequestInFlightError",
     "WindowClosedError",
     "WindowDTO",
     "WindowFullError",

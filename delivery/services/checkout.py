@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -28,13 +29,14 @@ from prime_now.kernel.errors import ApplicationError, UnavailableError, Validati
 from prime_now.kernel.money import to_decimal
 
 from ..models import Checkout, CheckoutStatus
-from .dtos import CheckoutLine, CheckoutResult
+from .dtos import CheckoutLine, CheckoutResult, WindowDTO
 from .errors import (
+    CheckoutFailedError,
     CheckoutInProgressError,
     IdempotencyKeyReusedError,
     PriceChangedError,
 )
-from .idempotency import request_fingerprint
+from .idempotency import KEY_TTL, request_fingerprint
 from .promise import hub_for_address
 from .travel import travel_time
 from .windows import (
@@ -113,12 +115,45 @@ def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
     return amount
 
 
-def _result(checkout: Checkout) -> CheckoutResult:
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _replay_of(result: CheckoutResult) -> dict[str, Any]:
+    """The result as stored for retries with the same key (JSON, nothing lost)."""
+    return {
+        "order_number": result.order_number,
+        "total": str(result.total),
+        "currency": result.currency,
+        "window": {name: _json_value(value) for name, value in vars(result.window).items()},
+    }
+
+
+def _replayed(checkout: Checkout) -> CheckoutResult:
+    """What the first run answered, for a retry with its key."""
+    if checkout.replay is None:  # placed before results were stored: rebuilt from the record
+        return CheckoutResult(
+            order_number=checkout.order_number,
+            total=checkout.total,
+            currency=checkout.currency,
+            window=window_get(window_id=checkout.window_id),
+            replayed=True,
+        )
+    window = dict(checkout.replay["window"])
+    for name in ("start", "end", "cutoff_at"):
+        window[name] = datetime.fromisoformat(window[name])
+    for name in ("fee", "free_above"):
+        window[name] = None if window[name] is None else Decimal(window[name])
     return CheckoutResult(
-        order_number=checkout.order_number,
-        total=checkout.total,
-        currency=checkout.currency,
-        window=window_get(window_id=checkout.window_id),
+        order_number=checkout.replay["order_number"],
+        total=Decimal(checkout.replay["total"]),
+        currency=checkout.replay["currency"],
+        window=WindowDTO(**window),
+        replayed=True,
     )
 
 
@@ -142,16 +177,19 @@ _PLACED = f"""
            window_id = %(window_id)s, reservation_id = %(reservation_id)s,
            order_number = %(order_number)s, lines = %(lines)s::jsonb,
            pick_due_by = %(pick_due_by)s, total = %(total)s, currency = %(currency)s,
-           failure_code = '', failure_message = '', updated_at = %(now)s
+           failure_code = '', failure_message = '', replay = %(replay)s::jsonb,
+           updated_at = %(now)s
      WHERE id = %(checkout)s
     RETURNING (SELECT count(*) FROM seat)
 """
 
 
-def _placed(checkout: Checkout, hold_id: str, **fields) -> None:
-    """Book the held window seat and record the placed order on the checkout (one statement
-    on PostgreSQL). Raises WindowFullError when the hold expired and the seat went meanwhile."""
+def _placed(checkout: Checkout, hold_id: str, result: CheckoutResult, **fields) -> None:
+    """Book the held window seat and record the placed order and its result on the checkout
+    (one statement on PostgreSQL). Raises WindowFullError when the hold expired and the seat
+    went meanwhile."""
     now = timezone.now()
+    replay = _replay_of(result)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -159,6 +197,7 @@ def _placed(checkout: Checkout, hold_id: str, **fields) -> None:
                 {
                     **fields,
                     "lines": json.dumps(fields["lines"]),
+                    "replay": json.dumps(replay),
                     "now": now,
                     "checkout": checkout.pk,
                     "hold": uuid.UUID(hold_id),
@@ -173,6 +212,7 @@ def _placed(checkout: Checkout, hold_id: str, **fields) -> None:
         status=CheckoutStatus.PLACED,
         failure_code="",
         failure_message="",
+        replay=replay,
         updated_at=now,
         **fields,
     )
@@ -181,7 +221,22 @@ def _placed(checkout: Checkout, hold_id: str, **fields) -> None:
 def _claim(
     *, customer_id: int, key: str, request_hash: str
 ) -> tuple[Checkout, CheckoutResult | None]:
-    """The checkout record for this key: new, or the earlier run's (replayed when placed)."""
+    """The checkout record for this key: new, or the earlier run's (its result replayed when
+    placed, its error raised again when it failed for the customer's reason)."""
+    for _ in range(3):
+        checkout = _insert_new(customer_id=customer_id, key=key, request_hash=request_hash)
+        if checkout is not None:
+            return checkout, None
+        existing = Checkout.objects.filter(customer_id=customer_id, idempotency_key=key).first()
+        if existing is not None:
+            claimed = _claim_existing(existing, key=key, request_hash=request_hash)
+            if claimed is not None:
+                return claimed
+    raise CheckoutInProgressError()  # the key changed hands three times: let the client retry
+
+
+def _insert_new(*, customer_id: int, key: str, request_hash: str) -> Checkout | None:
+    """A new checkout record for the key, or None when the key is taken."""
     if connection.vendor == "postgresql":
         # One statement, no savepoint: a key already there just returns no row.
         now = timezone.now()
@@ -194,36 +249,38 @@ def _claim(
         )
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM, [checkout.pk, customer_id, key, request_hash, now, now])
-            if cursor.fetchone():
-                return checkout, None
-        return _claim_existing(customer_id=customer_id, key=key, request_hash=request_hash)
+            return checkout if cursor.fetchone() else None
     try:
         # Outside a transaction the INSERT stands alone; inside one, a savepoint keeps a
         # duplicate key from breaking the caller's transaction.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            return (
-                Checkout.objects.create(
-                    customer_id=customer_id, idempotency_key=key, request_hash=request_hash
-                ),
-                None,
+            return Checkout.objects.create(
+                customer_id=customer_id, idempotency_key=key, request_hash=request_hash
             )
     except IntegrityError:
-        pass
-    return _claim_existing(customer_id=customer_id, key=key, request_hash=request_hash)
+        return None
 
 
 def _claim_existing(
-    *, customer_id: int, key: str, request_hash: str
-) -> tuple[Checkout, CheckoutResult | None]:
-    existing = Checkout.objects.get(customer_id=customer_id, idempotency_key=key)
+    existing: Checkout, *, key: str, request_hash: str
+) -> tuple[Checkout, CheckoutResult | None] | None:
+    """The earlier run with this key decides; None when its key had expired (now freed)."""
+    now = timezone.now()
+    if existing.created_at <= now - KEY_TTL:  # not purged yet: free the key, claim it anew
+        Checkout.objects.filter(pk=existing.pk, idempotency_key=key).update(idempotency_key=None)
+        return None
     if existing.request_hash != request_hash:
         raise IdempotencyKeyReusedError()
     if existing.status in (CheckoutStatus.PLACED, CheckoutStatus.CANCELLED):
-        return existing, _result(existing)
-    now = timezone.now()
+        return existing, _replayed(existing)
+    if existing.status == CheckoutStatus.FAILED and existing.replay is not None:
+        error = existing.replay
+        raise CheckoutFailedError(
+            error["message"], code=error["code"], status=error["status"], fields=error["fields"]
+        )
     if existing.status == CheckoutStatus.STARTED and existing.updated_at > now - STALE_AFTER:
         raise CheckoutInProgressError()
-    # An earlier run failed (it released what it held) or died: run again as a new attempt.
+    # An earlier run failed on a service (it released what it held) or died: run again.
     restarted = Checkout.objects.filter(
         pk=existing.pk, status=existing.status, attempt=existing.attempt
     ).update(status=CheckoutStatus.STARTED, attempt=F("attempt") + 1, updated_at=now)
@@ -294,10 +351,13 @@ def _undo(steps: list[Callable[[], None]]) -> None:
 
 
 def _fail(checkout: Checkout, error: ApplicationError) -> None:
+    """Record the failure; one for the customer's reason (4xx) is replayed to retries."""
+    replay = {"status": error.status, **error.as_dict()} if error.status < 500 else None
     Checkout.objects.filter(pk=checkout.pk, attempt=checkout.attempt).update(
         status=CheckoutStatus.FAILED,
         failure_code=error.code,
         failure_message=error.message,
+        replay=replay,
         updated_at=timezone.now(),
     )
 
@@ -322,7 +382,9 @@ def checkout_place(
     WindowClosedError, WindowFullError, WindowNotServedError, ProductUnavailableError,
     PriceChangedError, InsufficientStockError (with the shortages), PaymentDeclinedError,
     CheckoutUnavailableError (a service failed; names it), IdempotencyKeyReusedError,
-    CheckoutInProgressError. The same key with the same request returns the same order.
+    CheckoutInProgressError. The same key with the same request, within 24 h, returns the first
+    result (`replayed`), or raises the first error again as CheckoutFailedError (same code,
+    status, message, fields) unless a service failed, in which case the checkout runs again.
     """
     clean = _clean_lines(lines)
     tip = _clean_money(tip, "tip")
@@ -416,9 +478,17 @@ def checkout_place(
             )
             step = "confirm"
             fulfillment.stock_reservation_confirm(reservation_id=reservation.id)
+            # The window as held, its seat now booked instead (nothing else changes).
+            result = CheckoutResult(
+                order_number=order.number,
+                total=order.total,
+                currency=order.currency,
+                window=replace(window, booked=window.booked + 1),
+            )
             _placed(
                 checkout,
                 seat.hold_id,
+                result,
                 hub_code=hub.code,
                 window_id=window.id,
                 reservation_id=reservation.id,
@@ -450,10 +520,4 @@ def checkout_place(
         logger.exception("checkout %s failed at %s", checkout.pk, step)
         _fail(checkout, error)
         raise error from exc
-    # The window as held, its seat now booked instead (nothing else changes).
-    return CheckoutResult(
-        order_number=order.number,
-        total=order.total,
-        currency=order.currency,
-        window=replace(window, booked=window.booked + 1),
-    )
+    return result

@@ -57,6 +57,7 @@ class CheckoutResult:
     total: Decimal
     currency: str
     window: WindowDTO
+    replayed: bool = False  # the first run's result, given again to a retry with its key
 
 
 @dataclass(frozen=True)

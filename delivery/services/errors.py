@@ -48,11 +48,6 @@ class IdempotencyKeyReusedError(ApplicationError):
     default_message = "This Idempotency-Key was already used for a different request."
 
 
-class RequestInFlightError(ConflictError):
-    code = "request_in_flight"
-    default_message = "A request with this Idempotency-Key is still running. Retry in a moment."
-
-
 class CheckoutFailedError(ApplicationError):
     """A stored failure replayed to a retry with the same key (keeps code, status, fields)."""
 

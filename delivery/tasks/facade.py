@@ -1,4 +1,4 @@
-"""Façade tasks: window generation, hold expiry, idempotency key purge (all idempotent)."""
+"""Façade tasks: window generation, hold expiry, freeing day-old checkout keys (all idempotent)."""
 
 from celery import shared_task
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from delivery.models import IdempotencyKey
+from delivery.models import Checkout, CheckoutStatus
 from ordering import services as ordering
 
 from .conftest import DECLINED, checkout_body
@@ -77,6 +77,7 @@ def test_a_replayed_failure_keeps_its_status_and_body(customer_client, world):
     assert first.status_code == again.status_code == 402
     assert again.json() == first.json()
     assert first.json()["error"]["code"] == "payment_declined"
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 def test_the_same_key_with_another_body_is_unprocessable(customer_client, world):
@@ -88,28 +89,15 @@ def test_the_same_key_with_another_body_is_unprocessable(customer_client, world)
     assert response.json()["error"]["code"] == "idempotency_key_reused"
 
 
-def test_a_retry_while_the_first_is_running_is_a_conflict(customer_client, customer, world):
-    from django.utils import timezone
+def test_a_retry_while_the_first_is_running_is_a_conflict(customer_client, world):
+    # Given a first request still running (its checkout record started a moment ago)
+    post(customer_client, checkout_body(world, payment_token=DECLINED))
+    Checkout.objects.update(status=CheckoutStatus.STARTED)
 
-    from delivery.api.facade_serializers import CheckoutInput
-    from delivery.services.idempotency import IN_FLIGHT_LIMIT, KEY_TTL, request_fingerprint
-
-    data = CheckoutInput(data=checkout_body(world))
-    data.is_valid(raise_exception=True)
-    now = timezone.now()
-    IdempotencyKey.objects.create(
-        user=customer,
-        scope="checkout",
-        key="key-1",
-        request_hash=request_fingerprint(data.validated_data),
-        locked_until=now + IN_FLIGHT_LIMIT,
-        expires_at=now + KEY_TTL,
-    )
-
-    response = post(customer_client, checkout_body(world))
+    response = post(customer_client, checkout_body(world, payment_token=DECLINED))
 
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "request_in_flight"
+    assert response.json()["error"]["code"] == "checkout_in_progress"
 
 
 def test_an_invalid_basket_is_refused_field_by_field(customer_client, world):

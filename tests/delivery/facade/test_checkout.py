@@ -139,20 +139,6 @@ def test_a_declined_payment_releases_the_stock_and_the_window(world, shopper):
     assert Checkout.objects.get().failure_code == "payment_declined"
 
 
-def test_a_failed_checkout_may_be_retried_with_its_key_and_then_succeeds(world, shopper):
-    with pytest.raises(fulfillment.InsufficientStockError):
-        place(world, shopper, lines=world.lines(1, 11, 1))
-    short = world.products[1]
-    fulfillment.stock_receive(
-        hub_code=world.hub.code, product_id=short.id, sku=short.sku, quantity=5
-    )
-
-    result = place(world, shopper, lines=world.lines(1, 11, 1))
-
-    assert result.order_number
-    assert Checkout.objects.get().attempt == 2
-
-
 def test_fulfillment_failing_mid_checkout_is_named_and_leaves_nothing_held(
     world, shopper, monkeypatch
 ):

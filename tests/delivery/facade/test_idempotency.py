@@ -1,89 +1,141 @@
+"""The checkout record is the key's record: what a retry with the same key gets."""
+
+import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from delivery.models import IdempotencyKey
-from delivery.services import IdempotencyKeyReusedError, RequestInFlightError
-from delivery.services.idempotency import (
-    IN_FLIGHT_LIMIT,
-    KEY_TTL,
-    idempotency_abandon,
-    idempotency_begin,
-    idempotency_finish,
-    idempotency_keys_purge,
-    request_fingerprint,
+from delivery.models import Checkout, CheckoutStatus
+from delivery.services import (
+    CheckoutFailedError,
+    CheckoutInProgressError,
+    CheckoutUnavailableError,
 )
+from delivery.services.checkout import STALE_AFTER
+from delivery.services.idempotency import KEY_TTL, idempotency_keys_purge, request_fingerprint
+from fulfillment import services as fulfillment
+from ordering import services as ordering
+from tests.kernel.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+from .conftest import place
 
-
-def begin(user, key="k", body=None, now=None):
-    return idempotency_begin(
-        user_id=user.pk,
-        scope="checkout",
-        key=key,
-        request_hash=request_fingerprint(body or {"a": 1}),
-        now=now,
-    )
-
-
-def test_the_first_request_runs_and_a_retry_gets_its_response(customer):
-    assert begin(customer) is None
-    idempotency_finish(
-        user_id=customer.pk, scope="checkout", key="k", status=201, body={"n": "PN1"}
-    )
-
-    stored = begin(customer)
-
-    assert (stored.status, stored.body) == (201, {"n": "PN1"})
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_fingerprint_ignores_key_order():
     assert request_fingerprint({"a": 1, "b": [1, 2]}) == request_fingerprint({"b": [1, 2], "a": 1})
 
 
-def test_a_retry_with_another_body_is_refused(customer):
-    begin(customer, body={"a": 1})
+def test_a_retry_gets_the_first_result_as_it_was(world, shopper):
+    # Given a placed checkout, and the window's seats changing afterwards
+    first = place(world, shopper)
+    place(world, UserFactory(), key="someone-else")
 
-    with pytest.raises(IdempotencyKeyReusedError):
-        begin(customer, body={"a": 2})
+    # When it is retried with its key
+    again = place(world, shopper)
 
-
-def test_a_retry_while_the_first_runs_gets_a_conflict(customer):
-    begin(customer)
-
-    with pytest.raises(RequestInFlightError):
-        begin(customer)
-
-
-def test_a_request_that_died_in_flight_may_be_taken_over(customer):
-    now = timezone.now()
-    begin(customer, now=now)
-
-    assert begin(customer, now=now + IN_FLIGHT_LIMIT + timedelta(seconds=1)) is None
+    # Then the first result comes back unchanged, marked as replayed, and nothing more is ordered
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.window == first.window
+    assert (again.order_number, again.total, again.currency) == (
+        first.order_number,
+        first.total,
+        first.currency,
+    )
+    assert len(ordering.orders_for_customer(customer_id=shopper.pk)) == 1
 
 
-def test_keys_are_scoped_per_user(customer):
-    from tests.kernel.factories import UserFactory
+def test_a_checkout_refused_for_the_customers_reason_is_refused_again_with_its_key(world, shopper):
+    # Given a checkout refused as out of stock
+    with pytest.raises(fulfillment.InsufficientStockError) as first:
+        place(world, shopper, lines=world.lines(1, 11, 1))
+    short = world.products[1]
+    fulfillment.stock_receive(
+        hub_code=world.hub.code, product_id=short.id, sku=short.sku, quantity=5
+    )
 
-    begin(customer)
+    # When it is retried with its key, even though the stock came in meanwhile
+    with pytest.raises(CheckoutFailedError) as again:
+        place(world, shopper, lines=world.lines(1, 11, 1))
 
-    assert begin(UserFactory()) is None
-
-
-def test_an_abandoned_key_lets_the_retry_run(customer):
-    begin(customer)
-    idempotency_abandon(user_id=customer.pk, scope="checkout", key="k")
-
-    assert begin(customer) is None
+    # Then the first answer comes back (code, message, fields, status) and nothing is ordered
+    assert again.value.as_dict() == json.loads(json.dumps(first.value.as_dict()))
+    assert again.value.status == first.value.status == 409
+    assert ordering.orders_for_customer(customer_id=shopper.pk) == ()
 
 
-def test_keys_expire_after_a_day(customer):
-    now = timezone.now()
-    begin(customer, now=now)
-    idempotency_finish(user_id=customer.pk, scope="checkout", key="k", status=201, body={})
+def _fail_on_a_service(world, shopper, monkeypatch) -> None:
+    """Run a checkout while fulfillment is unreachable (503), then bring fulfillment back."""
+    real = fulfillment.stock_reserve
 
-    assert begin(customer, body={"other": True}, now=now + KEY_TTL) is None  # a fresh key
-    assert idempotency_keys_purge(now=now + 2 * KEY_TTL) == 1
-    assert not IdempotencyKey.objects.exists()
+    def unreachable(**kwargs):
+        raise ConnectionError("fulfillment unreachable")
+
+    monkeypatch.setattr(fulfillment, "stock_reserve", unreachable)
+    with pytest.raises(CheckoutUnavailableError):
+        place(world, shopper)
+    monkeypatch.setattr(fulfillment, "stock_reserve", real)
+
+
+def test_a_checkout_that_failed_on_a_service_runs_again_with_its_key(world, shopper, monkeypatch):
+    _fail_on_a_service(world, shopper, monkeypatch)
+
+    result = place(world, shopper)
+
+    assert not result.replayed
+    assert ordering.order_get(number=result.order_number).status == "placed"
+    assert Checkout.objects.get().attempt == 2
+
+
+def test_a_retry_while_the_first_runs_gets_a_conflict(world, shopper, monkeypatch):
+    # Given a checkout whose run is still going (its record started a moment ago)
+    _fail_on_a_service(world, shopper, monkeypatch)
+    Checkout.objects.update(status=CheckoutStatus.STARTED, updated_at=timezone.now())
+
+    # When it is retried with its key, then it is told to wait
+    with pytest.raises(CheckoutInProgressError):
+        place(world, shopper)
+
+
+def test_a_checkout_whose_run_died_may_be_taken_over(world, shopper, monkeypatch):
+    # Given a checkout record left started by a run that died
+    _fail_on_a_service(world, shopper, monkeypatch)
+    died_at = timezone.now() - STALE_AFTER - timedelta(seconds=1)
+    Checkout.objects.update(status=CheckoutStatus.STARTED, updated_at=died_at)
+
+    # When it is retried with its key, then it runs again
+    assert place(world, shopper).order_number
+
+
+def test_keys_are_per_customer(world, shopper):
+    mine = place(world, shopper)
+
+    theirs = place(world, UserFactory(), key="key-1")
+
+    assert theirs.order_number != mine.order_number
+    assert not theirs.replayed
+
+
+def test_a_key_is_free_again_after_a_day_and_the_old_checkout_stays(world, shopper):
+    # Given a checkout placed with a key more than a day ago
+    first = place(world, shopper)
+    Checkout.objects.update(created_at=timezone.now() - KEY_TTL - timedelta(seconds=1))
+
+    # When the same key comes with another request, then it runs as a new checkout
+    second = place(world, shopper, tip=Decimal("5.00"))
+
+    assert second.order_number != first.order_number
+    assert Checkout.objects.get(order_number=first.order_number).idempotency_key is None
+
+
+def test_the_purge_frees_day_old_keys_and_keeps_their_checkouts(world, shopper):
+    place(world, shopper, key="old")
+    place(world, shopper, key="new")
+    Checkout.objects.filter(idempotency_key="old").update(
+        created_at=timezone.now() - KEY_TTL - timedelta(seconds=1)
+    )
+
+    assert idempotency_keys_purge() == 1
+    assert set(Checkout.objects.values_list("idempotency_key", flat=True)) == {"new", None}

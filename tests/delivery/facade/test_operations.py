@@ -87,5 +87,5 @@ def test_the_admin_refuses_a_capacity_below_the_booked_seats(operator_client):
 def test_the_window_and_checkout_lists_render(operator_client):
     WindowFactory()
 
-    for model in ("window", "windowtemplate", "windowhold", "checkout", "idempotencykey"):
+    for model in ("window", "windowtemplate", "windowhold", "checkout"):
         assert operator_client.get(f"/admin/delivery/{model}/").status_code == 200, model
