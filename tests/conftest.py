@@ -1,6 +1,6 @@
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
 from tests.kernel.factories import UserFactory
@@ -30,6 +30,7 @@ def _widget_threads_closed(django_db_setup, django_db_blocker):
 def _fresh_cache():
     """Each test starts with an empty cache (only this process's keys are removed)."""
     yield
+    caches["local"].clear()
     if settings.USING_REDIS:
         client = cache._cache.get_client(write=True)
         keys = list(client.scan_iter(match=f"{settings.CACHE_KEY_PREFIX}:*", count=1000))

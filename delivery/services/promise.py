@@ -5,7 +5,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 
 from catalog import services as catalog
@@ -45,12 +45,13 @@ def _location_key(postcode: str | None, lat: float | None, lon: float | None) ->
 
 
 def hub_for_address(*, postcode: str | None, lat: float | None, lon: float | None):
-    """fulfillment.hub_for_location, cached for a few seconds (checkout and promise share it)."""
+    """fulfillment.hub_for_location, cached for a few seconds in this process (checkout and
+    promise share it)."""
     key = _location_key(postcode, lat, lon)
-    hub = cache.get(key)
+    hub = caches["local"].get(key)
     if hub is None:
         hub = fulfillment.hub_for_location(postcode=postcode or None, lat=lat, lon=lon)
-        cache.set(key, hub, PROMISE_SECONDS)
+        caches["local"].set(key, hub, PROMISE_SECONDS)
     return hub
 
 

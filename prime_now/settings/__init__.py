@@ -157,6 +157,14 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Each process's own small cache, for answers that may be a few seconds old anyway: no round
+# trip to Redis for them on the checkout path.
+LOCAL_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "process",
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
+CACHES["local"] = LOCAL_CACHE
 
 # --- Celery ---------------------------------------------------------------------------------
 # Every task in this project is idempotent (it re-reads state under a lock and returns early

@@ -12,7 +12,13 @@ import socket
 from django.core.exceptions import ImproperlyConfigured
 
 from . import *
-from . import POSTGRES_OPTIONS, REDIS_BROKER_TRANSPORT, env_bool, redis_url_with_db
+from . import (
+    LOCAL_CACHE,
+    POSTGRES_OPTIONS,
+    REDIS_BROKER_TRANSPORT,
+    env_bool,
+    redis_url_with_db,
+)
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -73,6 +79,7 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CACHES["local"] = LOCAL_CACHE
 
 # Tasks run inline unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True

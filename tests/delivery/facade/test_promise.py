@@ -134,3 +134,21 @@ def test_the_stock_changed_handler_bumps_the_hub_version(world):
     on_stock_changed(StockChanged(hub_code=world.hub.code, product_ids=(1,)))
 
     assert hub_version(world.hub.code) == before + 1
+
+
+def test_the_hub_for_an_address_is_kept_in_this_process_for_a_few_seconds(
+    world, monkeypatch, django_assert_num_queries
+):
+    from delivery.services import promise as promise_module
+    from delivery.services.promise import hub_for_address
+
+    first = hub_for_address(postcode="98101", lat=None, lon=None)
+
+    def no_round_trip(*args, **kwargs):
+        raise AssertionError("the shared cache was asked")
+
+    monkeypatch.setattr(promise_module.cache, "get", no_round_trip)
+    with django_assert_num_queries(0):
+        again = hub_for_address(postcode="98101", lat=None, lon=None)
+
+    assert again == first
