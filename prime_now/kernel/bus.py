@@ -137,13 +137,10 @@ _MARK_RELAYED = (
 def _relay_published(event_id: uuid.UUID, name: str) -> None:
     """After the publisher's commit: hand its event on and mark it relayed, or, when the
     broker refuses, give it back to the periodic relay at once with the error counted."""
-    try:
-        for key in subscribers(name):
-            _send(event_id, key)
-    except BROKER_ERRORS as exc:
-        logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
+    error = _hand_on(event_id, name)
+    if error is not None:
         OutboxEvent.objects.filter(pk=event_id).update(
-            leased_until=None, attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+            leased_until=None, attempts=F("attempts") + 1, last_error=error
         )
         return
     with connection.cursor() as cursor:
@@ -166,6 +163,17 @@ def _send(event_id: uuid.UUID, key: str) -> None:
     )
 
 
+def _hand_on(event_id: uuid.UUID, name: str) -> str | None:
+    """Send the event to each subscriber; the broker's error, if it refused (logged)."""
+    try:
+        for key in subscribers(name):
+            _send(event_id, key)
+    except BROKER_ERRORS as exc:
+        logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
+        return str(exc)[:2000]
+    return None
+
+
 def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> int:
     """Hand pending events to the broker (but not those still leased to their publisher).
     Returns how many were handed on.
@@ -183,13 +191,10 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
         if event_ids is not None:
             pending = pending.filter(id__in=list(event_ids))
         for row in pending.order_by("created_at")[:limit]:
-            try:
-                for key in subscribers(row.name):
-                    _send(row.id, key)
-            except BROKER_ERRORS as exc:
-                logger.warning("outbox: broker unavailable, %s stays pending: %s", row.id, exc)
+            error = _hand_on(row.id, row.name)
+            if error is not None:
                 OutboxEvent.objects.filter(pk=row.pk).update(
-                    attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+                    attempts=F("attempts") + 1, last_error=error
                 )
                 break
             OutboxEvent.objects.filter(pk=row.pk).update(
@@ -230,17 +235,12 @@ def _relay_claiming(*, event_ids: Iterable[uuid.UUID] | None, limit: int) -> int
         cursor.execute(_CLAIM.format(only=only), params)
         claimed = sorted(cursor.fetchall(), key=lambda row: row[2])
         for position, (event_id, name, _created, _error) in enumerate(claimed):
-            try:
-                for key in subscribers(name):
-                    _send(event_id, key)
-            except BROKER_ERRORS as exc:
-                logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
-                OutboxEvent.objects.filter(pk=event_id).update(
-                    relayed_at=None, last_error=str(exc)[:2000]
-                )
-                for unsent_id, _name, _created, error in claimed[position + 1 :]:
+            error = _hand_on(event_id, name)
+            if error is not None:
+                OutboxEvent.objects.filter(pk=event_id).update(relayed_at=None, last_error=error)
+                for unsent_id, _name, _created, earlier_error in claimed[position + 1 :]:
                     OutboxEvent.objects.filter(pk=unsent_id).update(
-                        relayed_at=None, attempts=F("attempts") - 1, last_error=error
+                        relayed_at=None, attempts=F("attempts") - 1, last_error=earlier_error
                     )
                 return position
     return len(claimed)
