@@ -36,7 +36,7 @@ from .errors import (
     IdempotencyKeyReusedError,
     PriceChangedError,
 )
-from .idempotency import KEY_TTL, request_fingerprint
+from .idempotency import KEY_TTL, STALE_AFTER, request_fingerprint
 from .promise import hub_for_address
 from .travel import travel_time
 from .windows import (
@@ -52,9 +52,6 @@ logger = logging.getLogger(__name__)
 MAX_LINES = 100
 MAX_QUANTITY = 50
 STOCK_HOLD = timedelta(minutes=10)
-# A checkout still "started" after this long died with its process (its transaction rolled
-# back, so no order exists): a retry with the same key may run it again.
-STALE_AFTER = timedelta(minutes=2)
 
 STEP_NAMES = {
     "window": "the delivery window service",
@@ -266,7 +263,9 @@ def _claim_existing(
 ) -> tuple[Checkout, CheckoutResult | None] | None:
     """The earlier run with this key decides; None when its key had expired (now freed)."""
     now = timezone.now()
-    if existing.created_at <= now - KEY_TTL:  # not purged yet: free the key, claim it anew
+    running = existing.status == CheckoutStatus.STARTED and existing.updated_at > now - STALE_AFTER
+    if existing.created_at <= now - KEY_TTL and not running:
+        # Expired but not purged yet: free the key (as the purge would), claim it anew.
         Checkout.objects.filter(pk=existing.pk, idempotency_key=key).update(idempotency_key=None)
         return None
     if existing.request_hash != request_hash:
@@ -278,7 +277,7 @@ def _claim_existing(
         raise CheckoutFailedError(
             error["message"], code=error["code"], status=error["status"], fields=error["fields"]
         )
-    if existing.status == CheckoutStatus.STARTED and existing.updated_at > now - STALE_AFTER:
+    if running:
         raise CheckoutInProgressError()
     # An earlier run failed on a service (it released what it held) or died: run again.
     restarted = Checkout.objects.filter(

@@ -15,11 +15,15 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from ..models import Checkout
+from ..models import Checkout, CheckoutStatus
 from .errors import IdempotencyKeyMissingError
 
 KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# A checkout still "started" after this long died with its process (its transaction rolled
+# back, so no order exists): a retry with the same key may run it again.
+STALE_AFTER = timedelta(minutes=2)
+PURGE_BATCH = 1000
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -41,9 +45,13 @@ def idempotency_key_check(key: str | None) -> str:
 
 
 def idempotency_keys_purge(*, now: datetime | None = None) -> int:
-    """Let customers use again the keys of checkouts older than 24 h (the checkouts stay).
-    Returns how many keys were freed."""
-    cutoff = (now or timezone.now()) - KEY_TTL
-    return Checkout.objects.filter(idempotency_key__isnull=False, created_at__lte=cutoff).update(
-        idempotency_key=None
-    )
+    """Let customers use again the keys of checkouts older than 24 h (the checkouts stay; one
+    still running keeps its key). Returns how many keys were freed, in batches."""
+    now = now or timezone.now()
+    expired = Checkout.objects.filter(
+        idempotency_key__isnull=False, created_at__lte=now - KEY_TTL
+    ).exclude(status=CheckoutStatus.STARTED, updated_at__gt=now - STALE_AFTER)
+    freed = 0
+    while batch := list(expired.values_list("pk", flat=True)[:PURGE_BATCH]):
+        freed += Checkout.objects.filter(pk__in=batch).update(idempotency_key=None)
+    return freed

@@ -17,7 +17,7 @@ class PrimeNowUserAdmin(UserAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ("name", "id", "created_at", "relayed_at", "attempts")
+    list_display = ("name", "id", "created_at", "relayed_at", "leased_until", "attempts")
     list_filter = ("name", ("relayed_at", admin.EmptyFieldListFilter))
     search_fields = ("id", "name")
     readonly_fields = (
@@ -26,6 +26,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
         "payload",
         "created_at",
         "relayed_at",
+        "leased_until",
         "attempts",
         "last_error",
     )

@@ -6,8 +6,9 @@ transaction publishes nothing. The row is written leased to its publisher, which
 to Celery after commit, one message per subscriber on the subscriber's app queue, and then
 marks it relayed (one UPDATE). What the broker did not take is given back at once, and what
 a publisher that died left behind is free once its lease runs out: the periodic relay
-(`kernel.relay_outbox`) hands those on. It locks rows with SKIP LOCKED, so any number can run
-at once and each event is handed on once.
+(`kernel.relay_outbox`) hands those on. Relays lock rows with SKIP LOCKED, so any number can
+run at once without sending an event twice; a publisher slower than its lease (30 s from
+publish) may send it alongside a relay.
 
 Delivery is at least once; handlers run exactly once per event because each run records
 (event id, handler) in the handler's own transaction, and a redelivered event is skipped.
@@ -175,8 +176,8 @@ def _hand_on(event_id: uuid.UUID, name: str) -> str | None:
 
 
 def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> int:
-    """Hand pending events to the broker (but not those still leased to their publisher).
-    Returns how many were handed on.
+    """Hand pending events to the broker: these (an operator's choice, leased or not), or all
+    those no longer leased to their publisher. Returns how many were handed on.
 
     Stops at the first broker error: those events stay pending for the next relay.
     """
@@ -185,11 +186,14 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
     relayed = 0
     with transaction.atomic():
         pending = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
-            Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()),
-            relayed_at__isnull=True,
+            relayed_at__isnull=True
         )
         if event_ids is not None:
             pending = pending.filter(id__in=list(event_ids))
+        else:
+            pending = pending.filter(
+                Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now())
+            )
         for row in pending.order_by("created_at")[:limit]:
             error = _hand_on(row.id, row.name)
             if error is not None:
@@ -211,7 +215,7 @@ _CLAIM = f"""
     UPDATE {OutboxEvent._meta.db_table} AS o
        SET relayed_at = %s, leased_until = NULL, attempts = o.attempts + 1, last_error = ''
       FROM (SELECT id, last_error FROM {OutboxEvent._meta.db_table}
-             WHERE relayed_at IS NULL AND (leased_until IS NULL OR leased_until <= %s) {{only}}
+             WHERE relayed_at IS NULL {{which}}
              ORDER BY created_at
              LIMIT %s
                FOR UPDATE SKIP LOCKED) AS picked
@@ -225,14 +229,14 @@ def _relay_claiming(*, event_ids: Iterable[uuid.UUID] | None, limit: int) -> int
     statement, send, and commit; a broker error puts the unsent rows back as they were (the
     one that failed with its error counted). A crash before commit leaves them all pending."""
     now = timezone.now()
-    params: list[Any] = [now, now]
-    only = ""
-    if event_ids is not None:
-        only = "AND id = ANY(%s)"
-        params.append([uuid.UUID(str(event_id)) for event_id in event_ids])
-    params.append(limit)
+    if event_ids is None:
+        which = "AND (leased_until IS NULL OR leased_until <= %s)"
+        params: list[Any] = [now, now, limit]
+    else:
+        which = "AND id = ANY(%s)"
+        params = [now, [uuid.UUID(str(event_id)) for event_id in event_ids], limit]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM.format(only=only), params)
+        cursor.execute(_CLAIM.format(which=which), params)
         claimed = sorted(cursor.fetchall(), key=lambda row: row[2])
         for position, (event_id, name, _created, _error) in enumerate(claimed):
             error = _hand_on(event_id, name)

@@ -93,6 +93,21 @@ def test_an_event_whose_publisher_died_waits_out_its_lease_then_goes_once(
     assert handled(probe) == 1
 
 
+@pytest.mark.django_db
+def test_an_operator_relays_chosen_events_even_while_they_are_leased(
+    django_capture_on_commit_callbacks,
+):
+    # Given an event committed but not yet handed on by its publisher (still leased)
+    probe = new_id()
+    with django_capture_on_commit_callbacks(execute=False):
+        event_id = bus.publish(ProbePinged(probe_id=probe))
+
+    # When an operator relays it by id, then it goes out now, once
+    assert bus.relay(event_ids=[event_id]) == 1
+    assert bus.relay(event_ids=[event_id]) == 0
+    assert handled(probe) == 1
+
+
 @dataclass(frozen=True)
 class NobodyListens(Event):
     note: str

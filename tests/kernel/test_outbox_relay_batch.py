@@ -14,15 +14,12 @@ from tests.kernel.outbox_probe import ProbePinged
 def test_a_broker_error_mid_batch_keeps_the_sent_relayed_and_the_rest_pending_as_they_were(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    # Given three pending events no longer leased to their publisher, the last one already
-    # tried once before
+    # Given three pending events, the last one already tried once before
     with django_capture_on_commit_callbacks(execute=False):
         ids = [bus.publish(ProbePinged(probe_id=f"batch-{n}")) for n in range(3)]
     start = timezone.now() - timedelta(minutes=1)
     for n, event_id in enumerate(ids):
-        OutboxEvent.objects.filter(pk=event_id).update(
-            created_at=start + timedelta(seconds=n), leased_until=None
-        )
+        OutboxEvent.objects.filter(pk=event_id).update(created_at=start + timedelta(seconds=n))
     OutboxEvent.objects.filter(pk=ids[2]).update(attempts=1, last_error="earlier outage")
     sent = []
 

@@ -216,8 +216,12 @@ def test_a_window_hold_that_expired_while_its_seat_went_to_another_is_refused_an
 
     world.window.refresh_from_db()
     assert (world.window.booked, world.window.held) == (1, 0)
+    for row in world.stock.values():  # only the other customer's units are held
+        row.refresh_from_db()
+        assert row.reserved == 1, row.sku
     assert ordering.orders_for_customer(customer_id=shopper.pk) == ()
     assert len(ordering.orders_for_customer(customer_id=customer.pk)) == 1
+    assert Checkout.objects.get(customer=shopper).replay["code"] == "window_full"
 
 
 def test_with_the_broker_down_the_order_is_placed_and_picked_once_the_broker_is_back(

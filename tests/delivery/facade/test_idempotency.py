@@ -13,8 +13,12 @@ from delivery.services import (
     CheckoutInProgressError,
     CheckoutUnavailableError,
 )
-from delivery.services.checkout import STALE_AFTER
-from delivery.services.idempotency import KEY_TTL, idempotency_keys_purge, request_fingerprint
+from delivery.services.idempotency import (
+    KEY_TTL,
+    STALE_AFTER,
+    idempotency_keys_purge,
+    request_fingerprint,
+)
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 from tests.kernel.factories import UserFactory
@@ -139,3 +143,19 @@ def test_the_purge_frees_day_old_keys_and_keeps_their_checkouts(world, shopper):
 
     assert idempotency_keys_purge() == 1
     assert set(Checkout.objects.values_list("idempotency_key", flat=True)) == {"new", None}
+
+
+def test_a_day_old_key_whose_checkout_still_runs_is_kept(world, shopper, monkeypatch):
+    # Given a checkout first tried a day ago, running again right now (a retry after a 5xx)
+    _fail_on_a_service(world, shopper, monkeypatch)
+    Checkout.objects.update(
+        status=CheckoutStatus.STARTED,
+        created_at=timezone.now() - KEY_TTL - timedelta(seconds=1),
+        updated_at=timezone.now(),
+    )
+
+    # When the purge runs, and another retry comes with the key, then neither frees the key
+    assert idempotency_keys_purge() == 0
+    with pytest.raises(CheckoutInProgressError):
+        place(world, shopper)
+    assert Checkout.objects.get().idempotency_key == "key-1"
