@@ -48,10 +48,13 @@ _WINDOW_COLUMNS = (
     "id", "hub_code", "kind", "start", "end", "fee", "free_above", "capacity", "booked", "held",
     "cutoff_at",
 )  # fmt: skip
-_WINDOW_SQL = (
-    f"SELECT {', '.join(connection.ops.quote_name(c) for c in _WINDOW_COLUMNS)}"
-    f" FROM {Window._meta.db_table} WHERE id = %s"
-)
+_WINDOW_LIST = ", ".join(connection.ops.quote_name(c) for c in _WINDOW_COLUMNS)
+_WINDOW_SQL = f"SELECT {_WINDOW_LIST} FROM {Window._meta.db_table} WHERE id = %s"
+
+
+def _window_from_row(row: tuple) -> WindowDTO:
+    """A WindowDTO from a row of _WINDOW_COLUMNS, read by hand-written SQL."""
+    return window_dto(Window(**dict(zip(_WINDOW_COLUMNS, row, strict=True))))
 
 
 def window_get(*, window_id: int) -> WindowDTO:
@@ -61,7 +64,7 @@ def window_get(*, window_id: int) -> WindowDTO:
             row = cursor.fetchone()
         if row is None:
             raise WindowNotFoundError(fields={"window_id": window_id})
-        return window_dto(Window(**dict(zip(_WINDOW_COLUMNS, row, strict=True))))
+        return _window_from_row(row)
     window = Window.objects.filter(pk=window_id).first()
     if window is None:
         raise WindowNotFoundError(fields={"window_id": window_id})
@@ -131,20 +134,19 @@ def window_hold(
     return HeldSeat(hold_id=str(hold.pk), window=window_get(window_id=window_id))
 
 
-_WINDOW_RETURNING = ", ".join(connection.ops.quote_name(c) for c in _WINDOW_COLUMNS)
 _HOLD_SQL = f"""
     WITH seat AS (
         UPDATE {Window._meta.db_table} SET held = held + 1
          WHERE id = %(window)s AND cutoff_at > %(now)s AND capacity > booked + held
            AND hub_code = COALESCE(%(hub)s, hub_code)
-        RETURNING {_WINDOW_RETURNING}
+        RETURNING {_WINDOW_LIST}
     ),
     hold AS (
         INSERT INTO {WindowHold._meta.db_table}
                (id, window_id, reference, status, expires_at, created_at, updated_at)
         SELECT %(hold)s, seat.id, %(reference)s, 'held', %(expires)s, %(now)s, %(now)s FROM seat
     )
-    SELECT {_WINDOW_RETURNING} FROM seat
+    SELECT {_WINDOW_LIST} FROM seat
 """
 
 # The held seat becomes a booking. The head of a statement (WITH ...), so that checkout can
@@ -185,8 +187,7 @@ def _hold_in_one_statement(window_id, hub_code, reference, now, expires) -> Held
         row = cursor.fetchone()
     if row is None:
         return None
-    window = window_dto(Window(**dict(zip(_WINDOW_COLUMNS, row, strict=True))))
-    return HeldSeat(hold_id=str(hold_id), window=window)
+    return HeldSeat(hold_id=str(hold_id), window=_window_from_row(row))
 
 
 def window_hold_confirm(*, hold_id: str, window_id: int) -> None:
