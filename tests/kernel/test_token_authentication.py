@@ -3,6 +3,7 @@ answers, with a cheaper lookup on PostgreSQL."""
 
 import pytest
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
 
 from prime_now.kernel.api.authentication import TokenAuthentication
 from tests.kernel.factories import UserFactory
@@ -64,3 +65,63 @@ def test_the_api_uses_it_token_first():
     from rest_framework.settings import api_settings
 
     assert api_settings.DEFAULT_AUTHENTICATION_CLASSES[0] is TokenAuthentication
+
+
+def test_a_token_is_looked_up_once_for_calls_in_a_row(django_assert_num_queries):
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    authentication = TokenAuthentication()
+    authentication.authenticate_credentials(token.key)
+
+    with django_assert_num_queries(0):
+        found_user, found_token = authentication.authenticate_credentials(token.key)
+
+    assert found_user == user and found_token == token and found_token.user is found_user
+
+
+def test_a_deleted_token_is_refused_at_once(api_client):
+    token = Token.objects.create(user=UserFactory())
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api_client.get("/api/v1/me")
+
+    token.delete()
+    response = api_client.get("/api/v1/me")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Invalid token."
+
+
+def test_a_user_deactivated_after_a_call_is_refused_at_once(api_client):
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api_client.get("/api/v1/me")
+
+    user.is_active = False
+    user.save()
+    response = api_client.get("/api/v1/me")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "User inactive or deleted."
+
+
+def test_a_sign_in_keeps_the_remembered_token(django_assert_num_queries):
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    authentication = TokenAuthentication()
+    authentication.authenticate_credentials(token.key)
+
+    user.save(update_fields=["last_login"])
+    with django_assert_num_queries(0):
+        found_user, _token = authentication.authenticate_credentials(token.key)
+
+    assert found_user == user
+
+
+def test_an_unknown_token_is_not_remembered(django_assert_num_queries):
+    authentication = TokenAuthentication()
+    with pytest.raises(AuthenticationFailed):
+        authentication.authenticate_credentials("nope")
+
+    with django_assert_num_queries(1), pytest.raises(AuthenticationFailed):
+        authentication.authenticate_credentials("nope")
