@@ -79,6 +79,64 @@ def test_the_same_key_with_another_body_is_refused_with_422():
     assert Order.objects.count() == 1
 
 
+def test_the_same_key_with_another_body_releases_the_authorization_it_took():
+    # Given an order placed with a key
+    customer = UserFactory()
+    delivery = DeliverySnapshotFactory()
+    body = {"customer": customer, "idempotency_key": "k-1", "delivery": delivery}
+    OrderFactory(**body, lines=[OrderLineInputFactory(sku="A", quantity=1)])
+    # When the key is used again for another basket (refused)
+    with pytest.raises(services.IdempotencyKeyReusedError):
+        OrderFactory(**body, lines=[OrderLineInputFactory(sku="A", quantity=2)])
+    # Then the authorization the refused call took is voided; the first order's stands
+    statuses = sorted(SandboxAuthorization.objects.values_list("status", flat=True))
+    assert statuses == ["authorized", "voided"]
+
+
+def test_a_retry_with_a_declined_card_still_gets_the_order_placed_first():
+    customer = UserFactory()
+    body = {
+        "customer": customer,
+        "idempotency_key": "k-1",
+        "lines": [OrderLineInputFactory(sku="A")],
+        "delivery": DeliverySnapshotFactory(),
+    }
+    first = OrderFactory(**body)
+
+    again = OrderFactory(**body, payment_token="tok_chargeDeclined")
+
+    assert again == first
+    assert Order.objects.count() == 1
+
+
+def test_an_inactive_customer_is_refused_and_nothing_stays_authorized():
+    customer = UserFactory(is_active=False)
+
+    with pytest.raises(ValidationError) as caught:
+        OrderFactory(customer=customer)
+
+    assert caught.value.fields == {"customer_id": "Unknown."}
+    assert not Order.objects.exists()
+    assert list(SandboxAuthorization.objects.values_list("status", flat=True)) == ["voided"]
+    assert not OutboxEvent.objects.exists()
+
+
+def test_an_unknown_customer_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        services.order_place(
+            customer_id=987654321,
+            idempotency_key="k-1",
+            lines=[OrderLineInputFactory()],
+            delivery=DeliverySnapshotFactory(),
+            delivery_fee=Decimal("3.99"),
+            tip=Decimal("0.00"),
+            payment_token="tok_visa",
+        )
+
+    assert caught.value.fields == {"customer_id": "Unknown."}
+    assert not Order.objects.exists()
+
+
 def test_the_same_key_from_another_customer_is_another_order():
     a = OrderFactory(idempotency_key="shared")
     b = OrderFactory(idempotency_key="shared")
