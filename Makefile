@@ -83,7 +83,7 @@ bench-ordering: install
 # checkout's share of its rate) and through pgbench. Needs DATABASE_URL (a scratch
 # PostgreSQL database) and REDIS_URL.
 bench-delivery: install
-	$(PY) benchmarks/delivery_checkout.py --clients 16 --seconds 20
+	$(PY) benchmarks/delivery_checkout.py --clients 16 --seconds 10 --rounds 3
 
 # Catalog import of 25,000 products (cold, then unchanged) and API listing/search req/s with p99
 # under gunicorn and 16 clients (wrk if installed). Needs DATABASE_URL (PostgreSQL); works in

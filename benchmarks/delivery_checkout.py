@@ -1,19 +1,22 @@
 """Checkout and promise throughput through HTTP, beside pgbench's minimal order transaction.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379 \
-        .venv/bin/python benchmarks/delivery_checkout.py [--clients 16] [--seconds 20]
+        .venv/bin/python benchmarks/delivery_checkout.py [--clients 16] [--seconds 10] [--rounds 3]
 
 Prints (figures, not assertions):
   - queries per checkout (one in-process checkout, 8-line basket),
-  - checkouts/s with p50/p99 latency: 16 concurrent HTTP clients against gunicorn, 8-line
-    baskets drawn from 400 products, spread over 8 windows, each request with its own key
-    (the clients are `wrk` with a Lua script when wrk is installed: C, two threads, so the
+  - per round, checkouts/s with p50/p99 latency: 16 concurrent HTTP clients against gunicorn,
+    8-line baskets drawn from 400 products, spread over 8 windows, each request with its own
+    key (the clients are `wrk` with a Lua script when wrk is installed: C, two threads, so the
     cores go to the server; else Python threads, which take a good share of 2 cores),
+  - in the same round, the same minimal order transaction as pgbench's below through a bare
+    DRF view and the ORM (benchmarks/bare_order: a project as `startproject` makes it, DRF's
+    defaults), with p50/p99: gunicorn with the same workers, wrk with the same clients and
+    seconds (skipped without wrk),
+  - the medians over the rounds, and the ratio checkout rate / bare DRF rate per round and its
+    median: a yardstick that moves with the machine's speed (the two alternate, so a machine
+    that slows down for a while slows both),
   - promise requests/s with p50/p99 against a warm cache,
-  - the same minimal order transaction as pgbench's below through a bare DRF view and the ORM
-    (benchmarks/bare_order: a project as `startproject` makes it, DRF's defaults), with p50/p99:
-    gunicorn with the same workers, wrk with the same clients and seconds (skipped without wrk),
-    and the ratio checkout rate / bare DRF rate, a yardstick that moves with the machine's speed,
   - pgbench's rate for the minimal order transaction (lock and decrement 3 stock rows, insert an
     order and 3 lines, book a slot) with the same number of clients, in the same run.
 
@@ -264,7 +267,7 @@ end
 """
 
 
-def load_wrk(port: int, clients: int, seconds: float, skus, windows, tokens):
+def load_wrk(port: int, clients: int, seconds: float, skus, windows, tokens, warm: bool = True):
     """Checkouts with wrk: (rate, p50 s, p99 s, statuses)."""
     quoted = lambda values: "{" + ", ".join(f'"{v}"' for v in values) + "}"  # noqa: E731
     script = (
@@ -274,18 +277,19 @@ def load_wrk(port: int, clients: int, seconds: float, skus, windows, tokens):
         .replace("LINES", str(LINES))
         .replace("POSTCODE", POSTCODE)
     )
-    return run_wrk(port, clients, seconds, script)
+    return run_wrk(port, clients, seconds, script, warm)
 
 
-def run_wrk(port: int, clients: int, seconds: float, script: str):
-    """wrk with `script` (its request function) and WRK_SUMMARY, after a 3 s warm-up: (rate of
-    201s, p50 s, p99 s, statuses)."""
+def run_wrk(port: int, clients: int, seconds: float, script: str, warm: bool = True):
+    """wrk with `script` (its request function) and WRK_SUMMARY, after a 3 s warm-up unless
+    `warm` is false: (rate of 201s, p50 s, p99 s, statuses)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(WRK_SUMMARY + script)
     command = ["wrk", "-t", "2", "-c", str(clients), "--timeout", "10s", "-s", file.name]
     url = f"http://127.0.0.1:{port}"
     try:
-        subprocess.run([*command, "-d", "3s", url], capture_output=True, check=True)  # warm-up
+        if warm:
+            subprocess.run([*command, "-d", "3s", url], capture_output=True, check=True)
         out = subprocess.run(
             [*command, "-d", f"{seconds:.0f}s", url], capture_output=True, text=True, check=True
         ).stdout
@@ -386,30 +390,105 @@ def report(name: str, rate: float, p50: float, p99: float, statuses: dict) -> No
     )
 
 
-def bare_drf(args, checkout_rate: float) -> None:
-    """The minimal order transaction through benchmarks/bare_order, loaded like the checkout."""
-    # GET on the order route: 405 from the view once a worker has loaded Django.
-    server = start_gunicorn(
-        args.port, args.workers, "benchmarks.bare_order", "/order", "bench-bare-order.log"
-    )
+def median(values: list[float]) -> float:
+    return percentile(values, 50)
+
+
+def rounds_with_wrk(args, skus, windows, tokens) -> None:
+    """Checkout and the bare DRF view in turns, round after round, each server started once:
+    both rates of a round see the same machine, so their ratio holds on a machine whose speed
+    drifts (this one's shared cores do) better than two runs minutes apart."""
+    bare_port = args.port + 1
+    checkout_server = start_gunicorn(args.port, args.workers)
     try:
-        rate, p50, p99, statuses = run_wrk(args.port, args.clients, args.seconds, WRK_BARE_ORDER)
+        bare_server = start_gunicorn(
+            bare_port, args.workers, "benchmarks.bare_order", "/order", "bench-bare-order.log"
+        )
+    except BaseException:
+        checkout_server.terminate()
+        raise
+    try:
+        ratios, checkouts, bares = [], [], []
+        for n in range(1, args.rounds + 1):
+            rate, p50, p99, statuses = load_wrk(
+                args.port, args.clients, args.seconds, skus, windows, tokens, warm=n == 1
+            )
+            report(f"round {n}: checkout", rate, p50, p99, statuses)
+            bare, b50, b99, bare_statuses = run_wrk(
+                bare_port, args.clients, args.seconds, WRK_BARE_ORDER, warm=n == 1
+            )
+            report(f"round {n}: bare DRF + ORM", bare, b50, b99, bare_statuses)
+            checkouts.append(rate)
+            bares.append(bare)
+            ratios.append(rate / bare)
+        print(
+            f"checkout {median(checkouts):.1f}/s, bare DRF+ORM minimal order "
+            f"{median(bares):.1f}/s (medians of {args.rounds} rounds, {args.clients} clients)"
+        )
+        print(
+            f"checkout / bare DRF+ORM: {median(ratios):.2f} median, rounds "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + " (issue's reference machine: 100/170 = 0.59)"
+        )
+        promise(args, skus)
+    finally:
+        for server in (checkout_server, bare_server):
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def promise(args, skus) -> None:
+    """Promise requests against the checkout server, with a warm cache."""
+    url = f"http://127.0.0.1:{args.port}/api/v1/delivery/promise?postcode={POSTCODE}&basket="
+    url += ",".join(skus[:8])
+    requests.get(url, timeout=10)  # warm the cache
+    rate, latencies, statuses = load(lambda: url, "GET", args.clients, min(args.seconds, 10), None)
+    report(
+        "promise (warm cache)",
+        rate,
+        percentile(latencies, 50),
+        percentile(latencies, 99),
+        dict(sorted(statuses.items())),
+    )
+
+
+def with_python_clients(args, skus, windows, tokens) -> None:
+    """Without wrk: checkouts from Python threads (which take a good share of the cores), no
+    bare DRF view."""
+    server = start_gunicorn(args.port, args.workers)
+    url = f"http://127.0.0.1:{args.port}/api/v1/checkout"
+
+    def basket():
+        return {
+            "lines": [{"sku": s, "quantity": 1} for s in random.sample(skus, LINES)],
+            "address": "1 Bench St",
+            "postcode": POSTCODE,
+            "window_id": random.choice(windows),
+            "tip": "1.00",
+            "payment_token": "tok_visa",
+        }
+
+    try:
+        load(lambda: url, "POST", args.clients, 3, tokens, basket)  # warm-up
+        rate, latencies, statuses = load(
+            lambda: url, "POST", args.clients, args.seconds, tokens, basket
+        )
+        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+        report(f"checkout, {args.clients} clients (python)", rate, p50, p99, statuses)
+        promise(args, skus)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report("bare DRF + ORM minimal order", rate, p50, p99, statuses)
-    print(
-        f"checkout / bare DRF+ORM: {checkout_rate / rate:.2f} "
-        "(issue's reference machine: 100/170 = 0.59)"
-    )
+    print("bare DRF + ORM minimal order: skipped (runs with wrk only)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10, help="per run")
+    parser.add_argument("--rounds", type=int, default=3, help="checkout and bare view in turns")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765, help="and the next one for the bare view")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -421,58 +500,12 @@ def main() -> None:
     print(f"load before: {os.getloadavg()[0]:.2f} (1 min), cores: {os.cpu_count()}")
     print(f"queries per checkout (8 lines, in process): {queries_per_checkout(skus, windows)}")
 
-    server = start_gunicorn(args.port, args.workers)
-    base = f"http://127.0.0.1:{args.port}/api/v1"
-    try:
-
-        def basket():
-            return {
-                "lines": [{"sku": s, "quantity": 1} for s in random.sample(skus, LINES)],
-                "address": "1 Bench St",
-                "postcode": POSTCODE,
-                "window_id": random.choice(windows),
-                "tip": "1.00",
-                "payment_token": "tok_visa",
-            }
-
-        if use_wrk:
-            rate, p50, p99, statuses = load_wrk(
-                args.port, args.clients, args.seconds, skus, windows, tokens
-            )
-        else:
-            load(lambda: f"{base}/checkout", "POST", args.clients, 3, tokens, basket)  # warm-up
-            rate, latencies, statuses = load(
-                lambda: f"{base}/checkout", "POST", args.clients, args.seconds, tokens, basket
-            )
-            p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-        client = "wrk" if use_wrk else "python"
-        report(f"checkout, {args.clients} clients ({client})", rate, p50, p99, statuses)
-        checkout_rate = rate
-
-        promise_url = f"{base}/delivery/promise?postcode={POSTCODE}&basket=" + ",".join(skus[:8])
-        requests.get(promise_url, timeout=10)  # warm the cache
-        rate, latencies, statuses = load(
-            lambda: promise_url, "GET", args.clients, min(args.seconds, 10), None
-        )
-        report(
-            "promise (warm cache)",
-            rate,
-            percentile(latencies, 50),
-            percentile(latencies, 99),
-            dict(sorted(statuses.items())),
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
     create_pg_tables()
     try:
         if use_wrk:
-            bare_drf(args, checkout_rate)
-        elif not shutil.which("wrk"):
-            print("bare DRF + ORM minimal order: skipped (needs wrk, which is not installed)")
+            rounds_with_wrk(args, skus, windows, tokens)
         else:
-            print("bare DRF + ORM minimal order: skipped (runs with wrk only; --client python)")
+            with_python_clients(args, skus, windows, tokens)
         tps = pgbench(args.clients, int(min(args.seconds, 10)))
     finally:
         drop_pg_tables()
