@@ -15,12 +15,14 @@ api_v1 = [
     path("", include("delivery.api.urls")),
 ]
 
+# The API first: its paths are tried against its patterns only, not every storefront page's
+# (the storefront's include has no prefix). No storefront path starts with "api/".
 urlpatterns = [
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("", include("prime_now.storefront.urls")),
     path("healthz", storefront_views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
