@@ -495,7 +495,8 @@ _PLACE = f"""
                %(reason)s
           FROM placed
         RETURNING id
-    )
+    ),
+    outbox AS ({bus.outbox_insert("placed")})
     SELECT placed.id, payment.id, entry.id,
            (SELECT array_agg(id ORDER BY position) FROM lines)
       FROM placed, payment, entry
@@ -519,10 +520,10 @@ def _record_placed_in_one_statement(
     provider,
     auth,
 ) -> OrderDTO | None:
-    """PostgreSQL: every row of the placed order in one statement (one round trip, atomic on
-    its own, so no savepoint). The order INSERT does nothing on a conflict (same customer and
-    key, or a number already drawn) or for a customer not active, and then neither do the
-    others: returns None."""
+    """PostgreSQL: every row of the placed order, and OrderPlaced, in one statement (one round
+    trip, atomic on its own, so no savepoint). The order INSERT does nothing on a conflict
+    (same customer and key, or a number already drawn) or for a customer not active, and then
+    neither do the others: returns None."""
     now = timezone.now()
     address, postcode = delivery.address.strip(), delivery.postcode.strip()
     params = {
@@ -558,14 +559,15 @@ def _record_placed_in_one_statement(
         "quantities": [line.quantity for line in priced],
         "line_totals": [line.line_total for line in priced],
     }
-    with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor:
-            cursor.execute(_PLACE, params)
-            if cursor.fetchone() is None:
-                return None
-        bus.publish(
-            OrderPlaced(order_number=number, customer_id=customer_id, hub_code=delivery.hub_code)
-        )
+    # OrderPlaced is written by the same statement.
+    event = bus.stage(
+        OrderPlaced(order_number=number, customer_id=customer_id, hub_code=delivery.hub_code)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_PLACE, {**params, **event.params})
+        if cursor.fetchone() is None:
+            return None
+    bus.staged_written(event)
     # The DTO of the rows just written, as _dto() would read them back (no model instances).
     return OrderDTO(
         number=number,

@@ -89,18 +89,50 @@ def decode(name: str, payload: dict[str, Any]) -> Event:
 
 def publish(event: Event) -> uuid.UUID:
     """Write the event in the caller's transaction; relay it to subscribers after commit."""
+    staged = stage(event)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, staged.values)
+    staged_written(staged)
+    return staged.id
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedEvent:
+    """An event about to be written by the publisher's own statement (see `outbox_insert`):
+    its id, name, and the outbox row's values (prepared for the database, in column order)."""
+
+    id: uuid.UUID
+    name: str
+    values: list[Any]
+    relay: bool  # it has subscribers: hand it on after commit
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values as outbox_insert's named parameters."""
+        return {
+            f"outbox_{column}": value for column, value in zip(_COLUMNS, self.values, strict=True)
+        }
+
+
+def stage(event: Event) -> StagedEvent:
+    """The outbox row for this event, not written yet. A publisher that writes it within one
+    of its own statements (outbox_insert) calls `staged_written` once that statement did."""
     if not isinstance(event, Event) or not dataclasses.is_dataclass(event):
         raise TypeError("publish() takes an Event dataclass instance")
     # An event nobody subscribes to is kept (the outbox is also the record of what happened)
     # but written as relayed: there is nothing to hand on, so no relay after commit.
     now = timezone.now()
     event_id = uuid.uuid4()
-    if subscribers(event.name):
-        _insert(event_id, event.name, encode(event), now, None, now + LEASE)
-        transaction.on_commit(partial(_relay_published, event_id, event.name), robust=True)
-    else:
-        _insert(event_id, event.name, encode(event), now, now, None)
-    return event_id
+    relay = bool(subscribers(event.name))
+    relayed_at, leased_until = (None, now + LEASE) if relay else (now, None)
+    values = (event_id, event.name, encode(event), now, relayed_at, leased_until, 0, "")
+    return StagedEvent(event_id, event.name, _prepared(_COLUMNS, values), relay)
+
+
+def staged_written(staged: StagedEvent) -> None:
+    """The caller's statement wrote the staged event: relay it after the commit."""
+    if staged.relay:
+        transaction.on_commit(partial(_relay_published, staged.id, staged.name), robust=True)
 
 
 _COLUMNS = (
@@ -114,19 +146,22 @@ _INSERT = (
 )
 
 
+def outbox_insert(source: str) -> str:
+    """SQL for a publisher's own statement (PostgreSQL, named parameters): an INSERT of the
+    staged event (its `params`) for each row of `source` (a CTE of the statement: one row
+    writes the event, none writes nothing). Static text, so the statement stays cacheable."""
+    values = ", ".join(f"%(outbox_{column})s" for column in _COLUMNS)
+    return (
+        f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) "
+        f"SELECT {values} FROM {source}"
+    )
+
+
 def _prepared(columns: Iterable[str], values: Iterable[Any]) -> list[Any]:
     return [
         OutboxEvent._meta.get_field(column).get_db_prep_save(value, connection)
         for column, value in zip(columns, values, strict=True)
     ]
-
-
-def _insert(event_id, name, payload, created_at, relayed_at, leased_until) -> None:
-    """`OutboxEvent.objects.create(...)` as one plain INSERT, the values prepared by the
-    model's own fields: Model.save's machinery cost twice the statement, on every publish."""
-    values = (event_id, name, payload, created_at, relayed_at, leased_until, 0, "")
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, _prepared(_COLUMNS, values))
 
 
 _MARK_RELAYED = (

@@ -113,6 +113,42 @@ class NobodyListens(Event):
     note: str
 
 
+def _write_if(staged: bus.StagedEvent, condition: bool) -> int:
+    """A publisher's own statement that writes the staged event when `condition` holds."""
+    sql = (
+        "WITH source AS (SELECT 1 WHERE %(condition)s), "
+        f"outbox AS ({bus.outbox_insert('source')}) SELECT count(*) FROM source"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**staged.params, "condition": condition})
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_an_event_written_by_its_publishers_own_statement_is_relayed_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    probe = new_id()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        staged = bus.stage(ProbePinged(probe_id=probe))
+        assert _write_if(staged, True) == 1
+        bus.staged_written(staged)
+
+    assert handled(probe) == 1
+    assert OutboxEvent.objects.get(pk=staged.id).relayed_at is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_staged_event_its_statement_did_not_write_is_not_there():
+    staged = bus.stage(ProbePinged(probe_id=new_id()))
+
+    assert _write_if(staged, False) == 0
+
+    assert not OutboxEvent.objects.exists()
+
+
 @pytest.mark.django_db
 def test_an_event_nobody_subscribes_to_is_recorded_as_relayed_with_nothing_to_send(
     django_capture_on_commit_callbacks,
