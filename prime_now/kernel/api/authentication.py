@@ -39,9 +39,9 @@ def _forget_token(sender, instance, **kwargs) -> None:
     forget([instance.key])
 
 
-def _forget_users_tokens(sender, instance, update_fields=None, **kwargs) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return  # a sign-in changes nothing the API's authentication answers from
+def _forget_users_tokens(sender, instance, update_fields=None, created=False, **kwargs) -> None:
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return  # a new user has no token; a sign-in changes nothing authentication answers
     forget(Token.objects.filter(user_id=instance.pk).values_list("key", flat=True))
 
 
