@@ -158,10 +158,22 @@ def outbox_insert(source: str) -> str:
 
 
 def _prepared(columns: Iterable[str], values: Iterable[Any]) -> list[Any]:
+    """The values as the model's fields prepare them for the database. On PostgreSQL the
+    driver takes the ids, datetimes, numbers and text as they are, so only the JSON payload
+    goes through its field (the other fields would hand them back unchanged, at some cost on
+    every publish)."""
+    if connection.vendor == "postgresql":
+        return [
+            _PAYLOAD.get_db_prep_save(value, connection) if column == "payload" else value
+            for column, value in zip(columns, values, strict=True)
+        ]
     return [
         OutboxEvent._meta.get_field(column).get_db_prep_save(value, connection)
         for column, value in zip(columns, values, strict=True)
     ]
+
+
+_PAYLOAD = OutboxEvent._meta.get_field("payload")
 
 
 _MARK_RELAYED = (
