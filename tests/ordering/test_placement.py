@@ -42,14 +42,18 @@ def test_the_placed_order_returned_is_what_reading_it_back_gives():
     assert placed == services.order_get(number=placed.number)
 
 
-def test_the_same_key_twice_returns_the_first_order_and_authorizes_once():
-    customer = UserFactory()
-    body = {
-        "customer": customer,
+def one_placement() -> dict:
+    """One customer's placement with one key, to place again as it is."""
+    return {
+        "customer": UserFactory(),
         "idempotency_key": "k-1",
         "lines": [OrderLineInputFactory(sku="A")],
         "delivery": DeliverySnapshotFactory(),
     }
+
+
+def test_the_same_key_twice_returns_the_first_order_and_authorizes_once():
+    body = one_placement()
     first = OrderFactory(**body)
     second = OrderFactory(**body)
     assert second == first
@@ -94,13 +98,7 @@ def test_the_same_key_with_another_body_releases_the_authorization_it_took():
 
 
 def test_a_retry_with_a_declined_card_still_gets_the_order_placed_first():
-    customer = UserFactory()
-    body = {
-        "customer": customer,
-        "idempotency_key": "k-1",
-        "lines": [OrderLineInputFactory(sku="A")],
-        "delivery": DeliverySnapshotFactory(),
-    }
+    body = one_placement()
     first = OrderFactory(**body)
 
     again = OrderFactory(**body, payment_token="tok_chargeDeclined")
