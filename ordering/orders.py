@@ -17,7 +17,6 @@ from django_fsm import can_proceed
 
 from catalog import services as catalog
 from prime_now.kernel import bus
-from prime_now.kernel.errors import ApplicationError
 from prime_now.kernel.errors import ValidationError as OrderValidationError
 from prime_now.kernel.money import Money, default_currency, to_decimal
 
@@ -219,8 +218,20 @@ def _replay(customer_id: int, key: str, fingerprint: str) -> OrderDTO | None:
     return _dto(order)
 
 
-def _customer_active(customer_id: int) -> bool:
-    return get_user_model().objects.filter(pk=customer_id, is_active=True).exists()
+_LOOKUP = f"""
+    SELECT EXISTS (SELECT 1 FROM {Order._meta.db_table}
+                    WHERE customer_id = %s AND idempotency_key = %s),
+           EXISTS (SELECT 1 FROM {get_user_model()._meta.db_table}
+                    WHERE id = %s AND is_active)
+"""
+
+
+def _lookup(customer_id: int, key: str) -> tuple[bool, bool]:
+    """(an order with this key exists, the customer exists and is active), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, [customer_id, key, customer_id])
+        placed_before, active = cursor.fetchone()
+    return bool(placed_before), bool(active)
 
 
 def _validate_delivery(delivery: DeliverySnapshot) -> None:
@@ -264,27 +275,37 @@ def order_place(
     _validate_delivery(delivery)
     fingerprint = _fingerprint(lines, delivery, fee, tip_amount)
 
-    # Authorized before anything is looked up: the order statement itself finds an earlier
-    # order with this key, or an inactive customer, and then writes nothing. Both are rare;
-    # the usual placement is one authorization and one statement.
+    placed_before, customer_active = _lookup(customer_id, key)
+    if placed_before:
+        replay = _replay(customer_id, key, fingerprint)
+        if replay is not None:
+            return replay
+    if not customer_active:
+        raise OrderValidationError("Unknown customer.", fields={"customer_id": "Unknown."})
+
     currency = default_currency()
     subtotal = pricing.subtotal(priced)
     total = pricing.total(subtotal=subtotal, delivery_fee=fee, tip=tip_amount)
     provider = provider_get()
     try:
-        # The provider's key names this order's details: placing it again authorizes nothing
-        # more, and gets the authorization the first placement holds.
         auth = provider.authorize(
             token=payment_token,
             amount_minor=Money(total, currency).to_minor(),
             currency=currency,
             idempotency_key=f"order:{customer_id}:{key}:{fingerprint[:16]}",
         )
-    except (CardDeclined, ProviderUnavailable) as exc:
-        replay = _replay(customer_id, key, fingerprint)  # placed before: that answer stands
-        if replay is not None:
-            return replay
-        raise _payment_error(exc) from exc
+    except CardDeclined as exc:
+        code = "insufficient_funds" if exc.reason == "insufficient_funds" else "payment_declined"
+        message = (
+            "Your card has insufficient funds. Please use another card."
+            if code == "insufficient_funds"
+            else None
+        )
+        raise PaymentDeclinedError(
+            message, code=code, fields={"payment_token": exc.reason}
+        ) from exc
+    except ProviderUnavailable as exc:
+        raise PaymentUnavailableError() from exc
 
     try:
         for _attempt in range(8):
@@ -307,15 +328,10 @@ def order_place(
                 )
                 if order is not None:
                     break
-                # Nothing written: an order with this key (placed before, or concurrently),
-                # an inactive customer, or a number already drawn (then draw another).
+                # PostgreSQL: the order conflicted with another (same key, or same number).
                 replay = _replay(customer_id, key, fingerprint)
                 if replay is not None:
                     return replay
-                if not _customer_active(customer_id):
-                    raise OrderValidationError(
-                        "Unknown customer.", fields={"customer_id": "Unknown."}
-                    )
             except IntegrityError:
                 # A concurrent request with the same key won the race; it used the same
                 # authorization (same provider idempotency key), so there is nothing to
@@ -331,25 +347,10 @@ def order_place(
     except IntegrityError:
         raise
     except Exception:
-        # Refused after authorizing (another body for the key, an inactive customer) or
-        # failed: the authorization is this call's own (its details differ from any earlier
-        # placement's), so it is released.
         _release_quietly(provider, auth.reference)
         raise
     # Built from the rows just written (order, lines, payment, timeline): no read back.
     return order
-
-
-def _payment_error(exc: CardDeclined | ProviderUnavailable) -> ApplicationError:
-    if isinstance(exc, ProviderUnavailable):
-        return PaymentUnavailableError()
-    code = "insufficient_funds" if exc.reason == "insufficient_funds" else "payment_declined"
-    message = (
-        "Your card has insufficient funds. Please use another card."
-        if code == "insufficient_funds"
-        else None
-    )
-    return PaymentDeclinedError(message, code=code, fields={"payment_token": exc.reason})
 
 
 def _release_quietly(provider, reference: str) -> None:
@@ -361,9 +362,9 @@ def _release_quietly(provider, reference: str) -> None:
 
 def _record_placed(**placed) -> OrderDTO | None:
     """The order, its lines, payment, first timeline entry and OrderPlaced, all or nothing.
-    Returns its DTO, built from the rows just written (no read back); None, with nothing
-    written, for a customer not active and (on PostgreSQL) when the order conflicts with
-    another one (same key or same number)."""
+    Returns its DTO, built from the rows just written (no read back). On PostgreSQL returns
+    None when the order conflicts with another one (same key or same number): nothing is
+    written then."""
     if connection.vendor == "postgresql":
         return _record_placed_in_one_statement(**placed)
     return _record_placed_with_orm(**placed)
@@ -384,10 +385,8 @@ def _record_placed_with_orm(
     total,
     provider,
     auth,
-) -> OrderDTO | None:
+) -> OrderDTO:
     """`_record_placed` in one atomic block (one savepoint inside the caller's transaction)."""
-    if not _customer_active(customer_id):
-        return None
     with transaction.atomic():
         order = Order.objects.create(
             number=number,
@@ -450,12 +449,10 @@ _PLACE = f"""
                 subtotal, delivery_fee, tip, total, address, postcode, lat, lon, hub_code,
                 window_id, window_start, window_end, window_kind, placed_at, picked_at,
                 updated_at)
-        SELECT %(number)s, %(customer)s, '{OrderStatus.PLACED.value}', %(key)s,
-               %(fingerprint)s, %(currency)s, %(subtotal)s, %(fee)s, %(tip)s, %(total)s,
-               %(address)s, %(postcode)s, %(lat)s, %(lon)s, %(hub)s, %(window)s,
-               %(window_start)s, %(window_end)s, %(window_kind)s, %(now)s, NULL, %(now)s
-         WHERE EXISTS (SELECT 1 FROM {get_user_model()._meta.db_table}
-                        WHERE id = %(customer)s AND is_active)
+        VALUES (%(number)s, %(customer)s, '{OrderStatus.PLACED.value}', %(key)s,
+                %(fingerprint)s, %(currency)s, %(subtotal)s, %(fee)s, %(tip)s, %(total)s,
+                %(address)s, %(postcode)s, %(lat)s, %(lon)s, %(hub)s, %(window)s,
+                %(window_start)s, %(window_end)s, %(window_kind)s, %(now)s, NULL, %(now)s)
         ON CONFLICT DO NOTHING
         RETURNING id
     ),
@@ -522,8 +519,8 @@ def _record_placed_in_one_statement(
 ) -> OrderDTO | None:
     """PostgreSQL: every row of the placed order, and OrderPlaced, in one statement (one round
     trip, atomic on its own, so no savepoint). The order INSERT does nothing on a conflict
-    (same customer and key, or a number already drawn) or for a customer not active, and then
-    neither do the others: returns None."""
+    (same customer and key, or a number already drawn), and then neither do the others:
+    returns None."""
     now = timezone.now()
     address, postcode = delivery.address.strip(), delivery.postcode.strip()
     params = {

@@ -83,7 +83,7 @@ def test_the_same_key_with_another_body_is_refused_with_422():
     assert Order.objects.count() == 1
 
 
-def test_the_same_key_with_another_body_releases_the_authorization_it_took():
+def test_the_same_key_with_another_body_is_refused_before_authorizing_again():
     # Given an order placed with a key
     customer = UserFactory()
     delivery = DeliverySnapshotFactory()
@@ -92,9 +92,8 @@ def test_the_same_key_with_another_body_releases_the_authorization_it_took():
     # When the key is used again for another basket (refused)
     with pytest.raises(services.IdempotencyKeyReusedError):
         OrderFactory(**body, lines=[OrderLineInputFactory(sku="A", quantity=2)])
-    # Then the authorization the refused call took is voided; the first order's stands
-    statuses = sorted(SandboxAuthorization.objects.values_list("status", flat=True))
-    assert statuses == ["authorized", "voided"]
+    # Then nothing more was authorized: the first order's authorization is the only one
+    assert list(SandboxAuthorization.objects.values_list("status", flat=True)) == ["authorized"]
 
 
 def test_a_retry_with_a_declined_card_still_gets_the_order_placed_first():
@@ -107,7 +106,7 @@ def test_a_retry_with_a_declined_card_still_gets_the_order_placed_first():
     assert Order.objects.count() == 1
 
 
-def test_an_inactive_customer_is_refused_and_nothing_stays_authorized():
+def test_an_inactive_customer_is_refused_before_anything_is_authorized():
     customer = UserFactory(is_active=False)
 
     with pytest.raises(ValidationError) as caught:
@@ -115,7 +114,7 @@ def test_an_inactive_customer_is_refused_and_nothing_stays_authorized():
 
     assert caught.value.fields == {"customer_id": "Unknown."}
     assert not Order.objects.exists()
-    assert list(SandboxAuthorization.objects.values_list("status", flat=True)) == ["voided"]
+    assert not SandboxAuthorization.objects.exists()
     assert not OutboxEvent.objects.exists()
 
 
