@@ -2,7 +2,7 @@
 answers, with a cheaper lookup on PostgreSQL."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.exceptions import AuthenticationFailed
 
 from prime_now.kernel.api.authentication import TokenAuthentication
@@ -125,3 +125,18 @@ def test_an_unknown_token_is_not_remembered(django_assert_num_queries):
 
     with django_assert_num_queries(1), pytest.raises(AuthenticationFailed):
         authentication.authenticate_credentials("nope")
+
+
+def test_a_token_given_to_another_user_in_the_admin_answers_for_that_user_at_once():
+    # Given a token remembered for its first user
+    token = Token.objects.create(user=UserFactory())
+    authentication = TokenAuthentication()
+    authentication.authenticate_credentials(token.key)
+    # When an operator gives it to another user (the admin edits DRF's proxy model)
+    other = UserFactory()
+    proxy = TokenProxy.objects.get(pk=token.pk)
+    proxy.user = other
+    proxy.save()
+    # Then it signs in that user, not the first
+    found_user, _token = authentication.authenticate_credentials(token.key)
+    assert found_user == other

@@ -8,19 +8,20 @@ Same answers, same errors, same `request.user`/`request.auth` as DRF's class.
 A token found is remembered by the process for CACHE_SECONDS (the `local` cache), so a client
 making calls in a row costs one lookup, not one per call. Deleting the token, or saving or
 deleting its user, forgets it in the process that does it; other processes may accept it for
-up to CACHE_SECONDS more. What must not be stale is checked again where it matters: placing
-an order re-checks in the database that the customer is active.
+up to CACHE_SECONDS more, as every process may after a bulk `QuerySet.update()` (no signal).
+What must not be stale is checked again where it matters: placing an order re-checks in the
+database that the customer is active.
 """
 
 import hashlib
 
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.models import Token, TokenProxy
 
 CACHE_SECONDS = 5
 
@@ -31,12 +32,16 @@ def _cache_key(key: str) -> str:
 
 
 def forget(keys) -> None:
-    """Drop these tokens from this process's memory of recent lookups."""
-    caches["local"].delete_many([_cache_key(key) for key in keys])
+    """Drop these tokens from this process's memory of recent lookups: now, and again once
+    the transaction commits (a lookup running meanwhile in another thread of this process may
+    have put the old answer back)."""
+    cache_keys = [_cache_key(key) for key in keys]
+    caches["local"].delete_many(cache_keys)
+    transaction.on_commit(lambda: caches["local"].delete_many(cache_keys))
 
 
 def _forget_token(sender, instance, **kwargs) -> None:
-    forget([instance.key])
+    forget([instance.key])  # deleted, or saved (the admin may give it to another user)
 
 
 def _forget_users_tokens(sender, instance, update_fields=None, created=False, **kwargs) -> None:
@@ -46,10 +51,13 @@ def _forget_users_tokens(sender, instance, update_fields=None, created=False, **
 
 
 def connect_signals() -> None:
-    user_model = get_user_model()
-    post_delete.connect(_forget_token, sender=Token, dispatch_uid="auth-token-forget")
-    post_save.connect(_forget_users_tokens, sender=user_model, dispatch_uid="auth-user-saved")
-    post_delete.connect(_forget_users_tokens, sender=user_model, dispatch_uid="auth-user-deleted")
+    # A deleted user's tokens are deleted with it, each forgotten by _forget_token.
+    for model in (Token, TokenProxy):  # the admin edits tokens through DRF's proxy
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _forget_token, sender=model, dispatch_uid=f"auth-forget-{model.__name__}"
+            )
+    post_save.connect(_forget_users_tokens, sender=get_user_model(), dispatch_uid="auth-user")
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
