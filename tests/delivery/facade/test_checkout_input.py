@@ -1,7 +1,9 @@
 """The checkout's lines are validated as DRF's nested serializer validates them, whatever the
 body: the plain-body shortcut (CheckoutLinesInput) changes the cost, never the answer."""
 
-from hypothesis import given, settings
+import string
+
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from rest_framework import serializers
 
@@ -36,6 +38,16 @@ bodies = st.one_of(
 )
 
 
+# Bodies close to the plain case, so that the shortcut's own bounds are what is tested.
+plain_lines = st.fixed_dictionaries(
+    {
+        "sku": st.text(alphabet=string.printable, max_size=66),
+        "quantity": st.integers(min_value=-1, max_value=MAX_QUANTITY + 1),
+    }
+)
+plain_bodies = st.lists(plain_lines, max_size=MAX_LINES + 1)
+
+
 def outcome(field, data):
     try:
         return "valid", field.run_validation(data)
@@ -46,6 +58,16 @@ def outcome(field, data):
 @settings(max_examples=400, deadline=None)
 @given(bodies)
 def test_any_lines_are_answered_as_drf_answers_them(data):
+    assert outcome(CHECKOUT_LINES, data) == outcome(DRF_LINES, data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(plain_bodies)
+@example([{"sku": "x" * 64, "quantity": MAX_QUANTITY}])
+@example([{"sku": "x" * 65, "quantity": 1}])
+@example([{"sku": "SKU", "quantity": 1}] * (MAX_LINES + 1))
+def test_nearly_plain_lines_are_answered_as_drf_answers_them(data):
+    event("shortcut" if CHECKOUT_LINES._plain(data) is not None else "DRF")
     assert outcome(CHECKOUT_LINES, data) == outcome(DRF_LINES, data)
 
 
