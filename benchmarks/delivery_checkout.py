@@ -434,6 +434,7 @@ def rounds_with_wrk(args, skus, windows, tokens) -> None:
     finally:
         for server in (checkout_server, bare_server):
             server.terminate()
+        for server in (checkout_server, bare_server):
             server.wait(timeout=30)
 
 

@@ -103,7 +103,7 @@ class StagedEvent:
 
     id: uuid.UUID
     name: str
-    values: list[Any]
+    values: tuple[Any, ...]
     relay: bool  # it has subscribers: hand it on after commit
 
     @property
@@ -118,7 +118,7 @@ def stage(event: Event) -> StagedEvent:
     """The outbox row for this event, not written yet. A publisher that writes it within one
     of its own statements (outbox_insert) calls `staged_written` once that statement did."""
     if not isinstance(event, Event) or not dataclasses.is_dataclass(event):
-        raise TypeError("publish() takes an Event dataclass instance")
+        raise TypeError("only an Event dataclass instance is published")
     # An event nobody subscribes to is kept (the outbox is also the record of what happened)
     # but written as relayed: there is nothing to hand on, so no relay after commit.
     now = timezone.now()
@@ -126,7 +126,7 @@ def stage(event: Event) -> StagedEvent:
     relay = bool(subscribers(event.name))
     relayed_at, leased_until = (None, now + LEASE) if relay else (now, None)
     values = (event_id, event.name, encode(event), now, relayed_at, leased_until, 0, "")
-    return StagedEvent(event_id, event.name, _prepared(_COLUMNS, values), relay)
+    return StagedEvent(event_id, event.name, tuple(_prepared(_COLUMNS, values)), relay)
 
 
 def staged_written(staged: StagedEvent) -> None:
