@@ -102,38 +102,20 @@ class TokenAuthentication(authentication.TokenAuthentication):
         return self._statement
 
     def authenticate_credentials(self, key):
-        model = self.get_model()
-        alias = router.db_for_read(model)
+        # What the cache gives back is unpickled: this request's own user and token.
         cache_key = _cache_key(key)
         found = caches["local"].get(cache_key)
         if found is None:
-            found = self._look_up(model, alias, key)
+            found = self._look_up(key)
             caches["local"].set(cache_key, found, CACHE_SECONDS)
-        token_names, token_values, user_names, user_values = found
-        user = get_user_model().from_db(alias, user_names, user_values)
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        token = model.from_db(alias, token_names, token_values)
-        token.user = user
-        return (user, token)
+        return found
 
-    def _look_up(self, model, alias: str, key: str) -> tuple:
-        """(token field names, their values, user field names, their values); raises
-        AuthenticationFailed for an unknown token."""
+    def _look_up(self, key):
+        model = self.get_model()
+        alias = router.db_for_read(model)
         connection = connections[alias]
         if connection.vendor != "postgresql":
-            try:
-                token = model.objects.select_related("user").get(key=key)
-            except model.DoesNotExist:
-                raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-            token_names = [f.attname for f in model._meta.concrete_fields]
-            user_names = [f.attname for f in get_user_model()._meta.concrete_fields]
-            return (
-                token_names,
-                [getattr(token, name) for name in token_names],
-                user_names,
-                [getattr(token.user, name) for name in user_names],
-            )
+            return super().authenticate_credentials(key)
         _alias, sql, token_names, user_names, converters, fields = self._compiled(model, alias)
         with connection.cursor() as cursor:
             cursor.execute(sql, [key])
@@ -146,4 +128,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
                 for converter in found:
                     row[position] = converter(row[position], fields[position], connection)
         split = len(token_names)
-        return token_names, list(row[:split]), user_names, list(row[split:])
+        user = get_user_model().from_db(alias, user_names, row[split:])
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        token = model.from_db(alias, token_names, row[:split])
+        token.user = user
+        return (user, token)
