@@ -91,7 +91,7 @@ def publish(event: Event) -> uuid.UUID:
     """Write the event in the caller's transaction; relay it to subscribers after commit."""
     staged = stage(event)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, staged.values)
+        cursor.execute(_INSERT, staged.params)
     staged_written(staged)
     return staged.id
 
@@ -140,21 +140,19 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-_INSERT = (
-    f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-)
-
-
-def outbox_insert(source: str) -> str:
-    """SQL for a publisher's own statement (PostgreSQL, named parameters): an INSERT of the
-    staged event (its `params`) for each row of `source` (a CTE of the statement: one row
-    writes the event, none writes nothing). Static text, so the statement stays cacheable."""
+def outbox_insert(source: str | None = None) -> str:
+    """SQL for a publisher's own statement: an INSERT of the staged event (its `params`) for
+    each row of `source` (a CTE of that statement: one row writes the event, none writes
+    nothing). Static text, so the statement stays cacheable. Without a source it is
+    `publish`'s plain INSERT of one row."""
     values = ", ".join(f"%(outbox_{column})s" for column in _COLUMNS)
     return (
-        f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) "
-        f"SELECT {values} FROM {source}"
+        f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) SELECT {values}"
+        + (f" FROM {source}" if source else "")
     )
+
+
+_INSERT = outbox_insert()
 
 
 def _prepared(columns: Iterable[str], values: Iterable[Any]) -> list[Any]:
