@@ -146,9 +146,8 @@ def outbox_insert(source: str | None = None) -> str:
     nothing). Static text, so the statement stays cacheable. Without a source it is
     `publish`'s plain INSERT of one row."""
     values = ", ".join(f"%(outbox_{column})s" for column in _COLUMNS)
-    return (
-        f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) SELECT {values}"
-        + (f" FROM {source}" if source else "")
+    return f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) SELECT {values}" + (
+        f" FROM {source}" if source else ""
     )
 
 
