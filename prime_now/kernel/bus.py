@@ -17,12 +17,16 @@ Subscribers register in their AppConfig.ready(): `subscribe(OrderCancelled, on_o
 """
 
 import dataclasses
+import enum
 import json
 import logging
+import types
+import typing
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
@@ -75,16 +79,34 @@ def encode(event: Event) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(event), cls=DjangoJSONEncoder))
 
 
-def _tuples(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_tuples(item) for item in value)
-    if isinstance(value, dict):
-        return {key: _tuples(item) for key, item in value.items()}
+def _typed(kind: Any, value: Any) -> Any:
+    """A JSON value back as the type the event's field declares: nested dataclasses, enums,
+    tuples (`tuple[X, ...]`), datetimes and Decimals come back as they were published."""
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin is tuple:
+        item_kind = typing.get_args(kind)[0]
+        return tuple(_typed(item_kind, item) for item in value)
+    if origin in (types.UnionType, typing.Union):
+        options = [option for option in typing.get_args(kind) if option is not type(None)]
+        return _typed(options[0], value) if len(options) == 1 else value
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        return kind(**{key: _typed(hints[key], item) for key, item in value.items()})
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value)
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is Decimal:
+        return Decimal(value)
     return value
 
 
 def decode(name: str, payload: dict[str, Any]) -> Event:
-    return _EVENT_TYPES[name](**{key: _tuples(value) for key, value in payload.items()})
+    event_type = _EVENT_TYPES[name]
+    hints = typing.get_type_hints(event_type)
+    return event_type(**{key: _typed(hints[key], value) for key, value in payload.items()})
 
 
 def publish(event: Event) -> uuid.UUID:

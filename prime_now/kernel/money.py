@@ -7,8 +7,10 @@ sums of rounded lines and so exact. Minor units (cents) are for payment provider
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
+from django.db import models
 
 CENT = Decimal("0.01")
 
@@ -82,8 +84,21 @@ class Money:
         return f"{self.amount:.2f} {self.currency}"
 
 
-def money_sum(items: "list[Money]", currency: str | None = None) -> Money:
-    total = Money.zero(currency)
-    for item in items:
-        total = total + item
-    return total
+class MoneyField(models.DecimalField):
+    """An amount of money in a model: the one size every app stores (12 digits, 2 places)."""
+
+    MAX_DIGITS = 12
+    DECIMAL_PLACES = 2
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", self.MAX_DIGITS)
+        kwargs.setdefault("decimal_places", self.DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_digits") == self.MAX_DIGITS:
+            del kwargs["max_digits"]
+        if kwargs.get("decimal_places") == self.DECIMAL_PLACES:
+            del kwargs["decimal_places"]
+        return name, path, args, kwargs
