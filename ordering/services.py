@@ -33,6 +33,7 @@ from .dtos import (
     ProductUnavailableError,
     TimelineEntryDTO,
 )
+from .models import OrderStatus
 from .orders import (
     customers_also_bought,
     order_adjust_after_pick,
@@ -62,6 +63,7 @@ __all__ = [
     "OrderLineDTO",
     "OrderLineInput",
     "OrderNotFoundError",
+    "OrderStatus",
     "PaymentDeclinedError",
     "PaymentUnavailableError",
     "PickAdjustmentError",
