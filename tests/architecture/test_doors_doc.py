@@ -11,12 +11,11 @@ from django.core.management import CommandError, call_command
 
 from prime_now.management.commands.doors_doc import (
     OUTPUT,
+    STALE,
     Door,
     render_doors,
     render_module,
 )
-
-STALE = "docs/doors.md is stale: run `make doors` (or `.venv/bin/python manage.py doors_doc`)."
 
 SAMPLE = '''
 """A sample door.
