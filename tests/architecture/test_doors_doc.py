@@ -31,10 +31,11 @@ from prime_now.kernel.bus import Event
 from prime_now.kernel.errors import ConflictError
 
 __all__ = [
-    "SampleError", "sample_reserve", "SampleStatus", "SampleDTO", "SampleHappened", "LIMIT"
+    "SampleError", "sample_reserve", "SampleStatus", "SampleDTO", "SampleHappened", "LIMIT", "KINDS"
 ]
 
 LIMIT = 50
+KINDS = frozenset({"paid", "free", "express", "bulk"})
 _SENTINEL = object()
 
 
@@ -150,6 +151,12 @@ def test_enums_errors_events_and_constants_show_what_callers_rely_on(sample):
     assert 'class SampleError(ConflictError):  # code "sample_refused", HTTP 409' in page
     assert '    # published as "sample_door.SampleHappened"\n    sample_id: int' in page
     assert "LIMIT: int = 50" in page
+
+
+def test_a_set_is_written_in_sorted_order_whatever_the_hash_seed(sample):
+    page = render_module(sample)
+
+    assert 'KINDS: frozenset = frozenset({"bulk", "express", "free", "paid"})' in page
 
 
 def test_the_module_docstring_gives_its_first_paragraph_only(sample):

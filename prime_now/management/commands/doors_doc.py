@@ -117,6 +117,19 @@ def value_text(value: Any) -> str:
         return f"{type(value).__qualname__}.{value.name}"
     if isinstance(value, str):
         return _quoted(value)
+    if isinstance(value, set | frozenset):  # in a fixed order, whatever the hash seed
+        items = ", ".join(sorted(value_text(item) for item in value))
+        if not value:
+            return f"{type(value).__name__}()"
+        return f"{{{items}}}" if type(value) is set else f"frozenset({{{items}}})"
+    if type(value) in (tuple, list):
+        items = ", ".join(value_text(item) for item in value)
+        if type(value) is list:
+            return f"[{items}]"
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if type(value) is dict:
+        pairs = ", ".join(f"{value_text(k)}: {value_text(v)}" for k, v in value.items())
+        return f"{{{pairs}}}"
     if isinstance(value, type):
         return value.__qualname__
     if callable(value) and hasattr(value, "__qualname__"):
@@ -190,8 +203,10 @@ def signature_text(func: Callable[..., Any], name: str, *, indent: str = "") -> 
     """`def name(...) -> result`, one parameter per line when it would be longer than WIDTH."""
     try:
         sig = inspect.signature(func, eval_str=True)
-    except Exception:
+    except NameError:  # an annotation naming what its module imports only for type checking
         sig = inspect.signature(func)
+    except (TypeError, ValueError):  # a callable Python cannot describe
+        return f"{indent}def {name}(...)"
     params = list(sig.parameters.values())
     parts: list[str] = []
     star_done = False
