@@ -77,7 +77,12 @@ def subscribers(event_name: str) -> dict[str, Callable[[Any], None]]:
 
 
 def encode(event: Event) -> dict[str, Any]:
-    return json.loads(json.dumps(dataclasses.asdict(event), cls=DjangoJSONEncoder))
+    if not dataclasses.is_dataclass(event) or isinstance(event, type):
+        raise TypeError("only an Event dataclass instance is published")
+    payload: dict[str, Any] = json.loads(
+        json.dumps(dataclasses.asdict(event), cls=DjangoJSONEncoder)
+    )
+    return payload
 
 
 def _typed(kind: Any, value: Any) -> Any:

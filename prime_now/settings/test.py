@@ -12,7 +12,6 @@ from django.core.exceptions import ImproperlyConfigured
 from . import *
 from . import LOCAL_CACHE, REDIS_URL, env_bool, redis_url_with_db
 
-
 if os.environ.get("TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 
