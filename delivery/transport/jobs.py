@@ -6,12 +6,13 @@ from django.db import IntegrityError, transaction
 
 from catalog.services import products_by_skus
 from ordering.services import OrderDTO, order_get
+from prime_now.kernel.geo import distance_km
 
 from ..models import DeliveryJob, JobStatus
 from .batching import Stop
 from .config import dispatch_config
 from .dto import JobDTO
-from .geo import distance_km, travel_time
+from .geo import travel_time
 from .hubs import HubPoint, hub_point
 from .metrics import jobs_flagged
 
@@ -23,8 +24,8 @@ def job_dto(job: DeliveryJob) -> JobDTO:
         id=str(job.pk),
         order_number=job.order_number,
         hub_code=job.hub_code,
-        status=job.status,
-        courier_user_id=job.courier.user_id if job.courier_id else None,
+        status=JobStatus(job.status),
+        courier_user_id=job.courier.user_id if job.courier is not None else None,
         misses=job.misses,
         flag_reason=job.flag_reason,
         at_risk=job.at_risk,
@@ -132,12 +133,3 @@ def job_flag(job: DeliveryJob, *, reason: str, now: datetime) -> bool:
     job.flag_reason = reason
     jobs_flagged.labels(reason=reason).inc()
     return True
-
-
-def flagged_jobs(*, hub_code: str | None = None) -> tuple[JobDTO, ...]:
-    qs = DeliveryJob.objects.filter(flagged_at__isnull=False).exclude(
-        status__in=[JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED]
-    )
-    if hub_code:
-        qs = qs.filter(hub_code=hub_code)
-    return tuple(job_dto(job) for job in qs.select_related("courier").order_by("window_end"))

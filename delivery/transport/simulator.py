@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from fulfillment import services as fulfillment
 from prime_now.kernel.errors import ApplicationError
+from prime_now.kernel.geo import distance_km
 from prime_now.kernel.roles import Role
 
-from ..models import Block, BlockClaim, CourierProfile
+from ..models import Block, BlockClaim, CourierProfile, TripStatus
 from .blocks import block_claim
 from .couriers import courier_ping, courier_set_online
-from .geo import distance_km, move_towards
+from .geo import move_towards
 from .hubs import hub_point
 from .offers import offer_accept, offers_for_courier
 from .trips import stop_deliver, trip_arrive_at_hub, trip_current, trip_pick_up
@@ -102,14 +103,17 @@ class Simulator:
 
     def _on_shift(self, courier: CourierProfile, now: datetime) -> None:
         has_block = BlockClaim.objects.filter(
-            courier=courier, status="claimed", block__starts_at__lte=now, block__ends_at__gt=now
+            courier=courier,
+            status=BlockClaim.Status.CLAIMED,
+            block__starts_at__lte=now,
+            block__ends_at__gt=now,
         ).exists()
         if not has_block:
             block = (
                 Block.objects.filter(
                     hub_code=courier.home_hub_code, starts_at__lte=now, ends_at__gt=now
                 )
-                .exclude(claims__courier=courier, claims__status="claimed")
+                .exclude(claims__courier=courier, claims__status=BlockClaim.Status.CLAIMED)
                 .filter(claimed__lt=F("wanted"))
                 .first()
             )
@@ -137,44 +141,65 @@ class Simulator:
         if trip is None:
             self._ping(courier, courier.lat, courier.lon, now, moving=False)
             return
-        if trip.status == "accepted":
+        if trip.hub_lat is None or trip.hub_lon is None:
+            return
+        if trip.status == TripStatus.ACCEPTED:
             if self._ride(courier, trip.hub_lat, trip.hub_lon, now, report):
                 trip_arrive_at_hub(user_id=user_id)
             return
-        if trip.status == "at_hub":
+        if trip.status == TripStatus.AT_HUB:
             trip_pick_up(user_id=user_id, bags=trip.bags)
             return
         stop = next((s for s in trip.stops if s.current), None)
         if stop is None:
             return
-        target = (stop.lat, stop.lon) if stop.lat is not None else (trip.hub_lat, trip.hub_lon)
-        if self._ride(courier, target[0], target[1], now, report):
+        lat, lon = (stop.lat, stop.lon) if stop.lat is not None else (trip.hub_lat, trip.hub_lon)
+        if lat is None or lon is None:
+            return
+        if self._ride(courier, lat, lon, now, report):
             stop_deliver(
                 user_id=user_id,
                 job_id=stop.job_id,
                 proof_kind="photo",
                 proof_reference=f"sim/{stop.job_id}.jpg",
-                lat=target[0],
-                lon=target[1],
+                lat=lat,
+                lon=lon,
                 age_verified=stop.age_restricted,
             )
             report.delivered += 1
 
-    def _ride(self, courier, lat, lon, now, report) -> bool:
+    def _ride(
+        self,
+        courier: CourierProfile,
+        lat: float,
+        lon: float,
+        now: datetime,
+        report: TickReport,
+    ) -> bool:
         """Move along the straight line toward (lat, lon) for the time since the last tick.
         True once there."""
         last = self._last.get(courier.pk) or courier.located_at or now
         seconds = max(0.0, min((now - last).total_seconds(), 60.0))
         km = self.speed_kmh * seconds / 3600
-        here = (courier.lat, courier.lon) if courier.lat is not None else (lat, lon)
+        here = (lat, lon)
+        if courier.lat is not None and courier.lon is not None:
+            here = (courier.lat, courier.lon)
         new_lat, new_lon, arrived = move_towards(here[0], here[1], lat, lon, km)
         if distance_km(here[0], here[1], new_lat, new_lon) > 0:
             report.moved += 1
         self._ping(courier, new_lat, new_lon, now, moving=not arrived)
         return arrived
 
-    def _ping(self, courier, lat, lon, now, *, moving: bool) -> None:
-        if lat is None:
+    def _ping(
+        self,
+        courier: CourierProfile,
+        lat: float | None,
+        lon: float | None,
+        now: datetime,
+        *,
+        moving: bool,
+    ) -> None:
+        if lat is None or lon is None:
             return
         try:
             courier_ping(

@@ -19,8 +19,9 @@ from ordering.services import (
     order_mark_delivery_failed,
     order_mark_out_for_delivery,
 )
+from prime_now.kernel.geo import distance_km
 
-from ..models.dispatch import (
+from ..models.transport import (
     BATCHABLE_TRIP_STATUSES,
     OPEN_TRIP_STATUSES,
     CourierProfile,
@@ -31,7 +32,6 @@ from ..models.dispatch import (
 )
 from .batching import order_stops, route_arrivals
 from .config import dispatch_config
-from .couriers import courier_for_user, position_is_fresh
 from .dto import StopDTO, TripDTO
 from .errors import (
     AgeCheckRequiredError,
@@ -42,10 +42,11 @@ from .errors import (
     OutsideGeofenceError,
     TripStepError,
 )
-from .geo import distance_km, travel_time
-from .hubs import hub_point
+from .geo import travel_time
+from .hubs import HubPoint, hub_point
 from .jobs import job_stop
 from .metrics import deliveries_finished
+from .profiles import courier_for_user, position_is_fresh, profile_speed
 
 LIVE_IN_TRIP = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
 
@@ -144,17 +145,21 @@ def _refresh(trip: Trip, *, courier: CourierProfile, now: datetime) -> None:
 
 
 def _set_etas(
-    trip: Trip, jobs: list[DeliveryJob], *, courier: CourierProfile, now: datetime, hub
+    trip: Trip,
+    jobs: list[DeliveryJob],
+    *,
+    courier: CourierProfile,
+    now: datetime,
+    hub: HubPoint,
 ) -> None:
     """Set each job's `eta` (in stop order) from the courier's position and the trip's step."""
-    from .offers import courier_speed
-
     if not jobs:
         return
     config = dispatch_config()
-    speed = courier_speed(courier, now=now)
-    fresh = position_is_fresh(courier, now=now)
-    here = (courier.lat, courier.lon) if fresh else (hub.lat, hub.lon)
+    speed = profile_speed(courier, now=now)
+    here = (hub.lat, hub.lon)
+    if position_is_fresh(courier, now=now) and courier.lat is not None and courier.lon is not None:
+        here = (courier.lat, courier.lon)
     pickup = timedelta(minutes=config.pickup_minutes)
     if trip.status == TripStatus.ACCEPTED:
         depart = now + travel_time(distance_km(*here, hub.lat, hub.lon), speed) + pickup
@@ -197,7 +202,7 @@ def _trip_dto(trip: Trip) -> TripDTO:
             StopDTO(
                 job_id=str(job.pk),
                 sequence=job.stop_sequence or 0,
-                status=job.status,
+                status=JobStatus(job.status),
                 postcode=job.postcode,
                 window_start=job.window_start,
                 window_end=job.window_end,
@@ -214,7 +219,7 @@ def _trip_dto(trip: Trip) -> TripDTO:
         )
     return TripDTO(
         id=str(trip.pk),
-        status=trip.status,
+        status=TripStatus(trip.status),
         hub_code=trip.hub_code,
         hub_lat=hub.lat,
         hub_lon=hub.lon,

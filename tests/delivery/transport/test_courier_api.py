@@ -150,7 +150,7 @@ def test_blocks_claim_and_forfeit_over_http(world):
 
     from django.utils import timezone
 
-    from delivery.dispatch.blocks import block_publish
+    from delivery.transport.blocks import block_publish
 
     start = timezone.now() + timedelta(hours=5)
     block = block_publish(

@@ -13,7 +13,6 @@ from prime_now.kernel.errors import NotFoundError
 
 from ..models import Block, BlockClaim, CourierProfile
 from .config import dispatch_config
-from .couriers import courier_for_user
 from .dto import BlockDTO
 from .errors import (
     BlockAlreadyClaimedError,
@@ -25,6 +24,7 @@ from .errors import (
     ForfeitTooLateError,
     InvalidBlockError,
 )
+from .profiles import courier_for_user
 
 
 def _dto(block: Block, *, mine: bool) -> BlockDTO:
@@ -168,13 +168,3 @@ def block_forfeit(*, user_id: int, block_id: int) -> BlockDTO:
         Block.objects.filter(pk=block_id).update(claimed=F("claimed") - 1)
         claim.block.refresh_from_db()
     return _dto(claim.block, mine=False)
-
-
-def couriers_on_block_now(*, hub_code: str, now: datetime):
-    """Couriers holding a block at this hub that is on now (a queryset, for candidates)."""
-    return CourierProfile.objects.filter(
-        claims__status=BlockClaim.Status.CLAIMED,
-        claims__block__hub_code=hub_code,
-        claims__block__starts_at__lte=now,
-        claims__block__ends_at__gt=now,
-    )

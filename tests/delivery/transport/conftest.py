@@ -16,7 +16,7 @@ def _fast_pings(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_hub_positions():
-    from delivery.dispatch import hubs
+    from delivery.transport import hubs
 
     hubs._cache.clear()
     yield

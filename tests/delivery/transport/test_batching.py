@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery.dispatch.batching import Stop, batch_fits, order_stops
-from delivery.dispatch.blocks import block_claim
-from delivery.dispatch.errors import NoCapacityError
-from delivery.dispatch.jobs import job_create_for_packed_order
-from delivery.dispatch.offers import job_offer_next, offer_accept
-from delivery.dispatch.trips import trip_arrive_at_hub, trip_current, trip_pick_up
 from delivery.models import Block, Offer, Trip
+from delivery.transport.batching import Stop, batch_fits, order_stops
+from delivery.transport.blocks import block_claim
+from delivery.transport.errors import NoCapacityError
+from delivery.transport.jobs import job_create_for_packed_order
+from delivery.transport.offers import job_offer_next, offer_accept
+from delivery.transport.trips import trip_arrive_at_hub, trip_current, trip_pick_up
 
 from .support import (
     DOOR,

@@ -5,23 +5,23 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery.dispatch.couriers import courier_ping
-from delivery.dispatch.errors import (
+from delivery.models import Offer, OfferStatus
+from delivery.transport.couriers import courier_ping
+from delivery.transport.errors import (
     AgeCheckRequiredError,
     BagsMismatchError,
     JobNotFoundError,
     OutsideGeofenceError,
     TripStepError,
 )
-from delivery.dispatch.offers import offer_accept
-from delivery.dispatch.trips import (
+from delivery.transport.offers import offer_accept
+from delivery.transport.trips import (
     stop_deliver,
     stop_fail,
     trip_arrive_at_hub,
     trip_current,
     trip_pick_up,
 )
-from delivery.models import Offer, OfferStatus
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 from tests.catalog.factories import ProductFactory
@@ -191,7 +191,7 @@ def test_another_couriers_stop_is_not_found(hub, assigned):
     courier, number = assigned
     job_id = to_the_door(courier, number)
     other = make_courier(hub, at=north(2))
-    from delivery.dispatch.errors import NoTripError
+    from delivery.transport.errors import NoTripError
 
     with pytest.raises((JobNotFoundError, NoTripError)):
         stop_deliver(

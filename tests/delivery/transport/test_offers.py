@@ -5,14 +5,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery.dispatch.errors import (
+from delivery.models import Block, DeliveryJob, Offer, OfferStatus
+from delivery.transport.errors import (
     JobTakenError,
     OfferAlreadyAnsweredError,
     OfferExpiredError,
     OfferNotFoundError,
 )
-from delivery.dispatch.offers import job_offer_next, offer_accept, offer_decline, offers_sweep
-from delivery.models import Block, DeliveryJob, Offer, OfferStatus
+from delivery.transport.offers import job_offer_next, offer_accept, offer_decline, offers_sweep
 from ordering import services as ordering
 
 from .support import age_back, job_for, make_courier, make_hub, north, packed_order, profile
@@ -42,7 +42,7 @@ def test_packing_an_order_marks_it_packed_and_offers_it_to_the_nearest_courier(
 
 
 def test_pick_started_marks_the_order_picking(hub, django_capture_on_commit_callbacks):
-    from delivery.handlers.dispatch import on_pick_started
+    from delivery.handlers.transport import on_pick_started
     from fulfillment.events import PickStarted
     from tests.ordering.factories import DeliverySnapshotFactory, OrderFactory
 
@@ -63,7 +63,7 @@ def test_pick_started_marks_the_order_picking(hub, django_capture_on_commit_call
 def test_couriers_not_eligible_get_no_offer(hub, kwargs):
     make_courier(hub, **kwargs)
     number = packed_order(hub)
-    from delivery.dispatch.jobs import job_create_for_packed_order
+    from delivery.transport.jobs import job_create_for_packed_order
 
     job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
     assert job_offer_next(job_id=job_id) == "no_candidate"
@@ -74,20 +74,20 @@ def test_a_courier_on_a_block_at_another_hub_gets_no_offer(hub):
     other = make_hub("SEA-02")
     make_courier(other)
     number = packed_order(hub)
-    from delivery.dispatch.jobs import job_create_for_packed_order
+    from delivery.transport.jobs import job_create_for_packed_order
 
     job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
     assert job_offer_next(job_id=job_id) == "no_candidate"
 
 
 def test_a_stale_position_makes_a_courier_ineligible(hub):
-    from delivery.dispatch.config import dispatch_config
+    from delivery.transport.config import dispatch_config
 
     courier = make_courier(hub)
     stale = timedelta(seconds=dispatch_config().ping_stale_seconds + 1)
     type(profile(courier)).objects.filter(user=courier).update(located_at=timezone.now() - stale)
     number = packed_order(hub)
-    from delivery.dispatch.jobs import job_create_for_packed_order
+    from delivery.transport.jobs import job_create_for_packed_order
 
     job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
     assert job_offer_next(job_id=job_id) == "no_candidate"
@@ -107,7 +107,7 @@ def test_a_job_that_ends_up_without_couriers_is_retried_by_the_sweeper(
 
 
 def test_equally_near_couriers_take_turns(hub):
-    from delivery.dispatch.jobs import job_create_for_packed_order
+    from delivery.transport.jobs import job_create_for_packed_order
 
     first = make_courier(hub, at=north(0.2))
     second = make_courier(hub, at=north(0.3))
@@ -248,7 +248,7 @@ def test_in_a_broadcast_the_first_accept_wins_and_the_rest_are_told(
 
 
 def test_running_the_offer_task_again_changes_nothing(hub, django_capture_on_commit_callbacks):
-    from delivery.tasks.dispatch import offer_job
+    from delivery.tasks.transport import offer_job
 
     make_courier(hub)
     make_courier(hub, at=north(1))
@@ -261,7 +261,7 @@ def test_running_the_offer_task_again_changes_nothing(hub, django_capture_on_com
 
 
 def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
-    from delivery.handlers.dispatch import on_order_packed
+    from delivery.handlers.transport import on_order_packed
     from fulfillment.events import OrderPacked
 
     make_courier(hub)
@@ -291,7 +291,7 @@ def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
 
 
 def test_a_job_whose_window_cannot_be_met_is_flagged_at_offer_time(hub):
-    from delivery.dispatch.jobs import job_create_for_packed_order
+    from delivery.transport.jobs import job_create_for_packed_order
 
     make_courier(hub)
     # The window ends in 5 minutes; the door is 1 km away plus pickup time

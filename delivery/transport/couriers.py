@@ -1,4 +1,5 @@
-"""Courier profiles, going online and offline, and location pings."""
+"""What a courier does with their profile: made (the courier role granted), going online and
+offline, location pings."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,33 +15,10 @@ from prime_now.kernel.roles import Role
 from ..models import CourierProfile, Vehicle
 from .config import dispatch_config
 from .dto import CourierDTO, PingResult
-from .errors import NotACourierError, PingTooFrequentError
-
-
-def _dto(profile: CourierProfile) -> CourierDTO:
-    return CourierDTO(
-        user_id=profile.user_id,
-        username=profile.user.get_username(),
-        vehicle=profile.vehicle,
-        bag_capacity=profile.bag_capacity,
-        home_hub_code=profile.home_hub_code,
-        rating=profile.rating,
-        online=profile.online,
-        lat=profile.lat,
-        lon=profile.lon,
-        located_at=profile.located_at,
-    )
-
-
-def courier_for_user(user_id: int, *, lock: bool = False) -> CourierProfile:
-    """The courier profile of a user who holds the courier role, or NotACourierError."""
-    qs = CourierProfile.objects.select_related("user")
-    if lock:
-        qs = qs.select_for_update(of=("self",))
-    profile = qs.filter(user_id=user_id, user__groups__name=str(Role.COURIER)).first()
-    if profile is None or not profile.user.is_active:
-        raise NotACourierError()
-    return profile
+from .errors import PingTooFrequentError
+from .offers import offers_withdraw_for_courier
+from .profiles import courier_dto, courier_for_user
+from .trips import trip_refresh_eta
 
 
 def courier_upsert(
@@ -70,18 +48,16 @@ def courier_upsert(
         if rating is not None:
             defaults["rating"] = rating
         profile, _ = CourierProfile.objects.update_or_create(user=user, defaults=defaults)
-    return _dto(profile)
+    return courier_dto(profile)
 
 
 def courier_get(*, user_id: int) -> CourierDTO:
-    return _dto(courier_for_user(user_id))
+    return courier_dto(courier_for_user(user_id))
 
 
 def courier_set_online(*, user_id: int, online: bool) -> CourierDTO:
     """Go online (eligible for offers while on a block) or offline (no new offers; pending
     directed offers are handed back so the job moves on at once)."""
-    from .offers import offers_withdraw_for_courier
-
     with transaction.atomic():
         profile = courier_for_user(user_id, lock=True)
         if profile.online != online:
@@ -90,7 +66,7 @@ def courier_set_online(*, user_id: int, online: bool) -> CourierDTO:
             profile.save(update_fields=["online", "online_changed_at"])
         if not online:
             offers_withdraw_for_courier(courier_id=profile.pk)
-    return _dto(profile)
+    return courier_dto(profile)
 
 
 def courier_ping(
@@ -103,8 +79,6 @@ def courier_ping(
 ) -> PingResult:
     """Record where the courier is. Pings closer together than the configured interval are
     refused (429) so a chatty app cannot flood the database; trip ETAs follow the new position."""
-    from .trips import trip_refresh_eta
-
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationError(fields={"lat": "Latitude -90..90, longitude -180..180."})
     if speed_kmh is not None and not 0 <= speed_kmh <= 200:
@@ -127,9 +101,3 @@ def courier_ping(
     return PingResult(
         accepted_at=now, stale_after=now + timedelta(seconds=config.ping_stale_seconds)
     )
-
-
-def position_is_fresh(profile: CourierProfile, *, now: datetime) -> bool:
-    if profile.located_at is None or profile.lat is None:
-        return False
-    return now - profile.located_at <= timedelta(seconds=dispatch_config().ping_stale_seconds)

@@ -1,10 +1,11 @@
-"""Dispatch's reactions: the pick started, the order was packed (dispatch a courier), the
+"""Transport's reactions: the pick started, the order was packed (dispatch a courier), the
 order was cancelled (stop dispatching). Each runs once per event (the bus records it) and is
 idempotent on its own too."""
 
 from fulfillment.events import OrderPacked, PickStarted
 from ordering.events import OrderCancelled
 from ordering.services import (
+    OrderStatus,
     PickedLineInput,
     order_get,
     order_mark_picking,
@@ -12,14 +13,13 @@ from ordering.services import (
 )
 from prime_now.kernel.bus import subscribe
 
-from ..dispatch.dispatcher import job_cancel_for_order
-from ..dispatch.jobs import packed_order_job
-from ..dispatch.offers import job_offer_next
+from ..transport.dispatcher import job_cancel_for_order
+from ..transport.offers import job_dispatch_packed_order
 
 
 def on_pick_started(event: PickStarted) -> None:
     # Events travel as separate tasks: if OrderPacked got here first, the order is past this.
-    if order_get(number=event.order_ref).status == "placed":
+    if order_get(number=event.order_ref).status == OrderStatus.PLACED:
         order_mark_picking(number=event.order_ref)
 
 
@@ -34,16 +34,13 @@ def on_order_packed(event: OrderPacked) -> None:
         for line in event.lines
     ]
     order = order_record_packed(number=event.order_ref, picked=picked)
-    job, created = packed_order_job(
+    job_dispatch_packed_order(
         order_number=event.order_ref,
         hub_code=event.hub_code,
         bags=event.bags,
         skus=tuple(line["sku"] for line in event.lines),
         order=order,
     )
-    # The first offer goes out in this same transaction: a second task would wait behind
-    # the queue. If nobody is free, the sweeper keeps trying.
-    job_offer_next(job_id=str(job.pk), fresh=created, job=job if created else None)
 
 
 def on_order_cancelled(event: OrderCancelled) -> None:

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from prime_now.kernel.geo import distance_km
+
 from .config import dispatch_config
-from .geo import distance_km, travel_time
+from .geo import travel_time
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from delivery.dispatch.blocks import block_claim, block_publish
-from delivery.dispatch.couriers import courier_ping, courier_set_online, courier_upsert
 from delivery.models import Block, CourierProfile, DeliveryJob
+from delivery.transport.blocks import block_claim, block_publish
+from delivery.transport.couriers import courier_ping, courier_set_online, courier_upsert
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 from tests.fulfillment.factories import HubFactory, PickerFactory, StockFactory

@@ -1,7 +1,7 @@
 """Dispatch tunables, read from Django settings (set from the environment in settings)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 
@@ -22,7 +22,7 @@ class DispatchConfig:
 
 
 def dispatch_config() -> DispatchConfig:
-    def get(name: str, default):
+    def get(name: str, default: Any) -> Any:
         return getattr(settings, f"DELIVERY_DISPATCH_{name.upper()}", default)
 
     return DispatchConfig(
@@ -38,7 +38,3 @@ def dispatch_config() -> DispatchConfig:
         batch_max_detour_km=float(get("batch_max_detour_km", 3.0)),
         max_block_hours=int(get("max_block_hours", 12)),
     )
-
-
-def minutes(value: float) -> timedelta:
-    return timedelta(minutes=value)

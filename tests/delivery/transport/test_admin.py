@@ -32,7 +32,7 @@ def test_the_job_list_and_its_offer_history_render(
 def test_reassign_takes_the_job_back_and_offers_it_to_the_named_courier(
     hub, operator, django_capture_on_commit_callbacks
 ):
-    from delivery.dispatch.offers import offer_accept
+    from delivery.transport.offers import offer_accept
 
     first = make_courier(hub, at=north(0.2))
     second = make_courier(hub, at=north(1), username="courier-second")

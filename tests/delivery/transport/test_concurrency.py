@@ -5,11 +5,11 @@ import threading
 import pytest
 from django.db import connection
 
-from delivery.dispatch.blocks import block_claim, block_publish
-from delivery.dispatch.errors import BlockFullError, JobTakenError, OfferExpiredError
-from delivery.dispatch.jobs import job_create_for_packed_order
-from delivery.dispatch.offers import job_offer_next, offer_accept, offers_sweep
 from delivery.models import Block, DeliveryJob, Offer
+from delivery.transport.blocks import block_claim, block_publish
+from delivery.transport.errors import BlockFullError, JobTakenError, OfferExpiredError
+from delivery.transport.jobs import job_create_for_packed_order
+from delivery.transport.offers import job_offer_next, offer_accept, offers_sweep
 
 from .support import age_back, make_courier, north, packed_order
 

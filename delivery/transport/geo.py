@@ -1,18 +1,12 @@
-"""Great-circle distances, straight-line movement and travel times."""
+"""Travel times and straight-line movement over the kernel's one distance rule.
 
-import math
+Transport's travel-time model (a courier's own speed over the great-circle distance); the
+façade's promise keeps its own rough model until delivery has one travel-time module.
+"""
+
 from datetime import timedelta
 
-EARTH_RADIUS_KM = 6371.0088
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine distance between two points, in kilometres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+from prime_now.kernel.geo import distance_km
 
 
 def travel_time(km: float, speed_kmh: float) -> timedelta:

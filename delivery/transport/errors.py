@@ -14,11 +14,6 @@ class NotACourierError(PermissionDeniedError):
     default_message = "Only couriers with a courier profile can do this."
 
 
-class CourierProfileExistsError(ConflictError):
-    code = "courier_profile_exists"
-    default_message = "This user already has a courier profile."
-
-
 class BlockNotFoundError(NotFoundError):
     code = "block_not_found"
     default_message = "No such block."

@@ -3,7 +3,7 @@
 The invariants that must hold under concurrency live in the database: a block is never claimed
 beyond what was wanted, a courier holds at most one open trip and one directed offer at a time,
 a job has at most one offer out at a time and never more than one accepted offer.
-State changes go through the services in `delivery/dispatch/`; the transitions are declared
+State changes go through the services in `delivery/transport/`; the transitions are declared
 here (django-fsm) so a step out of order is refused before anything is written.
 """
 
@@ -38,7 +38,7 @@ class Vehicle(models.TextChoices):
 
 
 # Typical urban door-to-door speeds, used for ETAs when a courier reports no speed.
-VEHICLE_SPEED_KMH = {
+VEHICLE_SPEED_KMH: dict[str, float] = {
     Vehicle.BICYCLE: 14.0,
     Vehicle.EBIKE: 18.0,
     Vehicle.SCOOTER: 25.0,

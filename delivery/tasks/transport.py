@@ -1,9 +1,9 @@
-"""Dispatch tasks: offers, sweeper, late-order watch. All idempotent (see each service)."""
+"""Transport tasks: offers, sweeper, late-order watch. All idempotent (see each service)."""
 
 from celery import shared_task
 
-from ..dispatch.dispatcher import late_orders_watch
-from ..dispatch.offers import job_offer_next, offers_sweep
+from ..transport.dispatcher import late_orders_watch
+from ..transport.offers import job_offer_next, offers_sweep
 
 
 @shared_task(name="delivery.offer_job")

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 
 from prime_now.kernel.errors import ApplicationError
 
-from ..dispatch.blocks import block_publish
-from ..dispatch.dispatcher import job_reassign
 from ..models import Block, BlockClaim, CourierProfile, DeliveryJob, Offer, Trip
+from ..transport.blocks import block_publish
+from ..transport.dispatcher import job_reassign
 
 
 @admin.register(CourierProfile)

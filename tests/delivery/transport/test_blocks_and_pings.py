@@ -5,15 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery.dispatch.blocks import (
+from delivery.transport.blocks import (
     block_claim,
     block_forfeit,
     block_publish,
     blocks_available,
     blocks_for_courier,
 )
-from delivery.dispatch.couriers import courier_ping, courier_upsert
-from delivery.dispatch.errors import (
+from delivery.transport.couriers import courier_ping, courier_upsert
+from delivery.transport.errors import (
     BlockAlreadyClaimedError,
     BlockFullError,
     BlockOverlapError,

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery.dispatch.dispatcher import late_orders_watch
-from delivery.dispatch.jobs import job_create_for_packed_order
-from delivery.dispatch.offers import job_offer_next, offer_accept
 from delivery.models import DeliveryJob, Offer
-from delivery.tasks.dispatch import watch_late_orders
+from delivery.tasks.transport import watch_late_orders
+from delivery.transport.dispatcher import late_orders_watch
+from delivery.transport.jobs import job_create_for_packed_order
+from delivery.transport.offers import job_offer_next, offer_accept
 
 from .support import make_courier, north, packed_order
 

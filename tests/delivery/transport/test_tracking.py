@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from delivery.dispatch.offers import offer_accept
 from delivery.models import Offer
+from delivery.transport.offers import offer_accept
 from tests.kernel.factories import UserFactory
 
 from .support import make_courier, north, packed_order

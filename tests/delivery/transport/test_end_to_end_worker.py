@@ -10,9 +10,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from delivery.dispatch.simulator import Simulator
 from delivery.models import DeliveryJob, Offer
 from delivery.services import CheckoutLine, checkout_place
+from delivery.transport.simulator import Simulator
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 from prime_now.settings import redis_url_with_db

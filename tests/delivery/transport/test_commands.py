@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from delivery.dispatch.simulator import Simulator
 from delivery.models import Block, CourierProfile
+from delivery.transport.simulator import Simulator
 from ordering import services as ordering
 
 from .support import make_courier, packed_order

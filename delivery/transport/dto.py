@@ -1,15 +1,17 @@
-"""What dispatch services return: frozen dataclasses, never models."""
+"""What transport's services return: frozen dataclasses, never models; statuses as enums."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+
+from ..models.transport import JobStatus, OfferStatus, TripStatus, Vehicle
 
 
 @dataclass(frozen=True)
 class CourierDTO:
     user_id: int
     username: str
-    vehicle: str
+    vehicle: Vehicle
     bag_capacity: int
     home_hub_code: str
     rating: Decimal
@@ -44,7 +46,7 @@ class OfferDTO:
 
     id: str
     job_id: str
-    status: str
+    status: OfferStatus
     hub_code: str
     bags: int
     postcode: str
@@ -63,7 +65,7 @@ class StopDTO:
 
     job_id: str
     sequence: int
-    status: str
+    status: JobStatus
     postcode: str
     window_start: datetime
     window_end: datetime
@@ -80,7 +82,7 @@ class StopDTO:
 @dataclass(frozen=True)
 class TripDTO:
     id: str
-    status: str
+    status: TripStatus
     hub_code: str
     hub_lat: float | None
     hub_lon: float | None
@@ -94,7 +96,7 @@ class JobDTO:
     id: str
     order_number: str
     hub_code: str
-    status: str
+    status: JobStatus
     courier_user_id: int | None
     misses: int
     flag_reason: str
