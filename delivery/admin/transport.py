@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from prime_now.kernel.errors import ApplicationError
 
 from ..models import Block, BlockClaim, CourierProfile, DeliveryJob, Offer, Trip
+from ..models.transport import FINAL_JOB_STATUSES
 from ..transport.blocks import block_publish
 from ..transport.dispatcher import job_reassign
 
@@ -101,7 +102,7 @@ class AtRiskFilter(admin.SimpleListFilter):
         return (("at_risk", "At risk (late)"), ("flagged", "Flagged (any reason)"))
 
     def queryset(self, request, queryset):
-        live = queryset.exclude(status__in=["delivered", "failed", "cancelled"])
+        live = queryset.exclude(status__in=FINAL_JOB_STATUSES)
         if self.value() == "at_risk":
             return live.filter(at_risk=True)
         if self.value() == "flagged":

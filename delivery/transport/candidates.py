@@ -106,7 +106,7 @@ def _eligible_couriers(job: DeliveryJob, *, now: datetime, fresh: bool) -> list[
         "open_trip__hub_code",
         "open_trip__status",
     )
-    return [_EligibleCourier(*row) for row in rows]
+    return [_EligibleCourier._make(row) for row in rows]
 
 
 def _ranked(

@@ -5,12 +5,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from prime_now.kernel.errors import ValidationError
-from prime_now.kernel.roles import Role
+from prime_now.kernel.roles import Role, role_grant
 
 from ..models import CourierProfile, Vehicle
 from .config import dispatch_config
@@ -38,8 +37,7 @@ def courier_upsert(
         raise ValidationError(fields={"rating": "Between 0 and 5."})
     with transaction.atomic():
         user = get_user_model().objects.get(pk=user_id)
-        group, _ = Group.objects.get_or_create(name=str(Role.COURIER))
-        user.groups.add(group)
+        role_grant(user_id=user.pk, role=Role.COURIER)
         defaults = {
             "home_hub_code": home_hub_code,
             "vehicle": vehicle,

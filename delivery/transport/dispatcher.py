@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import CourierProfile, DeliveryJob, JobStatus, Offer, OfferStatus
+from ..models.transport import LIVE_JOB_STATUSES, UNASSIGNED_JOB_STATUSES
 from .config import dispatch_config
 from .dto import JobDTO
 from .errors import JobNotFoundError, NotACourierError, ReassignError
@@ -17,7 +18,7 @@ from .trips import trip_detach_job, trips_refresh_all
 logger = logging.getLogger(__name__)
 
 
-def _lock_job(**lookup) -> DeliveryJob | None:
+def _lock_job(**lookup: object) -> DeliveryJob | None:
     """Lock a job the way every writer does: its courier (if any) first, then the job."""
     job = DeliveryJob.objects.filter(**lookup).first()
     if job is None:
@@ -106,13 +107,7 @@ def late_orders_watch(*, now: datetime | None = None) -> int:
     trips_refresh_all(now=now)
     flagged = 0
     live = DeliveryJob.objects.filter(
-        status__in=[
-            JobStatus.PENDING,
-            JobStatus.OFFERED,
-            JobStatus.ASSIGNED,
-            JobStatus.PICKED_UP,
-            JobStatus.ON_THE_WAY,
-        ],
+        status__in=LIVE_JOB_STATUSES,
         at_risk=False,
     )
     for job_id in live.values_list("pk", flat=True).iterator(chunk_size=500):
@@ -120,7 +115,7 @@ def late_orders_watch(*, now: datetime | None = None) -> int:
             job = DeliveryJob.objects.select_for_update().filter(pk=job_id, at_risk=False).first()
             if job is None:
                 continue
-            if job.status in (JobStatus.PENDING, JobStatus.OFFERED):
+            if job.status in UNASSIGNED_JOB_STATUSES:
                 expected = estimated_unassigned_arrival(job, now=now)
             else:
                 expected = job.eta or now

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from delivery.models import Block, DeliveryJob, Offer, OfferStatus
+from delivery.transport.couriers import courier_set_online
 from delivery.transport.errors import (
     JobTakenError,
     OfferAlreadyAnsweredError,
@@ -304,3 +305,17 @@ def test_a_job_whose_window_cannot_be_met_is_flagged_at_offer_time(hub):
     assert job.at_risk and job.flag_reason == "window_at_risk"
     assert job.status == "offered"  # still offered: a late delivery beats none
     assert Block.objects.exists()
+
+
+def test_a_courier_going_offline_hands_their_offer_to_the_next_courier(
+    hub, django_capture_on_commit_callbacks
+):
+    # Given a job offered to the nearer of two couriers
+    near, far = make_courier(hub, at=north(0.2)), make_courier(hub, at=north(1.5))
+    number = packed_order(hub, capture=django_capture_on_commit_callbacks)
+    assert pending_offer(number).courier.user_id == near.pk
+    # When that courier goes offline (the offer task is enqueued by name and runs at commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        courier_set_online(user_id=near.pk, online=False)
+    # Then the job is offered to the other courier
+    assert pending_offer(number).courier.user_id == far.pk
