@@ -8,21 +8,24 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db import connection
 
 from prime_now.kernel.geo import distance_km
 
 from ..models.transport import (
     BATCHABLE_TRIP_STATUSES,
     OPEN_TRIP_STATUSES,
+    Block,
     BlockClaim,
     CourierProfile,
     DeliveryJob,
     JobStatus,
     Offer,
     OfferStatus,
+    Trip,
     TripStatus,
 )
 from .batching import Stop, batch_fits
@@ -58,55 +61,63 @@ class _EligibleCourier(NamedTuple):
     trip_status: str | None
 
 
+# Written out, on transport's own tables only (whether a courier's account is active is asked
+# of the user model through the ORM): built with the ORM, the same statement cost about five
+# times the CPU, a third of the OrderPacked handler (figures in docs/performance.md).
+_TABLES = {m: m._meta.db_table for m in (Block, BlockClaim, CourierProfile, Offer, Trip)}
+_OPEN_TRIP = ", ".join(f"'{status}'" for status in OPEN_TRIP_STATUSES)  # constants, not input
+_ELIGIBLE_COURIERS = f"""
+    SELECT c.user_id, c.id, c.lat, c.lon, c.bag_capacity, c.speed_kmh, c.located_at, c.vehicle,
+           (SELECT MAX(o.created_at) FROM {_TABLES[Offer]} o WHERE o.courier_id = c.id),
+           t.id, t.hub_code, t.status
+      FROM {_TABLES[CourierProfile]} c
+      LEFT JOIN {_TABLES[Trip]} t
+             ON t.courier_id = c.id AND t.status IN ({_OPEN_TRIP})
+     WHERE c.online AND c.lat IS NOT NULL
+       AND c.located_at >= %(fresh_since)s AND c.bag_capacity >= %(bags)s
+       AND EXISTS (SELECT 1 FROM {_TABLES[BlockClaim]} bc
+                     JOIN {_TABLES[Block]} b ON b.id = bc.block_id
+                    WHERE bc.courier_id = c.id AND bc.status = %(claimed)s
+                      AND b.hub_code = %(hub)s AND b.starts_at <= %(now)s AND b.ends_at > %(now)s)
+       AND NOT EXISTS (SELECT 1 FROM {_TABLES[Offer]} o
+                        WHERE o.courier_id = c.id AND o.status = %(pending)s AND NOT o.broadcast)
+"""
+_NOT_ASKED_LATELY = f"""
+       AND NOT EXISTS (SELECT 1 FROM {_TABLES[Offer]} o
+                        WHERE o.courier_id = c.id AND o.job_id = %(job)s
+                          AND o.created_at >= %(asked_since)s)
+"""
+
+
 def _eligible_couriers(job: DeliveryJob, *, now: datetime, fresh: bool) -> list[_EligibleCourier]:
     """Couriers on a block at the job's hub now, online, active, with a fresh position, room for
     its bags and no directed offer out; unless `fresh`, not asked about this job lately; each
-    with their open trip, if any. One statement."""
+    with their open trip, if any."""
     config = dispatch_config()
-    on_block_here_now = BlockClaim.objects.filter(
-        courier=OuterRef("pk"),
-        status=BlockClaim.Status.CLAIMED,
-        block__hub_code=job.hub_code,
-        block__starts_at__lte=now,
-        block__ends_at__gt=now,
-    )
-    directed_offer_out = Offer.objects.filter(
-        courier=OuterRef("pk"), status=OfferStatus.PENDING, broadcast=False
-    )
-    latest_offer = Offer.objects.filter(courier=OuterRef("pk")).order_by("-created_at")
-    couriers = CourierProfile.objects.filter(
-        Exists(on_block_here_now),
-        ~Exists(directed_offer_out),
-        online=True,
-        user__is_active=True,
-        lat__isnull=False,
-        located_at__gte=now - timedelta(seconds=config.ping_stale_seconds),
-        bag_capacity__gte=job.bags,
-    ).annotate(
-        open_trip=FilteredRelation("trips", condition=Q(trips__status__in=OPEN_TRIP_STATUSES)),
-        last_offered=Subquery(latest_offer.values("created_at")[:1]),
-    )
+    params: dict[str, Any] = {
+        "fresh_since": now - timedelta(seconds=config.ping_stale_seconds),
+        "bags": job.bags,
+        "claimed": BlockClaim.Status.CLAIMED,
+        "hub": job.hub_code,
+        "now": now,
+        "pending": OfferStatus.PENDING,
+    }
+    sql = _ELIGIBLE_COURIERS
     if not fresh:  # a job created in this transaction has asked nobody yet
-        asked_lately = Offer.objects.filter(
-            courier=OuterRef("pk"),
-            job=job,
-            created_at__gte=now - timedelta(seconds=config.reoffer_after_seconds),
-        )
-        couriers = couriers.filter(~Exists(asked_lately))
-    rows = couriers.values_list(
-        "pk",
-        "lat",
-        "lon",
-        "bag_capacity",
-        "speed_kmh",
-        "located_at",
-        "vehicle",
-        "last_offered",
-        "open_trip__id",
-        "open_trip__hub_code",
-        "open_trip__status",
+        sql += _NOT_ASKED_LATELY
+        params["job"] = job.pk
+        params["asked_since"] = now - timedelta(seconds=config.reoffer_after_seconds)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    active = set(
+        get_user_model()
+        .objects.filter(pk__in=[row[0] for row in rows], is_active=True)
+        .values_list("pk", flat=True)
     )
-    return [_EligibleCourier._make(row) for row in rows]
+    return [_EligibleCourier._make(row[1:]) for row in rows if row[0] in active]
 
 
 def _ranked(

@@ -13,6 +13,7 @@ from delivery.transport.errors import (
     OfferExpiredError,
     OfferNotFoundError,
 )
+from delivery.transport.jobs import job_create_for_packed_order
 from delivery.transport.offers import job_offer_next, offer_accept, offer_decline, offers_sweep
 from ordering import services as ordering
 
@@ -69,6 +70,19 @@ def test_couriers_not_eligible_get_no_offer(hub, kwargs):
     job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
     assert job_offer_next(job_id=job_id) == "no_candidate"
     assert DeliveryJob.objects.get(pk=job_id).status == "pending"
+
+
+def test_a_courier_whose_account_is_deactivated_gets_no_offer(hub):
+    # Given a courier on a block, online, at the hub, whose account is then deactivated
+    courier = make_courier(hub)
+    type(courier).objects.filter(pk=courier.pk).update(is_active=False)
+    number = packed_order(hub)
+    job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
+    # When the job is offered
+    outcome = job_offer_next(job_id=job_id)
+    # Then nobody is asked
+    assert outcome == "no_candidate"
+    assert not Offer.objects.filter(job_id=job_id).exists()
 
 
 def test_a_courier_on_a_block_at_another_hub_gets_no_offer(hub):
