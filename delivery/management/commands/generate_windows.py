@@ -5,8 +5,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from delivery.facade.windows import windows_generate
 from delivery.models import WindowTemplate
-from delivery.services.windows import windows_generate
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from delivery.facade.windows import window_templates_ensure, windows_generate
 from delivery.models import WindowKind
-from delivery.services.windows import window_templates_ensure, windows_generate
 from fulfillment import services as fulfillment
 
 # Round the clock, so the demo has an open window whatever the hour.

@@ -7,13 +7,13 @@ import pytest
 from delivery.models import Checkout, CheckoutStatus, HoldStatus, WindowHold
 from delivery.services import (
     CheckoutUnavailableError,
-    IdempotencyKeyReusedError,
     PriceChangedError,
     WindowFullError,
     WindowNotServedError,
 )
 from fulfillment import services as fulfillment
 from ordering import services as ordering
+from ordering.services import IdempotencyKeyReusedError
 from prime_now.kernel.models import OutboxEvent
 from tests.kernel.broker import DEAD_BROKER, broker_at
 
@@ -177,7 +177,7 @@ def _window_holds_expire_before(step, monkeypatch, taken_by=None):
 
     from django.utils import timezone
 
-    from delivery.services.windows import window_holds_expire
+    from delivery.facade.windows import window_holds_expire
 
     real = getattr(fulfillment, step)
 

@@ -1,17 +1,18 @@
 """Delivery windows: reading, holding, booking, releasing, capacity and generation."""
 
 import logging
-import uuid
 from collections import Counter
-from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from fulfillment import services as fulfillment
+from prime_now.kernel.errors import ApplicationError, ValidationError
 
 from ..models import HoldStatus, Window, WindowHold, WindowTemplate
 from .dtos import GenerateReport, HeldSeat, WindowDTO
@@ -44,27 +45,7 @@ def window_dto(window: Window) -> WindowDTO:
     )
 
 
-_WINDOW_COLUMNS = (
-    "id", "hub_code", "kind", "start", "end", "fee", "free_above", "capacity", "booked", "held",
-    "cutoff_at",
-)  # fmt: skip
-_WINDOW_LIST = ", ".join(connection.ops.quote_name(c) for c in _WINDOW_COLUMNS)
-_WINDOW_SQL = f"SELECT {_WINDOW_LIST} FROM {Window._meta.db_table} WHERE id = %s"
-
-
-def _window_from_row(row: tuple) -> WindowDTO:
-    """A WindowDTO from a row of _WINDOW_COLUMNS, read by hand-written SQL."""
-    return window_dto(Window(**dict(zip(_WINDOW_COLUMNS, row, strict=True))))
-
-
 def window_get(*, window_id: int) -> WindowDTO:
-    if connection.vendor == "postgresql":  # on the checkout path: a plain SELECT by id
-        with connection.cursor() as cursor:
-            cursor.execute(_WINDOW_SQL, [window_id])
-            row = cursor.fetchone()
-        if row is None:
-            raise WindowNotFoundError(fields={"window_id": window_id})
-        return _window_from_row(row)
     window = Window.objects.filter(pk=window_id).first()
     if window is None:
         raise WindowNotFoundError(fields={"window_id": window_id})
@@ -91,7 +72,8 @@ def windows_open(
     return tuple(window_dto(w) for w in rows.order_by("start", "kind"))
 
 
-def _why_not_holdable(window_id: int, now: datetime, hub_code: str | None) -> Exception:
+def _refusal(window_id: int, now: datetime, hub_code: str | None) -> ApplicationError:
+    """Why the window could not be held: not found, closed, of another hub, or full."""
     window = Window.objects.filter(pk=window_id).first()
     if window is None:
         return WindowNotFoundError(fields={"window_id": window_id})
@@ -111,105 +93,43 @@ def window_hold(
     hold_for: timedelta = HOLD_FOR,
     now: datetime | None = None,
 ) -> HeldSeat:
-    """Keep a seat in the window (of this hub, when given) for a checkout. One conditional
-    UPDATE: the database decides who gets the last seat. Raises WindowNotFoundError,
-    WindowClosedError, WindowNotServedError or WindowFullError."""
+    """Keep a seat in the window (of this hub, when given) for a checkout, in a short
+    transaction of its own. A conditional UPDATE decides who gets the last seat (the window's
+    check constraint stands behind it). Raises WindowNotFoundError, WindowClosedError,
+    WindowNotServedError or WindowFullError."""
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        seat = _hold_in_one_statement(window_id, hub_code, reference, now, now + hold_for)
-        if seat is None:
-            raise _why_not_holdable(window_id, now, hub_code)
-        return seat
+    free = Window.objects.filter(
+        pk=window_id, cutoff_at__gt=now, capacity__gt=F("booked") + F("held")
+    )
+    if hub_code is not None:
+        free = free.filter(hub_code=hub_code)
     with transaction.atomic():
-        rows = Window.objects.filter(
-            pk=window_id, cutoff_at__gt=now, capacity__gt=F("booked") + F("held")
-        )
-        if hub_code is not None:
-            rows = rows.filter(hub_code=hub_code)
-        if not rows.update(held=F("held") + 1):
-            raise _why_not_holdable(window_id, now, hub_code)
-        hold = WindowHold.objects.create(
-            window_id=window_id, reference=reference, expires_at=now + hold_for
-        )
+        taken = free.update(held=F("held") + 1)
+        if taken:
+            hold = WindowHold.objects.create(
+                window_id=window_id, reference=reference, expires_at=now + hold_for, created_at=now
+            )
+    if not taken:
+        raise _refusal(window_id, now, hub_code)
     return HeldSeat(hold_id=str(hold.pk), window=window_get(window_id=window_id))
-
-
-_HOLD_SQL = f"""
-    WITH seat AS (
-        UPDATE {Window._meta.db_table} SET held = held + 1
-         WHERE id = %(window)s AND cutoff_at > %(now)s AND capacity > booked + held
-           AND hub_code = COALESCE(%(hub)s, hub_code)
-        RETURNING {_WINDOW_LIST}
-    ),
-    hold AS (
-        INSERT INTO {WindowHold._meta.db_table}
-               (id, window_id, reference, status, expires_at, created_at, updated_at)
-        SELECT %(hold)s, seat.id, %(reference)s, 'held', %(expires)s, %(now)s, %(now)s FROM seat
-    )
-    SELECT {_WINDOW_LIST} FROM seat
-"""
-
-# The held seat becomes a booking. The head of a statement (WITH ...), so that checkout can
-# record its placed order in the same one; parameters `hold` and `now`; `seat` has a row when
-# the hold was still held.
-CONFIRM_HOLD_CTE = f"""
-    hold AS (
-        UPDATE {WindowHold._meta.db_table} SET status = 'confirmed', updated_at = %(now)s
-         WHERE id = %(hold)s AND status = 'held'
-        RETURNING window_id
-    ),
-    seat AS (
-        UPDATE {Window._meta.db_table} SET held = held - 1, booked = booked + 1
-         WHERE id IN (SELECT window_id FROM hold)
-        RETURNING id
-    )
-"""
-_CONFIRM_SQL = f"WITH {CONFIRM_HOLD_CTE} SELECT id FROM seat"
-
-
-def _hold_in_one_statement(window_id, hub_code, reference, now, expires) -> HeldSeat | None:
-    """PostgreSQL: take the seat, record the hold and read the window in one round trip (one
-    statement is atomic on its own). None when no seat was free (or the window is closed, or
-    of another hub)."""
-    hold_id = uuid.uuid4()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _HOLD_SQL,
-            {
-                "window": window_id,
-                "hub": hub_code,
-                "now": now,
-                "hold": hold_id,
-                "reference": reference,
-                "expires": expires,
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return HeldSeat(hold_id=str(hold_id), window=_window_from_row(row))
 
 
 def window_hold_confirm(*, hold_id: str, window_id: int) -> None:
     """The order is placed: the held seat becomes a booking. Idempotent. If the hold expired
-    meanwhile, books a free seat again or raises WindowFullError."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_CONFIRM_SQL, {"hold": uuid.UUID(str(hold_id)), "now": timezone.now()})
-            if cursor.fetchone():
-                return
-    elif WindowHold.objects.filter(pk=hold_id, status=HoldStatus.HELD).update(
-        status=HoldStatus.CONFIRMED
-    ):
-        Window.objects.filter(pk=window_id).update(held=F("held") - 1, booked=F("booked") + 1)
-        return
-    with transaction.atomic():
+    meanwhile, books a free seat again or raises WindowFullError. Inside the caller's
+    transaction when there is one (checkout's), else in its own."""
+    with transaction.atomic(savepoint=False):
+        confirmed = WindowHold.objects.filter(pk=hold_id, status=HoldStatus.HELD).update(
+            status=HoldStatus.CONFIRMED, updated_at=timezone.now()
+        )
+        if confirmed:
+            Window.objects.filter(pk=window_id).update(held=F("held") - 1, booked=F("booked") + 1)
+            return
         hold = WindowHold.objects.select_for_update().get(pk=hold_id)
         if hold.status == HoldStatus.CONFIRMED:
             return
-        if not Window.objects.filter(pk=window_id, capacity__gt=F("booked") + F("held")).update(
-            booked=F("booked") + 1
-        ):
+        free = Window.objects.filter(pk=window_id, capacity__gt=F("booked") + F("held"))
+        if not free.update(booked=F("booked") + 1):
             raise WindowFullError(fields={"window_id": window_id})
         hold.status = HoldStatus.CONFIRMED
         hold.save(update_fields=["status", "updated_at"])
@@ -218,11 +138,10 @@ def window_hold_confirm(*, hold_id: str, window_id: int) -> None:
 def window_hold_release(*, hold_id: str) -> None:
     """Give a held seat back (checkout failed). Idempotent; a confirmed hold is left alone."""
     with transaction.atomic():
-        hold = WindowHold.objects.filter(pk=hold_id).values("window_id").first()
-        if hold and WindowHold.objects.filter(pk=hold_id, status=HoldStatus.HELD).update(
-            status=HoldStatus.RELEASED
+        if WindowHold.objects.filter(pk=hold_id, status=HoldStatus.HELD).update(
+            status=HoldStatus.RELEASED, updated_at=timezone.now()
         ):
-            Window.objects.filter(pk=hold["window_id"]).update(held=F("held") - 1)
+            Window.objects.filter(holds__pk=hold_id).update(held=F("held") - 1)
 
 
 def window_booking_release(*, window_id: int) -> None:
@@ -255,8 +174,6 @@ def window_holds_expire(*, now: datetime | None = None, limit: int = 1000) -> in
 
 def window_set_capacity(*, window_id: int, capacity: int) -> WindowDTO:
     """Change a live window's capacity; never below what is already booked or held."""
-    from prime_now.kernel.errors import ValidationError
-
     if capacity < 0:
         raise ValidationError("Capacity cannot be negative.", fields={"capacity": capacity})
     with transaction.atomic():
@@ -275,7 +192,7 @@ def window_set_capacity(*, window_id: int, capacity: int) -> WindowDTO:
     return window_dto(window)
 
 
-def _local_starts(template: WindowTemplate, day, tz: ZoneInfo) -> Iterable[datetime]:
+def _local_starts(template: WindowTemplate, day: date, tz: ZoneInfo) -> Iterator[datetime]:
     # Every hour a window starts, whatever its length (two-hour windows overlap), so a customer
     # can always choose one starting within the hour.
     midnight = datetime.combine(day, time(0), tzinfo=tz)
@@ -289,8 +206,6 @@ def windows_generate(
     """Create the windows of the next `days` days (today included) from the active templates
     (of these hubs, or all). Idempotent: existing windows and their bookings stay as they are."""
     if days < 0:
-        from prime_now.kernel.errors import ValidationError
-
         raise ValidationError("days cannot be negative.", fields={"days": days})
     now = now or timezone.now()
     hubs = {hub.code: hub for hub in fulfillment.hubs_active()}
@@ -337,7 +252,9 @@ def windows_generate(
     )
 
 
-def window_templates_ensure(*, hub_codes: Iterable[str], defaults: dict[str, dict]) -> int:
+def window_templates_ensure(
+    *, hub_codes: Iterable[str], defaults: dict[str, dict[str, Any]]
+) -> int:
     """Create the missing templates (kind → field defaults) for these hubs; returns how many."""
     created = 0
     for hub_code in hub_codes:
