@@ -40,7 +40,7 @@ from .idempotency import (
 )
 from .promise import delivery_lead, hub_for_address
 from .steps import Steps, Undo
-from .windows import window_hold, window_hold_confirm, window_hold_release
+from .windows import window_hold, window_hold_release
 
 logger = logging.getLogger(__name__)
 
@@ -337,8 +337,7 @@ def _place_order(
 def _confirm(
     checkout: Checkout, seat: HeldSeat, placed: PlacedCheckout, result: CheckoutResult
 ) -> None:
-    """Confirm the stock reservation and book the held seat; record the placed checkout.
+    """Confirm the stock reservation, book the held seat and record the placed checkout.
     Undone by its transaction's rollback."""
     fulfillment.stock_reservation_confirm(reservation_id=placed.reservation_id)
-    window_hold_confirm(hold_id=seat.hold_id, window_id=placed.window_id)
-    checkout_record_placed(checkout, placed=placed, result=result)
+    checkout_record_placed(checkout, hold_id=seat.hold_id, placed=placed, result=result)
