@@ -1,5 +1,6 @@
 """Input and output shapes of the façade's API (promise, checkout)."""
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -58,7 +59,9 @@ class CheckoutLineInput(serializers.Serializer):
 
 
 class CheckoutInput(serializers.Serializer):
-    lines = CheckoutLineInput(many=True, allow_empty=False, max_length=MAX_LINES)
+    lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=CheckoutLineInput(), allow_empty=False, max_length=MAX_LINES
+    )
     address = serializers.CharField(max_length=500)
     postcode = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
     lat = serializers.FloatField(
@@ -69,7 +72,7 @@ class CheckoutInput(serializers.Serializer):
     )
     window_id = serializers.IntegerField(min_value=1)
     tip = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, default="0.00"
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0.00")
     )
     payment_token = serializers.CharField(max_length=200)
     expected_subtotal = serializers.DecimalField(

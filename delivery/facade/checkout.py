@@ -112,15 +112,14 @@ def _run(
 ) -> CheckoutResult:
     now = timezone.now()
     reference = f"checkout:{checkout.pk}:{checkout.attempt}"
-    hub = steps.run("address", lambda: (_hub(request), None))
-    priced = steps.run("pricing", lambda: (_price(request), None))
+    hub = steps.run("address", lambda: _find_hub(request))
+    priced = steps.run("pricing", lambda: _price(request))
     seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))
     reservation = steps.run("stock", lambda: _reserve_stock(hub.code, priced, reference))
     window = seat.window
     with transaction.atomic():
         order = steps.run(
-            "order",
-            lambda: (_place_order(customer_id, reference, request, hub, window, priced), None),
+            "order", lambda: _place_order(customer_id, reference, request, hub, window, priced)
         )
         # The window as held, its seat now booked instead (nothing else changes).
         result = CheckoutResult(
@@ -129,6 +128,7 @@ def _run(
             currency=order.currency,
             window=replace(window, booked=window.booked + 1),
         )
+        lead = delivery_lead(hub=hub, lat=request.lat, lon=request.lon)
         placed = PlacedCheckout(
             hub_code=hub.code,
             window_id=window.id,
@@ -138,13 +138,11 @@ def _run(
                 {"product_id": p.product_id, "sku": p.sku, "name": p.name, "quantity": p.quantity}
                 for p in priced
             ),
-            pick_due_by=max(
-                window.start - delivery_lead(hub=hub, lat=request.lat, lon=request.lon), now
-            ),
+            pick_due_by=max(window.start - lead, now),
             total=order.total,
             currency=order.currency,
         )
-        steps.run("confirm", lambda: (_confirm(checkout, seat, placed, result), None))
+        steps.run("confirm", lambda: _confirm(checkout, seat, placed, result))
     return result
 
 
@@ -201,13 +199,15 @@ def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
 
 
 # --- The steps ------------------------------------------------------------------------------
+# Each step returns its value and what undoes it (None: nothing, or its transaction's rollback).
 
 
-def _hub(request: CheckoutRequest) -> fulfillment.HubDTO:
-    return hub_for_address(postcode=request.postcode or None, lat=request.lat, lon=request.lon)
+def _find_hub(request: CheckoutRequest) -> tuple[fulfillment.HubDTO, None]:
+    hub = hub_for_address(postcode=request.postcode or None, lat=request.lat, lon=request.lon)
+    return hub, None
 
 
-def _price(request: CheckoutRequest) -> tuple[_PricedLine, ...]:
+def _price(request: CheckoutRequest) -> tuple[tuple[_PricedLine, ...], None]:
     """Today's prices of the lines; PriceChangedError when they no longer make the subtotal
     the customer saw."""
     products = catalog.products_by_skus(skus=[line.sku for line in request.lines])
@@ -242,7 +242,7 @@ def _price(request: CheckoutRequest) -> tuple[_PricedLine, ...]:
                 "prices": {line.sku: str(line.unit_price) for line in priced},
             },
         )
-    return priced
+    return priced, None
 
 
 def _hold_window(
@@ -301,10 +301,10 @@ def _place_order(
     hub: fulfillment.HubDTO,
     window: WindowDTO,
     priced: tuple[_PricedLine, ...],
-) -> ordering.OrderDTO:
+) -> tuple[ordering.OrderDTO, None]:
     """The order, with its payment authorized. Undone by its transaction's rollback."""
     subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
-    return ordering.order_place(
+    order = ordering.order_place(
         customer_id=customer_id,
         idempotency_key=reference,
         lines=[
@@ -332,12 +332,14 @@ def _place_order(
         tip=request.tip,
         payment_token=request.payment_token,
     )
+    return order, None
 
 
 def _confirm(
     checkout: Checkout, seat: HeldSeat, placed: PlacedCheckout, result: CheckoutResult
-) -> None:
+) -> tuple[None, None]:
     """Confirm the stock reservation, book the held seat and record the placed checkout.
     Undone by its transaction's rollback."""
     fulfillment.stock_reservation_confirm(reservation_id=placed.reservation_id)
     checkout_record_placed(checkout, hold_id=seat.hold_id, placed=placed, result=result)
+    return None, None

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
@@ -120,7 +120,7 @@ def _claim_existing(
             "This Idempotency-Key was already used for a different request."
         )
     if existing.status in (CheckoutStatus.PLACED, CheckoutStatus.CANCELLED):
-        return existing, _replayed(existing.replay)
+        return existing, _replayed(cast(dict[str, Any], existing.replay))
     if existing.status == CheckoutStatus.FAILED and existing.replay is not None:
         error = existing.replay
         raise CheckoutFailedError(

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             .distinct()
             .order_by("hub_code")
         )
-        created, skipped = 0, []
+        created, skipped = 0, list[str]()
         for code in tqdm(codes, desc="hubs", unit="hub", disable=not sys.stderr.isatty()):
             report = windows_generate(days=days, hub_codes=[code])
             created += report.created
