@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from delivery.facade.checkout import MAX_LINES, MAX_QUANTITY
+from ordering.services import BASKET_LIMITS
 
 
 class WindowOutput(serializers.Serializer):
@@ -55,12 +55,12 @@ SKU_MAX_LENGTH = 64
 
 class CheckoutLineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = serializers.IntegerField(min_value=1, max_value=BASKET_LIMITS.max_line_quantity)
 
 
 class CheckoutInput(serializers.Serializer):
     lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
-        child=CheckoutLineInput(), allow_empty=False, max_length=MAX_LINES
+        child=CheckoutLineInput(), allow_empty=False, max_length=BASKET_LIMITS.max_lines
     )
     address = serializers.CharField(max_length=500)
     postcode = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")

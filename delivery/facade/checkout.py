@@ -44,8 +44,7 @@ from .windows import window_hold, window_hold_release
 
 logger = logging.getLogger(__name__)
 
-MAX_LINES = 100
-MAX_QUANTITY = 50
+LIMITS = ordering.BASKET_LIMITS  # ordering owns the basket limits
 STOCK_HOLD = timedelta(minutes=10)
 
 STEP_NAMES = {
@@ -178,12 +177,13 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
                 fields={f"lines[{index}].quantity": line.quantity},
             )
         merged[sku] = merged.get(sku, 0) + line.quantity
-    if len(merged) > MAX_LINES:
-        raise ValidationError(f"At most {MAX_LINES} different items per order.")
-    too_many = {sku: q for sku, q in merged.items() if q > MAX_QUANTITY}
+    if len(merged) > LIMITS.max_lines:
+        raise ValidationError(f"At most {LIMITS.max_lines} different items per order.")
+    too_many = {sku: q for sku, q in merged.items() if q > LIMITS.max_line_quantity}
     if too_many:
         raise ValidationError(
-            f"At most {MAX_QUANTITY} of one item per order.", fields={"quantities": too_many}
+            f"At most {LIMITS.max_line_quantity} of one item per order.",
+            fields={"quantities": too_many},
         )
     return tuple(CheckoutLine(sku=sku, quantity=q) for sku, q in sorted(merged.items()))
 

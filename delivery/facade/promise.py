@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog import services as catalog
 from fulfillment import services as fulfillment
+from ordering.services import BASKET_LIMITS
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.levers import lever_enabled
 
@@ -23,7 +24,6 @@ logger = logging.getLogger(__name__)
 LEVER = "delivery-promise"
 UNAVAILABLE_NOW = "Delivery windows are unavailable right now. Please try again in a moment."
 NO_WINDOWS = "No delivery windows are left for the next two days at this address."
-MAX_BASKET_SKUS = 200
 # The promise plans with slack on top of the ride (delivery/travel.py): time at the door, and
 # never less than MIN_DELIVERY from packed to delivered; packing after the pick.
 HANDOFF = timedelta(minutes=5)
@@ -129,10 +129,9 @@ def promise_for(
             "Give a postcode, or both lat and lon.", fields={"postcode": "required"}
         )
     skus = tuple(dict.fromkeys(s.strip() for s in basket_skus if s and s.strip()))
-    if len(skus) > MAX_BASKET_SKUS:
-        raise ValidationError(
-            f"At most {MAX_BASKET_SKUS} basket items.", fields={"basket": "too many"}
-        )
+    most = BASKET_LIMITS.max_lines  # ordering owns the basket limits
+    if len(skus) > most:
+        raise ValidationError(f"At most {most} basket items.", fields={"basket": "too many"})
     if not lever_enabled(LEVER):
         return _unavailable(UNAVAILABLE_NOW)
     try:
