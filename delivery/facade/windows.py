@@ -254,6 +254,33 @@ def _local_starts(template: WindowTemplate, day: date, tz: ZoneInfo) -> Iterator
         yield midnight + timedelta(hours=hour)
 
 
+def _template_windows(
+    template: WindowTemplate, tz: ZoneInfo, days: int, now: datetime
+) -> list[Window]:
+    """The windows a template makes over the next `days` days, those still on sale at `now`."""
+    today = now.astimezone(tz).date()
+    rows = []
+    for offset in range(days + 1):
+        for start in _local_starts(template, today + timedelta(days=offset), tz):
+            cutoff = start - timedelta(minutes=template.cutoff_minutes)
+            if cutoff <= now:
+                continue
+            rows.append(
+                Window(
+                    hub_code=template.hub_code,
+                    kind=template.kind,
+                    start=start,
+                    end=start + timedelta(hours=template.hours),
+                    cutoff_at=cutoff,
+                    fee=template.fee,
+                    free_above=template.free_above,
+                    capacity=template.capacity,
+                    template=template,
+                )
+            )
+    return rows
+
+
 def windows_generate(
     *, days: int = 7, hub_codes: Iterable[str] | None = None, now: datetime | None = None
 ) -> GenerateReport:
@@ -263,7 +290,7 @@ def windows_generate(
         raise ValidationError("days cannot be negative.", fields={"days": days})
     now = now or timezone.now()
     hubs = {hub.code: hub for hub in fulfillment.hubs_active()}
-    created, used, skipped = 0, set(), set()
+    created, used, skipped = 0, set[str](), set[str]()
     templates = WindowTemplate.objects.filter(active=True).order_by("hub_code", "kind")
     if hub_codes is not None:
         templates = templates.filter(hub_code__in=list(hub_codes))
@@ -273,28 +300,7 @@ def windows_generate(
             skipped.add(template.hub_code)
             continue
         used.add(template.hub_code)
-        tz = ZoneInfo(hub.timezone or "UTC")
-        today = now.astimezone(tz).date()
-        rows = []
-        for offset in range(days + 1):
-            for start in _local_starts(template, today + timedelta(days=offset), tz):
-                end = start + timedelta(hours=template.hours)
-                cutoff = start - timedelta(minutes=template.cutoff_minutes)
-                if cutoff <= now:
-                    continue
-                rows.append(
-                    Window(
-                        hub_code=template.hub_code,
-                        kind=template.kind,
-                        start=start,
-                        end=end,
-                        cutoff_at=cutoff,
-                        fee=template.fee,
-                        free_above=template.free_above,
-                        capacity=template.capacity,
-                        template=template,
-                    )
-                )
+        rows = _template_windows(template, ZoneInfo(hub.timezone or "UTC"), days, now)
         before = Window.objects.filter(hub_code=template.hub_code, kind=template.kind).count()
         Window.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
         after = Window.objects.filter(hub_code=template.hub_code, kind=template.kind).count()
