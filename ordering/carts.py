@@ -12,6 +12,7 @@ from prime_now.kernel.money import default_currency, to_decimal
 
 from . import conf
 from .dtos import (
+    BASKET_LIMITS,
     CartDTO,
     CartLimitError,
     CartLineDTO,
@@ -61,7 +62,7 @@ def _available_product(sku: str):
 
 
 def _check_quantity(quantity: int) -> None:
-    limit = conf.max_line_quantity()
+    limit = BASKET_LIMITS.max_line_quantity
     if quantity < 0:
         raise CartLimitError(
             "Quantity cannot be negative.", fields={"quantity": "Must be 0 or more."}
@@ -108,8 +109,8 @@ def _render(lines: Iterable[CartLine], notices: tuple[str, ...] = ()) -> CartDTO
         has_price_changes=any(line.price_changed for line in out),
         has_unavailable=any(not line.available for line in out),
         notices=notices,
-        max_line_quantity=conf.max_line_quantity(),
-        max_lines=conf.max_cart_lines(),
+        max_line_quantity=BASKET_LIMITS.max_line_quantity,
+        max_lines=BASKET_LIMITS.max_lines,
     )
 
 
@@ -130,9 +131,9 @@ def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
         cart = _get_or_create(owner)
         line = cart.lines.filter(sku=product.sku).first()
         if line is None:
-            if cart.lines.count() >= conf.max_cart_lines():
+            if cart.lines.count() >= BASKET_LIMITS.max_lines:
                 raise CartLimitError(
-                    f"A cart holds at most {conf.max_cart_lines()} different products.",
+                    f"A cart holds at most {BASKET_LIMITS.max_lines} different products.",
                     fields={"sku": "Cart is full."},
                 )
             CartLine.objects.create(
@@ -214,7 +215,7 @@ def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
         if guest is None:
             return _render(_lines(target))
         existing = {line.sku: line for line in target.lines.all()}
-        max_qty, max_lines = conf.max_line_quantity(), conf.max_cart_lines()
+        max_qty, max_lines = BASKET_LIMITS.max_line_quantity, BASKET_LIMITS.max_lines
         for line in guest.lines.all():
             mine = existing.get(line.sku)
             if mine is not None:

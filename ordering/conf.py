@@ -10,18 +10,6 @@ def _get(name: str, default):
     return getattr(settings, name, default)
 
 
-def max_line_quantity() -> int:
-    return _get("ORDERING_CART_MAX_LINE_QUANTITY", 20)
-
-
-def max_cart_lines() -> int:
-    return _get("ORDERING_CART_MAX_LINES", 50)
-
-
-def max_order_lines() -> int:
-    return _get("ORDERING_ORDER_MAX_LINES", 100)
-
-
 def max_tip() -> Decimal:
     return Decimal(_get("ORDERING_MAX_TIP", "100.00"))
 

@@ -12,6 +12,21 @@ from prime_now.kernel.errors import (
     ValidationError,
 )
 
+# --- Baskets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BasketLimits:
+    """How much one basket may hold: a cart, a checkout and an order alike. Ordering owns the
+    rule; every form and serializer that takes a basket reads it here (BASKET_LIMITS)."""
+
+    max_lines: int  # different products
+    max_line_quantity: int  # units of one product
+
+
+BASKET_LIMITS = BasketLimits(max_lines=50, max_line_quantity=20)
+
+
 # --- Carts ------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from prime_now.kernel.money import Money, default_currency, to_decimal
 
 from . import conf, pricing
 from .dtos import (
+    BASKET_LIMITS,
     DeliverySnapshot,
     IdempotencyKeyReusedError,
     IllegalTransitionError,
@@ -269,7 +270,7 @@ def order_place(
             "An idempotency key of 1 to 128 characters is required.",
             fields={"idempotency_key": "1 to 128 characters."},
         )
-    priced = pricing.price_lines(lines, max_lines=conf.max_order_lines())
+    priced = pricing.price_lines(lines, limits=BASKET_LIMITS)
     fee = pricing.amount(delivery_fee, field="delivery_fee")
     tip_amount = pricing.amount(tip, field="tip", maximum=conf.max_tip())
     _validate_delivery(delivery)

@@ -18,6 +18,8 @@ from decimal import Decimal
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.money import to_decimal
 
+from .dtos import BasketLimits
+
 ZERO = Decimal("0.00")
 
 
@@ -48,12 +50,12 @@ def amount(value, *, field: str, maximum: Decimal | None = None) -> Decimal:
     return rounded
 
 
-def price_lines(lines: Sequence, *, max_lines: int) -> list[PricedLine]:
+def price_lines(lines: Sequence, *, limits: BasketLimits) -> list[PricedLine]:
     if not lines:
         raise ValidationError("An order needs at least one line.", fields={"lines": "Empty."})
-    if len(lines) > max_lines:
+    if len(lines) > limits.max_lines:
         raise ValidationError(
-            f"An order holds at most {max_lines} lines.", fields={"lines": "Too many."}
+            f"An order holds at most {limits.max_lines} lines.", fields={"lines": "Too many."}
         )
     priced: list[PricedLine] = []
     seen: set[str] = set()
@@ -69,6 +71,9 @@ def price_lines(lines: Sequence, *, max_lines: int) -> list[PricedLine]:
         seen.add(sku)
         if not isinstance(line.quantity, int) or line.quantity < 1:
             errors[sku] = "Quantity must be a whole number of at least 1."
+            continue
+        if line.quantity > limits.max_line_quantity:
+            errors[sku] = f"At most {limits.max_line_quantity} of one product."
             continue
         unit_price = amount(line.unit_price, field=f"{sku}.unit_price")
         priced.append(

@@ -14,6 +14,8 @@ from .carts import (
     carts_expire,
 )
 from .dtos import (
+    BASKET_LIMITS,
+    BasketLimits,
     CartDTO,
     CartLimitError,
     CartLineDTO,
@@ -51,6 +53,8 @@ from .orders import (
 )
 
 __all__ = [
+    "BASKET_LIMITS",
+    "BasketLimits",
     "CartDTO",
     "CartLimitError",
     "CartLineDTO",

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from prime_now.kernel.geo import distance_km
 
+from ..travel import travel_time
 from .config import dispatch_config
-from .geo import travel_time
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from ..models.transport import (
     Trip,
     TripStatus,
 )
+from ..travel import travel_time
 from .batching import Stop, batch_fits
 from .config import dispatch_config
-from .geo import travel_time
 from .hubs import HubPoint
 from .jobs import job_stop
 from .profiles import courier_speed

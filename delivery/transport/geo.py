@@ -1,18 +1,9 @@
-"""Travel times and straight-line movement over the kernel's one distance rule.
+"""Straight-line movement over the kernel's one distance rule (the simulator's couriers).
 
-Transport's travel-time model (a courier's own speed over the great-circle distance); the
-façade's promise keeps its own rough model until delivery has one travel-time module.
+Travel times are delivery's one model, in delivery/travel.py.
 """
 
-from datetime import timedelta
-
 from prime_now.kernel.geo import distance_km
-
-
-def travel_time(km: float, speed_kmh: float) -> timedelta:
-    if speed_kmh <= 0:
-        raise ValueError("speed must be positive")
-    return timedelta(hours=km / speed_kmh)
 
 
 def move_towards(

@@ -9,14 +9,12 @@ from ordering.services import OrderDTO, order_get
 from prime_now.kernel.geo import distance_km
 
 from ..models import DeliveryJob, JobStatus
+from ..travel import travel_time
 from .batching import Stop
 from .config import dispatch_config
 from .dto import JobDTO
-from .geo import travel_time
 from .hubs import HubPoint, hub_point
 from .metrics import jobs_flagged
-
-DEFAULT_SPEED_KMH = 18.0
 
 
 def job_dto(job: DeliveryJob) -> JobDTO:
@@ -121,7 +119,7 @@ def estimated_unassigned_arrival(job: DeliveryJob, *, now: datetime) -> datetime
     config = dispatch_config()
     hub = hub_point(job.hub_code)
     stop = job_stop(job, hub)
-    ride = travel_time(distance_km(hub.lat, hub.lon, stop.lat, stop.lon), DEFAULT_SPEED_KMH)
+    ride = travel_time(distance_km(hub.lat, hub.lon, stop.lat, stop.lon))
     return now + timedelta(minutes=config.pickup_minutes) + ride
 
 

@@ -30,6 +30,7 @@ from ..models.transport import (
     Trip,
     TripStatus,
 )
+from ..travel import travel_time
 from .batching import order_stops, route_arrivals
 from .config import dispatch_config
 from .dto import StopDTO, TripDTO
@@ -42,7 +43,6 @@ from .errors import (
     OutsideGeofenceError,
     TripStepError,
 )
-from .geo import travel_time
 from .hubs import HubPoint, hub_point
 from .jobs import job_stop
 from .metrics import deliveries_finished

@@ -3,7 +3,7 @@ client must not set (status, totals, customer, prices) is refused with 400, not 
 
 from rest_framework import serializers
 
-from ordering import conf
+from ordering import services
 
 
 class StrictInput(serializers.Serializer):
@@ -19,12 +19,9 @@ class StrictInput(serializers.Serializer):
 
 class CartLineAddInput(StrictInput):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, default=1)
-
-    def validate_quantity(self, value: int) -> int:
-        if value > conf.max_line_quantity():
-            raise serializers.ValidationError(f"At most {conf.max_line_quantity()}.")
-        return value
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=services.BASKET_LIMITS.max_line_quantity, default=1
+    )
 
 
 class CartLineChangeInput(StrictInput):

@@ -9,6 +9,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from ordering.services import BASKET_LIMITS
+
 from .shopper import POSTCODE_RE, normalize_postcode
 
 ORDERING_CHOICES = [
@@ -18,7 +20,7 @@ ORDERING_CHOICES = [
     ("-price", "Price: high to low"),
 ]
 TIP_CHOICES = [("0", "No tip"), ("2", "$2"), ("3", "$3"), ("5", "$5")]
-MAX_QUANTITY = 20
+MAX_QUANTITY = BASKET_LIMITS.max_line_quantity
 
 
 class NoColon:

@@ -97,14 +97,34 @@ def test_adding_past_the_line_bound_is_refused_and_keeps_the_line(owner):
     assert services.cart_get(owner=owner).lines[0].quantity == 15
 
 
-def test_a_full_cart_refuses_another_product(owner, settings):
-    settings.ORDERING_CART_MAX_LINES = 2
-    a, b, c = ProductFactory(), ProductFactory(), ProductFactory()
-    services.cart_add(owner=owner, sku=a.sku)
-    services.cart_add(owner=owner, sku=b.sku)
+def full_cart(user_id: int) -> list[Product]:
+    """A user's cart holding one each of as many products as a basket may hold."""
+    products = ProductFactory.create_batch(services.BASKET_LIMITS.max_lines)
+    cart = Cart.objects.create(user_id=user_id)
+    CartLine.objects.bulk_create(
+        CartLine(cart=cart, product_id=p.id, sku=p.sku, name=p.name, unit_price=p.price, quantity=1)
+        for p in products
+    )
+    return products
+
+
+def test_a_full_cart_refuses_another_product(owner):
+    # Given a cart holding as many products as a basket may hold
+    products = full_cart(owner.user_id)
+    # When another product is added, then it is refused
     with pytest.raises(services.CartLimitError):
-        services.cart_add(owner=owner, sku=c.sku)
-    assert services.cart_add(owner=owner, sku=a.sku).item_count == 3  # more of one is fine
+        services.cart_add(owner=owner, sku=ProductFactory().sku)
+    # And more of one already there is fine
+    more = services.cart_add(owner=owner, sku=products[0].sku)
+    assert more.item_count == services.BASKET_LIMITS.max_lines + 1
+
+
+def test_the_cart_shows_the_basket_limits(owner):
+    cart = services.cart_get(owner=owner)
+    assert (cart.max_lines, cart.max_line_quantity) == (
+        services.BASKET_LIMITS.max_lines,
+        services.BASKET_LIMITS.max_line_quantity,
+    )
 
 
 def test_an_unknown_or_inactive_product_cannot_be_added(owner):
@@ -178,15 +198,14 @@ class TestMergeOnSignIn:
         assert merged.lines[0].quantity == 20
         assert merged.notices == ("Oat milk: quantity limited to 20.",)
 
-    def test_a_merge_into_a_full_cart_leaves_extra_products_out_and_says_so(self, guest, settings):
-        settings.ORDERING_CART_MAX_LINES = 1
+    def test_a_merge_into_a_full_cart_leaves_extra_products_out_and_says_so(self, guest):
         user = UserFactory()
-        a, b = ProductFactory(), ProductFactory(name="Kale")
-        services.cart_add(owner=services.CartOwner(user_id=user.pk), sku=a.sku)
-        services.cart_add(owner=guest, sku=b.sku)
+        products = full_cart(user.pk)
+        services.cart_add(owner=guest, sku=ProductFactory(name="Kale").sku)
         merged = services.cart_merge(session_key=guest.session_key, user_id=user.pk)
-        assert [ln.sku for ln in merged.lines] == [a.sku]
-        assert merged.notices == ("Kale was not added: a cart holds 1 products.",)
+        assert [ln.sku for ln in merged.lines] == [p.sku for p in products]
+        limit = services.BASKET_LIMITS.max_lines
+        assert merged.notices == (f"Kale was not added: a cart holds {limit} products.",)
 
     def test_merging_without_a_guest_cart_returns_the_users_cart(self):
         user = UserFactory()

@@ -191,7 +191,7 @@ amounts = st.decimals(min_value=D("0"), max_value=D("999.999"), places=3)
 )
 def test_property_total_is_exactly_the_sum_of_rounded_parts(prices, fee, tip):
     lines = [line(f"S{i}", str(p), q) for i, (p, q) in enumerate(prices)]
-    priced = pricing.price_lines(lines, max_lines=100)
+    priced = pricing.price_lines(lines, limits=services.BASKET_LIMITS)
     sub = pricing.subtotal(priced)
     total = pricing.total(
         subtotal=sub,

@@ -228,6 +228,32 @@ def test_invalid_placements_are_refused_with_the_field_named(overrides, field):
     assert not SandboxAuthorization.objects.exists()
 
 
+def test_an_order_within_the_basket_limits_is_placed():
+    limits = services.BASKET_LIMITS
+    lines = [
+        OrderLineInputFactory(quantity=limits.max_line_quantity) for _ in range(limits.max_lines)
+    ]
+    assert len(OrderFactory(lines=lines).lines) == limits.max_lines
+
+
+def test_more_of_one_product_than_a_basket_holds_is_refused():
+    # Given a line over the basket's quantity bound
+    too_many = OrderLineInputFactory(sku="A", quantity=services.BASKET_LIMITS.max_line_quantity + 1)
+    # When it is placed, then it is refused, naming the line, and nothing is authorized
+    with pytest.raises(ValidationError) as caught:
+        OrderFactory(lines=[too_many])
+    assert "A" in caught.value.fields
+    assert not SandboxAuthorization.objects.exists()
+
+
+def test_more_products_than_a_basket_holds_are_refused():
+    lines = [OrderLineInputFactory() for _ in range(services.BASKET_LIMITS.max_lines + 1)]
+    with pytest.raises(ValidationError) as caught:
+        OrderFactory(lines=lines)
+    assert caught.value.fields == {"lines": "Too many."}
+    assert not Order.objects.exists()
+
+
 def test_a_window_that_ends_before_it_starts_is_refused():
     snapshot = DeliverySnapshotFactory()
     bad = DeliverySnapshotFactory(

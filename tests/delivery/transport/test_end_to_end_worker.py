@@ -11,7 +11,7 @@ import redis
 from django.conf import settings
 
 from delivery.models import DeliveryJob, Offer
-from delivery.services import CheckoutLine, checkout_place
+from delivery.services import CheckoutLine, CheckoutRequest, checkout_place
 from delivery.transport.simulator import Simulator
 from fulfillment import services as fulfillment
 from ordering import services as ordering
@@ -52,14 +52,16 @@ def test_an_order_goes_from_checkout_to_delivered_through_a_real_worker():
         result = checkout_place(
             customer_id=customer.pk,
             idempotency_key=str(uuid.uuid4()),
-            lines=[CheckoutLine(sku=p.sku, quantity=1) for p in world.products],
-            address="1 Pike St, Seattle",
-            postcode="98101",
-            lat=hub.lat + 0.01,
-            lon=hub.lon,
-            window_id=world.window.pk,
-            tip=Decimal("2.00"),
-            payment_token="tok_visa",
+            request=CheckoutRequest(
+                lines=tuple(CheckoutLine(sku=p.sku, quantity=1) for p in world.products),
+                address="1 Pike St, Seattle",
+                postcode="98101",
+                lat=hub.lat + 0.01,
+                lon=hub.lon,
+                window_id=world.window.pk,
+                tip=Decimal("2.00"),
+                payment_token="tok_visa",
+            ),
         )
         number = result.order_number
 

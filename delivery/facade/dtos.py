@@ -52,6 +52,21 @@ class CheckoutLine:
 
 
 @dataclass(frozen=True)
+class CheckoutRequest:
+    """What the customer asks checkout for: these lines, to this address, in this window."""
+
+    lines: tuple[CheckoutLine, ...]
+    address: str
+    window_id: int
+    payment_token: str
+    postcode: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    tip: Decimal = Decimal("0.00")
+    expected_subtotal: Decimal | None = None  # refuse (PriceChangedError) when it differs
+
+
+@dataclass(frozen=True)
 class CheckoutResult:
     order_number: str
     total: Decimal

@@ -3,19 +3,20 @@
 import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache, caches
 from django.utils import timezone
 
 from catalog import services as catalog
 from fulfillment import services as fulfillment
+from ordering.services import BASKET_LIMITS
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.levers import lever_enabled
 
+from ..travel import ride_time
 from .dtos import PromiseDTO
 from .promise_cache import PROMISE_SECONDS, hub_version
-from .travel import picking_lead, travel_time
 from .windows import windows_open
 
 logger = logging.getLogger(__name__)
@@ -23,14 +24,30 @@ logger = logging.getLogger(__name__)
 LEVER = "delivery-promise"
 UNAVAILABLE_NOW = "Delivery windows are unavailable right now. Please try again in a moment."
 NO_WINDOWS = "No delivery windows are left for the next two days at this address."
-MAX_BASKET_SKUS = 200
+# The promise plans with slack on top of the ride (delivery/travel.py): time at the door, and
+# never less than MIN_DELIVERY from packed to delivered; packing after the pick.
+HANDOFF = timedelta(minutes=5)
+MIN_DELIVERY = timedelta(minutes=10)
+PACK_TIME = timedelta(minutes=5)
 
 
-def _unavailable(message: str, hub=None) -> PromiseDTO:
+def delivery_lead(*, hub: fulfillment.HubDTO, lat: float | None, lon: float | None) -> timedelta:
+    """From packed at the hub to delivered at this door, as the promise plans it."""
+    ride = ride_time(from_lat=hub.lat, from_lon=hub.lon, to_lat=lat, to_lon=lon)
+    return max(ride + HANDOFF, MIN_DELIVERY)
+
+
+def picking_lead(*, backlog: int, picking_capacity_per_hour: int) -> timedelta:
+    """Time until a new order would be picked and packed, given the jobs queued before it."""
+    per_hour = max(picking_capacity_per_hour, 1)
+    return timedelta(hours=(backlog + 1) / per_hour) + PACK_TIME
+
+
+def _unavailable(message: str, hub: fulfillment.HubDTO | None = None) -> PromiseDTO:
     return PromiseDTO(
         available=False,
-        hub_code=getattr(hub, "code", None),
-        hub_name=getattr(hub, "name", None),
+        hub_code=hub.code if hub else None,
+        hub_name=hub.name if hub else None,
         windows=(),
         earliest_delivery=None,
         unavailable_skus=(),
@@ -44,11 +61,13 @@ def _location_key(postcode: str | None, lat: float | None, lon: float | None) ->
     return f"delivery:hubfor:ll:{lat:.4f}:{lon:.4f}"
 
 
-def hub_for_address(*, postcode: str | None, lat: float | None, lon: float | None):
+def hub_for_address(
+    *, postcode: str | None, lat: float | None, lon: float | None
+) -> fulfillment.HubDTO:
     """fulfillment.hub_for_location, cached for a few seconds in this process (checkout and
     promise share it)."""
     key = _location_key(postcode, lat, lon)
-    hub = caches["local"].get(key)
+    hub: fulfillment.HubDTO | None = caches["local"].get(key)
     if hub is None:
         hub = fulfillment.hub_for_location(postcode=postcode or None, lat=lat, lon=lon)
         caches["local"].set(key, hub, PROMISE_SECONDS)
@@ -64,12 +83,18 @@ def _unavailable_skus(hub_code: str, skus: Sequence[str]) -> tuple[str, ...]:
     return tuple(sku for sku in skus if sku not in sellable or stock.get(sellable[sku], 0) <= 0)
 
 
-def _compute(hub, lat, lon, skus: tuple[str, ...], now: datetime) -> PromiseDTO:
+def _compute(
+    hub: fulfillment.HubDTO,
+    lat: float | None,
+    lon: float | None,
+    skus: tuple[str, ...],
+    now: datetime,
+) -> PromiseDTO:
     backlog = fulfillment.hub_backlog(hub_code=hub.code)
     earliest = (
         now
         + picking_lead(backlog=backlog, picking_capacity_per_hour=hub.picking_capacity_per_hour)
-        + travel_time(hub_lat=hub.lat, hub_lon=hub.lon, lat=lat, lon=lon)
+        + delivery_lead(hub=hub, lat=lat, lon=lon)
     )
     windows = windows_open(hub_code=hub.code, now=now, ends_after=earliest)
     missing = _unavailable_skus(hub.code, skus)
@@ -104,10 +129,9 @@ def promise_for(
             "Give a postcode, or both lat and lon.", fields={"postcode": "required"}
         )
     skus = tuple(dict.fromkeys(s.strip() for s in basket_skus if s and s.strip()))
-    if len(skus) > MAX_BASKET_SKUS:
-        raise ValidationError(
-            f"At most {MAX_BASKET_SKUS} basket items.", fields={"basket": "too many"}
-        )
+    most = BASKET_LIMITS.max_lines  # ordering owns the basket limits
+    if len(skus) > most:
+        raise ValidationError(f"At most {most} basket items.", fields={"basket": "too many"})
     if not lever_enabled(LEVER):
         return _unavailable(UNAVAILABLE_NOW)
     try:
@@ -120,7 +144,7 @@ def promise_for(
     basket = hashlib.sha1("\n".join(sorted(skus)).encode()).hexdigest()[:16]
     loc = "" if lat is None or lon is None else f"{lat:.3f},{lon:.3f}"
     key = f"delivery:promise:{hub.code}:{hub_version(hub.code)}:{loc}:{basket}"
-    cached = cache.get(key)
+    cached: PromiseDTO | None = cache.get(key)
     if cached is not None:
         return cached
     try:

@@ -1,6 +1,11 @@
 """Errors the delivery façade raises (besides the ones it passes on from the apps below)."""
 
-from prime_now.kernel.errors import ApplicationError, ConflictError, NotFoundError
+from prime_now.kernel.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    UnavailableError,
+)
 
 
 class WindowNotFoundError(NotFoundError):
@@ -42,10 +47,10 @@ class IdempotencyKeyMissingError(ApplicationError):
     default_message = "Send an Idempotency-Key header (a unique value per checkout attempt)."
 
 
-class IdempotencyKeyReusedError(ApplicationError):
-    code = "idempotency_key_reused"
-    status = 422
-    default_message = "This Idempotency-Key was already used for a different request."
+class CheckoutUnavailableError(UnavailableError):
+    """A service behind checkout failed; `fields["step"]` names the step. Nothing is held."""
+
+    code = "checkout_unavailable"
 
 
 class CheckoutFailedError(ApplicationError):

@@ -4,7 +4,7 @@ once a courier has it, the courier's position and the ETA of this stop."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from ordering.services import TimelineEntryDTO, order_get
+from ordering.services import OrderStatus, TimelineEntryDTO, order_get
 
 from ..models import DeliveryJob, JobStatus
 
@@ -15,11 +15,11 @@ _SHOW_COURIER = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
 @dataclass(frozen=True)
 class TrackingDTO:
     order_number: str
-    status: str
+    status: OrderStatus
     timeline: tuple[TimelineEntryDTO, ...]
     window_start: datetime
     window_end: datetime
-    delivery_status: str | None  # the delivery job's status, once the order is packed
+    delivery_status: JobStatus | None  # the delivery job's status, once the order is packed
     courier_name: str | None  # first name only
     courier_lat: float | None
     courier_lon: float | None
@@ -36,7 +36,11 @@ def tracking_for(*, order_number: str, customer_id: int) -> TrackingDTO:
         .filter(order_number=order.number)
         .first()
     )
-    lat = lon = eta = name = stops_before = None
+    lat: float | None = None
+    lon: float | None = None
+    eta: datetime | None = None
+    name: str | None = None
+    stops_before: int | None = None
     if job is not None and job.status in _SHOW_COURIER and job.courier is not None:
         courier = job.courier
         lat, lon = courier.lat, courier.lon
@@ -50,11 +54,11 @@ def tracking_for(*, order_number: str, customer_id: int) -> TrackingDTO:
             ).count()
     return TrackingDTO(
         order_number=order.number,
-        status=order.status,
+        status=OrderStatus(order.status),
         timeline=order.timeline,
         window_start=order.delivery.window_start,
         window_end=order.delivery.window_end,
-        delivery_status=job.status if job is not None else None,
+        delivery_status=JobStatus(job.status) if job is not None else None,
         courier_name=name,
         courier_lat=lat,
         courier_lon=lon,
