@@ -1,7 +1,8 @@
-"""The values and errors that cross the fulfillment door."""
+"""The values, statuses and errors that cross the fulfillment door."""
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from prime_now.kernel.errors import (
     ApplicationError,
@@ -10,6 +11,35 @@ from prime_now.kernel.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+
+from ..models import MovementKind, PickJobStatus, PickLineStatus, ReservationStatus
+
+__all__ = [
+    "AddressNotServedError",
+    "HubDTO",
+    "HubInactiveError",
+    "HubNotFoundError",
+    "InsufficientStockError",
+    "MovementKind",
+    "NotHubStaffError",
+    "OpeningHoursDTO",
+    "PickJobDTO",
+    "PickJobNotFoundError",
+    "PickJobStateError",
+    "PickJobStatus",
+    "PickLineDTO",
+    "PickLineSpec",
+    "PickLineStatus",
+    "ReservationDTO",
+    "ReservationExpiredError",
+    "ReservationNotFoundError",
+    "ReservationStatus",
+    "Shortage",
+    "StockLevelDTO",
+    "StockLine",
+    "StockMismatch",
+    "StockValidationError",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +83,7 @@ class ReservationDTO:
     id: str
     hub_code: str
     reference: str
-    status: str
+    status: ReservationStatus
     expires_at: datetime | None
     lines: tuple[StockLine, ...] = ()
 
@@ -76,7 +106,7 @@ class PickLineDTO:
     aisle: str
     bin: str
     substitute_sku: str | None
-    status: str  # pending | picked | short | substituted | missing
+    status: PickLineStatus
     picked_quantity: int | None
     substitute_quantity: int
 
@@ -86,7 +116,7 @@ class PickJobDTO:
     id: str
     order_ref: str
     hub_code: str
-    status: str  # pending | picking | packed | cancelled | returned
+    status: PickJobStatus
     due_by: datetime
     lines: tuple[PickLineDTO, ...]  # sorted by aisle, bin, sku
     bags: int
@@ -143,16 +173,20 @@ class InsufficientStockError(ConflictError):
     default_message = "Some items are no longer available in the quantity you asked for."
 
     def __init__(
-        self, message: str | None = None, *, shortages: tuple[Shortage, ...] = (), **kwargs
+        self,
+        message: str | None = None,
+        *,
+        shortages: tuple[Shortage, ...] = (),
+        fields: dict[str, Any] | None = None,
     ) -> None:
         self.shortages = tuple(shortages)
-        fields = kwargs.pop("fields", None) or {
+        fields = fields or {
             "shortages": [
                 {"product_id": s.product_id, "requested": s.requested, "available": s.available}
                 for s in self.shortages
             ]
         }
-        super().__init__(message, fields=fields, **kwargs)
+        super().__init__(message, fields=fields)
 
 
 class ReservationNotFoundError(NotFoundError):

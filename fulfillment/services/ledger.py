@@ -1,0 +1,162 @@
+"""The one way stock changes: moves applied to row-locked stock rows, each written to the ledger.
+
+A use case builds `Move`s and applies them inside its transaction. `apply_moves` locks the
+stock rows in stock-id order (so overlapping baskets never deadlock), checks that
+`0 <= reserved <= on_hand` still holds after every row's moves (else `MoveRefused`, and the
+caller's transaction writes nothing), then updates the rows in one statement and appends
+their ledger rows in another. The CHECK constraints on the stock table stay the last judge.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from prime_now.kernel import bus
+
+from ..events import StockChanged
+from ..models import MovementKind, Stock, StockMovement
+
+logger = logging.getLogger(__name__)
+
+AVAILABILITY_CACHE_SECONDS = 5
+# Changes of on-hand an operator or a batch made: subscribers hear about them.
+ANNOUNCED_KINDS = frozenset(
+    {MovementKind.RECEIVED, MovementKind.ADJUSTED, MovementKind.DAMAGED, MovementKind.RETURNED}
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    stock_id: int
+    product_id: int
+    kind: MovementKind
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    reason: str = ""
+    reference: str = ""
+    actor_id: int | None = None
+
+
+class MoveRefused(Exception):
+    """A row's moves would break 0 <= reserved <= on_hand: nothing was written."""
+
+    def __init__(self, row: Stock) -> None:
+        super().__init__(f"stock row {row.pk} refused the move")
+        self.row = row
+
+    @property
+    def product_id(self) -> int:
+        return self.row.product_id
+
+
+def locked_stock(rows: "QuerySet[Stock]") -> list[Stock]:
+    """The rows, locked for update in stock-id order (the one lock order for stock rows).
+    Only the stock rows are locked, not the joined hub (`of`)."""
+    return list(rows.select_for_update(of=("self",)).select_related("hub").order_by("id"))
+
+
+def apply_moves(moves: Sequence[Move]) -> None:
+    """Lock the moved rows and apply the moves. Must run inside transaction.atomic()."""
+    stock_ids = {move.stock_id for move in moves if move.on_hand_delta or move.reserved_delta}
+    if stock_ids:
+        write_moves(locked_stock(Stock.objects.filter(pk__in=stock_ids)), moves)
+
+
+def write_moves(rows: Sequence[Stock], moves: Sequence[Move]) -> None:
+    """Apply the moves to rows the caller locked (locked_stock): all or none."""
+    moves = [move for move in moves if move.on_hand_delta or move.reserved_delta]
+    deltas: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for move in moves:
+        on_hand, reserved = deltas[move.stock_id]
+        deltas[move.stock_id] = (on_hand + move.on_hand_delta, reserved + move.reserved_delta)
+    changed = [row for row in rows if row.pk in deltas]
+    if len(changed) != len(deltas):
+        raise RuntimeError("a move names a stock row that was not locked")
+    for row in changed:
+        on_hand, reserved = deltas[row.pk]
+        if not 0 <= row.reserved + reserved <= row.on_hand + on_hand:
+            raise MoveRefused(row)
+    available_before = {row.pk: row.available for row in changed}
+    now = timezone.now()
+    for row in changed:
+        on_hand, reserved = deltas[row.pk]
+        row.on_hand += on_hand
+        row.reserved += reserved
+        row.updated_at = now
+    Stock.objects.bulk_update(changed, ["on_hand", "reserved", "updated_at"])
+    StockMovement.objects.bulk_create(_ledger_row(move, now) for move in moves)
+    _announce(changed, available_before, moves)
+
+
+def _ledger_row(move: Move, now: datetime) -> StockMovement:
+    return StockMovement(
+        stock_id=move.stock_id,
+        kind=move.kind,
+        on_hand_delta=move.on_hand_delta,
+        reserved_delta=move.reserved_delta,
+        reason=move.reason[:300],
+        reference=move.reference[:64],
+        actor_id=move.actor_id,
+        created_at=now,
+    )
+
+
+def _announce(
+    changed: Sequence[Stock], available_before: dict[int, int], moves: Sequence[Move]
+) -> None:
+    """Publish StockChanged for on-hand changes an operator or a batch made and for products
+    that went out of stock or came back; drop cached availability after commit."""
+    announced = {m.stock_id for m in moves if m.kind in ANNOUNCED_KINDS and m.on_hand_delta}
+    by_hub: dict[str, set[int]] = defaultdict(set)
+    for row in changed:
+        went_over = (available_before[row.pk] > 0) != (row.available > 0)
+        if went_over or row.pk in announced:
+            by_hub[row.hub.code].add(row.product_id)
+    for hub_code, product_ids in sorted(by_hub.items()):
+        bus.publish(StockChanged(hub_code=hub_code, product_ids=tuple(sorted(product_ids))))
+    for hub_code in {row.hub.code for row in changed}:
+        dropped = [row.product_id for row in changed if row.hub.code == hub_code]
+        transaction.on_commit(partial(forget_cached, hub_code, dropped))
+
+
+# --- cached availability (listings only: a reservation never reads it) -----------------------
+
+
+def availability_key(hub_code: str, product_id: int) -> str:
+    return f"fulfillment:available:{hub_code}:{product_id}"
+
+
+def in_stock_key(hub_code: str) -> str:
+    return f"fulfillment:in-stock:{hub_code}"
+
+
+def forget_cached(hub_code: str, product_ids: Iterable[int]) -> None:
+    keys = [availability_key(hub_code, pid) for pid in product_ids] + [in_stock_key(hub_code)]
+    try:
+        cache.delete_many(keys)
+    except Exception:  # the cache is an optimisation: never fail a stock change over it
+        logger.warning("fulfillment: could not drop cached availability", exc_info=True)
+
+
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    try:
+        return cache.get_many(keys)
+    except Exception:
+        logger.warning("fulfillment: availability cache unavailable", exc_info=True)
+        return {}
+
+
+def cache_set_many(values: dict[str, object]) -> None:
+    try:
+        cache.set_many(values, timeout=AVAILABILITY_CACHE_SECONDS)
+    except Exception:
+        logger.warning("fulfillment: availability cache unavailable", exc_info=True)
