@@ -71,7 +71,6 @@ class OpeningHours(models.Model):
     (a 20:00–02:00 shift belongs to the day it starts). No row for a weekday = closed.
     """
 
-    MONDAY, SUNDAY = 0, 6
     WEEKDAYS = [
         (0, "Monday"),
         (1, "Tuesday"),

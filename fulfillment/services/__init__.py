@@ -30,7 +30,7 @@ from .dto import (
     StockMismatch,
     StockValidationError,
 )
-from .hubs import hub_backlog, hub_for_location, hub_get, hub_is_open, hubs_active
+from .hubs import hub_backlog, hub_for_location, hub_get, hubs_active
 from .picking import (
     goods_return,
     hub_codes_for_picker,
@@ -91,7 +91,6 @@ __all__ = [
     "hub_codes_for_picker",
     "hub_for_location",
     "hub_get",
-    "hub_is_open",
     "hub_staff_add",
     "hubs_active",
     "low_stock",

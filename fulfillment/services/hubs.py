@@ -178,13 +178,6 @@ def hubs_active() -> tuple[HubDTO, ...]:
     )
 
 
-def hub_is_open(*, code: str, at: datetime | None = None) -> bool:
-    hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()
-    if hub is None:
-        raise HubNotFoundError(fields={"hub_code": code})
-    return hub.active and is_open(list(hub.opening_hours.all()), hub.timezone, at or timezone.now())
-
-
 def hub_backlog(*, hub_code: str) -> int:
     """Pick jobs not yet packed (pending or being picked)."""
     if not Hub.objects.filter(code=hub_code).exists():
