@@ -1,10 +1,11 @@
-"""The one way stock changes: moves applied to row-locked stock rows, each written to the ledger.
+"""How stock changes: moves applied to row-locked stock rows, each written to the ledger.
 
 A use case builds `Move`s and applies them inside its transaction. `apply_moves` locks the
-stock rows in stock-id order (so overlapping baskets never deadlock), checks that
+stock rows in stock-id order (so concurrent changes never deadlock), checks that
 `0 <= reserved <= on_hand` still holds after every row's moves (else `MoveRefused`, and the
-caller's transaction writes nothing), then updates the rows in one statement and appends
-their ledger rows in another. The CHECK constraints on the stock table stay the last judge.
+caller's transaction writes nothing), then updates the rows and appends their ledger rows.
+The CHECK constraints on the stock table stay the last judge. Reserving and giving back
+holds, the hot path, are one statement each with the same lock order (reservations.py).
 """
 
 import logging
@@ -90,11 +91,9 @@ def write_moves(rows: Sequence[Stock], moves: Sequence[Move]) -> None:
     _update_rows(deltas, now)
     for row in changed:
         on_hand, reserved = deltas[row.pk]
-        row.on_hand, row.reserved, row.updated_at = (
-            row.on_hand + on_hand,
-            row.reserved + reserved,
-            now,
-        )
+        row.on_hand += on_hand
+        row.reserved += reserved
+        row.updated_at = now
     StockMovement.objects.bulk_create(_ledger_row(move, now) for move in moves)
     _announce(changed, available_before, moves)
 
