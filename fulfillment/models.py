@@ -210,6 +210,8 @@ class StockMovement(models.Model):
 
 
 class ReservationStatus(models.TextChoices):
+    """Where a hold is: held → confirmed → committed, or released / expired."""
+
     HELD = "held"  # expires at expires_at
     CONFIRMED = "confirmed"  # order placed: no longer expires
     COMMITTED = "committed"  # picked: the units left the shelf
@@ -292,6 +294,8 @@ class ReservationLine(models.Model):
 
 
 class PickJobStatus(models.TextChoices):
+    """Where a pick job is: pending → picking → packed (→ returned), or cancelled."""
+
     PENDING = "pending"
     PICKING = "picking"
     PACKED = "packed"
@@ -364,6 +368,8 @@ class PickJob(models.Model):
 
 
 class PickLineStatus(models.TextChoices):
+    """What the picker took for one line."""
+
     PENDING = "pending"
     PICKED = "picked"  # the full quantity
     SHORT = "short"  # part of it, no substitute

@@ -166,6 +166,7 @@ def _serving_hubs(lat: float | None, lon: float | None, postcode: str | None) ->
 
 
 def hub_get(*, code: str) -> HubDTO:
+    """The hub with this code (active or not); raises HubNotFoundError."""
     hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()
     if hub is None:
         raise HubNotFoundError(fields={"hub_code": code})
@@ -173,6 +174,7 @@ def hub_get(*, code: str) -> HubDTO:
 
 
 def hubs_active() -> tuple[HubDTO, ...]:
+    """Every hub taking orders."""
     return tuple(
         to_dto(hub) for hub in Hub.objects.filter(active=True).prefetch_related("opening_hours")
     )

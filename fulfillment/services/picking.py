@@ -226,6 +226,7 @@ def _pick_list(job: PickJob, lines: Sequence[PickLineSpec]) -> list[PickJobLine]
 
 
 def pick_job_get(*, order_ref: str) -> PickJobDTO:
+    """The order's pick job; raises PickJobNotFoundError."""
     job = PickJob.objects.select_related("hub").filter(order_ref=order_ref).first()
     if job is None:
         raise PickJobNotFoundError(fields={"order_ref": order_ref})
@@ -332,6 +333,7 @@ def pick_jobs_for_picker(
 
 
 def pick_job_for_picker(*, job_id: str, picker_id: int) -> PickJobDTO:
+    """One job at the picker's hubs (another hub's job is not found)."""
     return job_dto(_job_for_picker(job_id, picker_id, lock=False))
 
 

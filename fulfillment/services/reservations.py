@@ -353,6 +353,7 @@ def lock_reservation(reservation_id: str | uuid.UUID) -> Reservation:
 
 
 def stock_reservation_get(*, reservation_id: str) -> ReservationDTO:
+    """The reservation with its lines; raises ReservationNotFoundError."""
     reservation = (
         Reservation.objects.select_related("hub")
         .prefetch_related("lines")

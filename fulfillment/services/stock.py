@@ -33,6 +33,8 @@ ADJUSTMENT_KINDS = frozenset(
 
 @dataclass(frozen=True)
 class NewStock:
+    """A product arriving at a hub for the first time (stock_receive_new)."""
+
     product_id: int
     sku: str
     name: str
