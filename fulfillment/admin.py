@@ -4,6 +4,7 @@ reserved, so it cannot overwrite a reservation made while the form was open."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.shortcuts import render
 
 from prime_now.kernel.errors import ApplicationError
@@ -12,6 +13,7 @@ from . import services
 from .models import (
     Hub,
     HubStaff,
+    MovementKind,
     OpeningHours,
     PickJob,
     PickJobLine,
@@ -42,13 +44,14 @@ class HubAdmin(admin.ModelAdmin):
 
 
 class AdjustStockForm(forms.Form):
-    kind = forms.ChoiceField(
+    kind = forms.TypedChoiceField(
         choices=[
-            ("received", "received (goods in)"),
-            ("adjusted", "adjusted (correction)"),
-            ("damaged", "damaged (write-off)"),
-            ("returned", "returned (back on the shelf)"),
-        ]
+            (MovementKind.RECEIVED, "received (goods in)"),
+            (MovementKind.ADJUSTED, "adjusted (correction)"),
+            (MovementKind.DAMAGED, "damaged (write-off)"),
+            (MovementKind.RETURNED, "returned (back on the shelf)"),
+        ],
+        coerce=MovementKind,
     )
     delta = forms.IntegerField(help_text="Units to add (positive) or remove (negative).")
     reason = forms.CharField(max_length=300)
@@ -125,7 +128,7 @@ class StockAdmin(admin.ModelAdmin):
                 "rows": queryset.select_related("hub"),
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from prime_now.kernel.bus import Event
 
+__all__ = ["OrderPacked", "PackedLine", "PickStarted", "StockChanged"]
+
 
 @dataclass(frozen=True)
 class PickStarted(Event):
@@ -14,15 +16,25 @@ class PickStarted(Event):
 
 
 @dataclass(frozen=True)
+class PackedLine:
+    """What was packed for one ordered line: `picked_quantity` of the ordered SKU, plus
+    `substitute_quantity` of `substitute_sku` ("" when no substitute was packed)."""
+
+    sku: str
+    ordered_quantity: int
+    picked_quantity: int
+    substitute_sku: str = ""
+    substitute_quantity: int = 0
+
+
+@dataclass(frozen=True)
 class OrderPacked(Event):
-    """The order is picked and bagged. `lines` has every ordered line:
-    {"sku", "ordered_quantity", "picked_quantity", "substitute_sku", "substitute_quantity"}
-    (`substitute_sku` is "" when none)."""
+    """The order is picked and bagged; `lines` has every ordered line, in walking order."""
 
     order_ref: str
     hub_code: str
     bags: int
-    lines: tuple[dict, ...]
+    lines: tuple[PackedLine, ...]
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,6 @@ class OpeningHours(models.Model):
     (a 20:00–02:00 shift belongs to the day it starts). No row for a weekday = closed.
     """
 
-    MONDAY, SUNDAY = 0, 6
     WEEKDAYS = [
         (0, "Monday"),
         (1, "Tuesday"),
@@ -155,18 +154,21 @@ class Stock(models.Model):
         return self.on_hand - self.reserved
 
 
+class MovementKind(models.TextChoices):
+    """Why on-hand or reserved changed (one ledger row each)."""
+
+    RECEIVED = "received"
+    ADJUSTED = "adjusted"
+    RESERVED = "reserved"
+    RELEASED = "released"
+    PICKED = "picked"
+    DAMAGED = "damaged"
+    RETURNED = "returned"
+
+
 class StockMovement(models.Model):
     """The append-only ledger: sum(on_hand_delta) == Stock.on_hand and
     sum(reserved_delta) == Stock.reserved for every stock row."""
-
-    class Kind(models.TextChoices):
-        RECEIVED = "received"
-        ADJUSTED = "adjusted"
-        RESERVED = "reserved"
-        RELEASED = "released"
-        PICKED = "picked"
-        DAMAGED = "damaged"
-        RETURNED = "returned"
 
     id = models.BigAutoField(primary_key=True)
     # Indexed by movement_stock_idx (stock, id): a second index on stock alone only slows
@@ -174,7 +176,7 @@ class StockMovement(models.Model):
     stock = models.ForeignKey(
         Stock, on_delete=models.PROTECT, related_name="movements", db_index=False
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)
     actor = models.ForeignKey(
@@ -207,23 +209,28 @@ class StockMovement(models.Model):
         raise ValueError("The stock ledger is append-only: a movement is never deleted.")
 
 
+class ReservationStatus(models.TextChoices):
+    """Where a hold is: held → confirmed → committed, or released / expired."""
+
+    HELD = "held"  # expires at expires_at
+    CONFIRMED = "confirmed"  # order placed: no longer expires
+    COMMITTED = "committed"  # picked: the units left the shelf
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
 class Reservation(models.Model):
     """A hold on stock for a checkout: all lines or none, until it expires, is released or
     is committed by the pick."""
 
-    class Status(models.TextChoices):
-        HELD = "held"  # expires at expires_at
-        CONFIRMED = "confirmed"  # order placed: no longer expires
-        COMMITTED = "committed"  # picked: the units left the shelf
-        RELEASED = "released"
-        EXPIRED = "expired"
-
-    LIVE = (Status.HELD, Status.CONFIRMED)
+    LIVE = (ReservationStatus.HELD, ReservationStatus.CONFIRMED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="reservations")
     reference = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
+    status = models.CharField(
+        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.HELD
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -286,16 +293,19 @@ class ReservationLine(models.Model):
         return self.quantity - self.committed - self.released
 
 
+class PickJobStatus(models.TextChoices):
+    """Where a pick job is: pending → picking → packed (→ returned), or cancelled."""
+
+    PENDING = "pending"
+    PICKING = "picking"
+    PACKED = "packed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
 class PickJob(models.Model):
     """An order to pick and pack at a hub: pending → picking → packed (→ returned),
     or cancelled before it is delivered."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        PICKING = "picking"
-        PACKED = "packed"
-        CANCELLED = "cancelled"
-        RETURNED = "returned"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_ref = models.CharField(max_length=64, unique=True)
@@ -303,7 +313,7 @@ class PickJob(models.Model):
     reservation = models.ForeignKey(
         Reservation, on_delete=models.PROTECT, null=True, blank=True, related_name="pick_jobs"
     )
-    status = FSMField(default=Status.PENDING, choices=Status.choices, protected=False)
+    status = FSMField(default=PickJobStatus.PENDING, choices=PickJobStatus.choices, protected=False)
     due_by = models.DateTimeField()
     picker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -332,40 +342,43 @@ class PickJob(models.Model):
     def __str__(self) -> str:
         return f"{self.order_ref} @ {self.hub_id}: {self.status}"
 
-    @transition(field=status, source=Status.PENDING, target=Status.PICKING)
+    @transition(field=status, source=PickJobStatus.PENDING, target=PickJobStatus.PICKING)
     def claim(self, *, picker_id: int) -> None:
         self.picker_id = picker_id
         self.claimed_at = dj_timezone.now()
 
-    @transition(field=status, source=Status.PICKING, target=Status.PACKED)
+    @transition(field=status, source=PickJobStatus.PICKING, target=PickJobStatus.PACKED)
     def pack(self, *, bags: int) -> None:
         self.bags = bags
         self.packed_at = dj_timezone.now()
 
     @transition(
         field=status,
-        source=[Status.PENDING, Status.PICKING, Status.PACKED],
-        target=Status.CANCELLED,
+        source=[PickJobStatus.PENDING, PickJobStatus.PICKING, PickJobStatus.PACKED],
+        target=PickJobStatus.CANCELLED,
     )
     def cancel(self, *, reason: str) -> None:
         self.cancelled_at = dj_timezone.now()
         self.end_reason = reason
 
-    @transition(field=status, source=Status.PACKED, target=Status.RETURNED)
+    @transition(field=status, source=PickJobStatus.PACKED, target=PickJobStatus.RETURNED)
     def goods_returned(self, *, reason: str) -> None:
         self.returned_at = dj_timezone.now()
         self.end_reason = reason
 
 
+class PickLineStatus(models.TextChoices):
+    """What the picker took for one line."""
+
+    PENDING = "pending"
+    PICKED = "picked"  # the full quantity
+    SHORT = "short"  # part of it, no substitute
+    SUBSTITUTED = "substituted"  # short, made up with the allowed substitute
+    MISSING = "missing"  # none of it and no substitute
+
+
 class PickJobLine(models.Model):
     """One ordered product on a pick list, with what the picker actually took."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        PICKED = "picked"  # the full quantity
-        SHORT = "short"  # part of it, no substitute
-        SUBSTITUTED = "substituted"  # short, made up with the allowed substitute
-        MISSING = "missing"  # none of it and no substitute
 
     job = models.ForeignKey(PickJob, on_delete=models.CASCADE, related_name="lines")
     product_id = models.BigIntegerField()
@@ -376,7 +389,9 @@ class PickJobLine(models.Model):
     bin = models.CharField(max_length=16, blank=True, default="")
     substitute_sku = models.CharField(max_length=64, blank=True, default="")
     substitute_product_id = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        max_length=16, choices=PickLineStatus.choices, default=PickLineStatus.PENDING
+    )
     picked_quantity = models.PositiveIntegerField(null=True, blank=True)
     substitute_quantity = models.PositiveIntegerField(default=0)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -26,10 +26,10 @@ def on_pick_started(event: PickStarted) -> None:
 def on_order_packed(event: OrderPacked) -> None:
     picked = [
         PickedLineInput(
-            sku=line["sku"],
-            picked_quantity=int(line["picked_quantity"]),
-            substitute_sku=line.get("substitute_sku") or None,
-            substitute_quantity=int(line.get("substitute_quantity") or 0),
+            sku=line.sku,
+            picked_quantity=line.picked_quantity,
+            substitute_sku=line.substitute_sku or None,
+            substitute_quantity=line.substitute_quantity,
         )
         for line in event.lines
     ]
@@ -38,7 +38,7 @@ def on_order_packed(event: OrderPacked) -> None:
         order_number=event.order_ref,
         hub_code=event.hub_code,
         bags=event.bags,
-        skus=tuple(line["sku"] for line in event.lines),
+        skus=tuple(line.sku for line in event.lines),
         order=order,
     )
 

@@ -76,7 +76,7 @@ class Simulator:
             if job is None:
                 continue
             for line in job.lines:
-                if line.status != "pending":
+                if line.status != fulfillment.PickLineStatus.PENDING:
                     continue
                 fulfillment.pick_line_confirm(
                     job_id=job.id,

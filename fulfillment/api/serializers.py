@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from ..services import PickJobStatus
+
 
 class PickLineOutput(serializers.Serializer):
     product_id = serializers.IntegerField()
@@ -30,9 +32,7 @@ class PickJobOutput(serializers.Serializer):
 
 
 class PickJobListInput(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=["pending", "picking", "packed", "cancelled", "returned"], required=False
-    )
+    status = serializers.ChoiceField(choices=PickJobStatus.choices, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
 
 

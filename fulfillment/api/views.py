@@ -50,7 +50,12 @@ class PickJobListApi(PickerApi):
     def get(self, request):
         params = PickJobListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        jobs = services.pick_jobs_for_picker(picker_id=request.user.pk, **params.validated_data)
+        status = params.validated_data.get("status")
+        jobs = services.pick_jobs_for_picker(
+            picker_id=request.user.pk,
+            status=services.PickJobStatus(status) if status else None,
+            limit=params.validated_data["limit"],
+        )
         return Response([job_body(job) for job in jobs])
 
 
@@ -89,7 +94,11 @@ class PickLineConfirmApi(PickerApi):
         data = PickLineConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.pick_line_confirm(
-            job_id=str(job_id), picker_id=request.user.pk, sku=sku, **data.validated_data
+            job_id=str(job_id),
+            picker_id=request.user.pk,
+            sku=sku,
+            picked_quantity=data.validated_data["picked_quantity"],
+            substitute_quantity=data.validated_data["substitute_quantity"],
         )
         return Response(job_body(job))
 

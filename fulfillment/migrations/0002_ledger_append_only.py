@@ -1,5 +1,5 @@
-"""On PostgreSQL, the database itself refuses to change or delete a ledger row
-(only `actor` may be cleared, when a user is deleted). A no-op on SQLite."""
+"""The database itself refuses to change or delete a ledger row (only `actor` may be
+cleared, when a user is deleted)."""
 
 from django.db import migrations
 
@@ -31,17 +31,7 @@ DROP FUNCTION IF EXISTS fulfillment_ledger_append_only();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("fulfillment", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [migrations.RunSQL(CREATE, reverse_sql=DROP)]

@@ -3,29 +3,34 @@
 Other apps import only this module (and fulfillment.events); the submodules are private.
 """
 
+from .availability import low_stock, product_ids_in_stock, stock_available, stock_levels
 from .dto import (
     AddressNotServedError,
     HubDTO,
     HubInactiveError,
     HubNotFoundError,
     InsufficientStockError,
+    MovementKind,
     NotHubStaffError,
     OpeningHoursDTO,
     PickJobDTO,
     PickJobNotFoundError,
     PickJobStateError,
+    PickJobStatus,
     PickLineDTO,
     PickLineSpec,
+    PickLineStatus,
     ReservationDTO,
     ReservationExpiredError,
     ReservationNotFoundError,
+    ReservationStatus,
     Shortage,
     StockLevelDTO,
     StockLine,
     StockMismatch,
     StockValidationError,
 )
-from .hubs import hub_backlog, hub_for_location, hub_get, hub_is_open, hubs_active
+from .hubs import hub_backlog, hub_for_location, hub_get, hubs_active
 from .picking import (
     goods_return,
     hub_codes_for_picker,
@@ -39,21 +44,19 @@ from .picking import (
     pick_jobs_for_picker,
     pick_line_confirm,
 )
-from .stock import (
-    NewStock,
-    low_stock,
-    product_ids_in_stock,
+from .reservations import (
     reservations_expire,
-    stock_adjust,
-    stock_available,
-    stock_count,
-    stock_levels,
-    stock_receive,
-    stock_receive_new,
     stock_reservation_confirm,
     stock_reservation_get,
     stock_reservation_release,
     stock_reserve,
+)
+from .stock import (
+    NewStock,
+    stock_adjust,
+    stock_count,
+    stock_receive,
+    stock_receive_new,
     stock_verify,
 )
 
@@ -63,16 +66,21 @@ __all__ = [
     "HubInactiveError",
     "HubNotFoundError",
     "InsufficientStockError",
+    "MovementKind",
+    "NewStock",
     "NotHubStaffError",
     "OpeningHoursDTO",
     "PickJobDTO",
     "PickJobNotFoundError",
     "PickJobStateError",
+    "PickJobStatus",
     "PickLineDTO",
     "PickLineSpec",
+    "PickLineStatus",
     "ReservationDTO",
     "ReservationExpiredError",
     "ReservationNotFoundError",
+    "ReservationStatus",
     "Shortage",
     "StockLevelDTO",
     "StockLine",
@@ -83,7 +91,6 @@ __all__ = [
     "hub_codes_for_picker",
     "hub_for_location",
     "hub_get",
-    "hub_is_open",
     "hub_staff_add",
     "hubs_active",
     "low_stock",
@@ -101,7 +108,6 @@ __all__ = [
     "stock_available",
     "stock_count",
     "stock_levels",
-    "NewStock",
     "stock_receive",
     "stock_receive_new",
     "stock_reservation_confirm",

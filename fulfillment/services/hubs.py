@@ -1,23 +1,31 @@
 """Hubs: which hub serves an address, now or at a given time."""
 
-import math
 import zoneinfo
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from ..models import Hub, OpeningHours, PickJob
-from .dto import AddressNotServedError, HubDTO, HubNotFoundError, OpeningHoursDTO
+from prime_now.kernel.geo import distance_km
 
-EARTH_RADIUS_KM = 6371.0
+from ..models import Hub, OpeningHours, PickJob, PickJobStatus
+from .dto import (
+    AddressNotServedError,
+    HubDTO,
+    HubInactiveError,
+    HubNotFoundError,
+    OpeningHoursDTO,
+)
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+def hub_row(code: str, *, for_orders: bool = False) -> Hub:
+    """The hub's row; for_orders: refuse an inactive hub."""
+    hub = Hub.objects.filter(code=code).first()
+    if hub is None:
+        raise HubNotFoundError(fields={"hub_code": code})
+    if for_orders and not hub.active:
+        raise HubInactiveError(fields={"hub_code": code})
+    return hub
 
 
 def normalize_postcode(postcode: str) -> str:
@@ -44,7 +52,7 @@ def to_dto(hub: Hub) -> HubDTO:
     )
 
 
-def is_open(hours: list[OpeningHours] | tuple, tz_name: str, at: datetime) -> bool:
+def is_open(hours: Sequence[OpeningHours], tz_name: str, at: datetime) -> bool:
     """Open at `at`? A shift that runs past midnight belongs to the day it starts."""
     local = at.astimezone(zoneinfo.ZoneInfo(tz_name))
     by_day = {h.weekday: h for h in hours}
@@ -63,7 +71,7 @@ def is_open(hours: list[OpeningHours] | tuple, tz_name: str, at: datetime) -> bo
     )
 
 
-def next_opening(hours, tz_name: str, after: datetime) -> datetime | None:
+def next_opening(hours: Sequence[OpeningHours], tz_name: str, after: datetime) -> datetime | None:
     """The first moment at or after `after` when the hub is open (to the minute), within a week."""
     if not hours:
         return None
@@ -108,33 +116,17 @@ def hub_for_location(
     Raises AddressNotServedError; when hubs serve the address but all are closed, its fields
     say so: {"reason": "closed", "next_open_at": ISO datetime}.
     """
-    if (lat is None) != (lon is None):
-        raise AddressNotServedError(
-            "Give both latitude and longitude.", fields={"lat": "required with lon"}
-        )
-    if lat is None and not postcode:
-        raise AddressNotServedError(
-            "Give a postcode or a location.", fields={"postcode": "required"}
-        )
-    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise AddressNotServedError("That location is not on the map.", fields={"lat": "range"})
+    _check_address(lat, lon, postcode)
     at = at or timezone.now()
-    serving: list[tuple[float, str, Hub]] = []
-    for hub in Hub.objects.filter(active=True).prefetch_related("opening_hours"):
-        rank = _serves(hub, lat, lon, postcode)
-        if rank is not None:
-            serving.append((rank, hub.code, hub))
+    serving = _serving_hubs(lat, lon, postcode)
     if not serving:
         raise AddressNotServedError(fields={"reason": "not_served"})
-    # Nearest first; without coordinates, the hub listing fewer postcodes is the more local one
-    # (a city-wide hub lists them all and takes over when the local hub is closed).
-    serving.sort(key=lambda item: (item[0], len(item[2].postcodes or ()), item[1]))
-    for _, _, hub in serving:
+    for hub in serving:
         if is_open(list(hub.opening_hours.all()), hub.timezone, at):
             return to_dto(hub)
     openings = [
         opening
-        for _, _, hub in serving
+        for hub in serving
         if (opening := next_opening(list(hub.opening_hours.all()), hub.timezone, at))
     ]
     next_open = min(openings) if openings else None
@@ -147,7 +139,34 @@ def hub_for_location(
     )
 
 
+def _check_address(lat: float | None, lon: float | None, postcode: str | None) -> None:
+    if (lat is None) != (lon is None):
+        raise AddressNotServedError(
+            "Give both latitude and longitude.", fields={"lat": "required with lon"}
+        )
+    if lat is None and not postcode:
+        raise AddressNotServedError(
+            "Give a postcode or a location.", fields={"postcode": "required"}
+        )
+    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise AddressNotServedError("That location is not on the map.", fields={"lat": "range"})
+
+
+def _serving_hubs(lat: float | None, lon: float | None, postcode: str | None) -> list[Hub]:
+    """Active hubs that serve the address, nearest first; without coordinates, the hub listing
+    fewer postcodes is the more local one (a city-wide hub lists them all and takes over when
+    the local hub is closed)."""
+    serving: list[tuple[float, int, str, Hub]] = []
+    for hub in Hub.objects.filter(active=True).prefetch_related("opening_hours"):
+        rank = _serves(hub, lat, lon, postcode)
+        if rank is not None:
+            serving.append((rank, len(hub.postcodes or ()), hub.code, hub))
+    serving.sort(key=lambda item: item[:3])
+    return [hub for *_, hub in serving]
+
+
 def hub_get(*, code: str) -> HubDTO:
+    """The hub with this code (active or not); raises HubNotFoundError."""
     hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()
     if hub is None:
         raise HubNotFoundError(fields={"hub_code": code})
@@ -155,16 +174,10 @@ def hub_get(*, code: str) -> HubDTO:
 
 
 def hubs_active() -> tuple[HubDTO, ...]:
+    """Every hub taking orders."""
     return tuple(
         to_dto(hub) for hub in Hub.objects.filter(active=True).prefetch_related("opening_hours")
     )
-
-
-def hub_is_open(*, code: str, at: datetime | None = None) -> bool:
-    hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()
-    if hub is None:
-        raise HubNotFoundError(fields={"hub_code": code})
-    return hub.active and is_open(list(hub.opening_hours.all()), hub.timezone, at or timezone.now())
 
 
 def hub_backlog(*, hub_code: str) -> int:
@@ -172,5 +185,5 @@ def hub_backlog(*, hub_code: str) -> int:
     if not Hub.objects.filter(code=hub_code).exists():
         raise HubNotFoundError(fields={"hub_code": hub_code})
     return PickJob.objects.filter(
-        hub__code=hub_code, status__in=[PickJob.Status.PENDING, PickJob.Status.PICKING]
+        hub__code=hub_code, status__in=[PickJobStatus.PENDING, PickJobStatus.PICKING]
     ).count()

@@ -6,18 +6,29 @@ picker could not find is released at once; a substitute is taken from what is av
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prime_now.kernel import bus
 from prime_now.kernel.roles import Role
 
-from ..events import OrderPacked, PickStarted
-from ..models import Hub, HubStaff, PickJob, PickJobLine, Reservation, ReservationLine, Stock
-from . import stock as stock_service
+from ..events import OrderPacked, PackedLine, PickStarted
+from ..models import (
+    Hub,
+    HubStaff,
+    MovementKind,
+    PickJob,
+    PickJobLine,
+    PickJobStatus,
+    PickLineStatus,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    Stock,
+)
 from .dto import (
     InsufficientStockError,
     NotHubStaffError,
@@ -30,9 +41,12 @@ from .dto import (
     Shortage,
     StockValidationError,
 )
-from .stock import Kind, Move, _MoveRefused
+from .hubs import hub_row
+from .ledger import Move, MoveRefused, apply_moves
+from .reservations import lock_reservation, reservations_end, stock_reservation_confirm
 
 MAX_BAGS = 50
+ENDED = (PickJobStatus.CANCELLED, PickJobStatus.RETURNED)
 
 
 def _line_dto(line: PickJobLine) -> PickLineDTO:
@@ -44,25 +58,24 @@ def _line_dto(line: PickJobLine) -> PickLineDTO:
         aisle=line.aisle,
         bin=line.bin,
         substitute_sku=line.substitute_sku or None,
-        status=line.status,
+        status=PickLineStatus(line.status),
         picked_quantity=line.picked_quantity,
         substitute_quantity=line.substitute_quantity,
     )
 
 
-def _sorted_lines(lines) -> list[PickJobLine]:
+def _walking_order(lines: Iterable[PickJobLine]) -> list[PickJobLine]:
     return sorted(lines, key=lambda line: (line.aisle, line.bin, line.sku))
 
 
-def job_dto(job: PickJob, lines=None) -> PickJobDTO:
-    lines = job.lines.all() if lines is None else lines
+def job_dto(job: PickJob, lines: Iterable[PickJobLine] | None = None) -> PickJobDTO:
     return PickJobDTO(
         id=str(job.id),
         order_ref=job.order_ref,
         hub_code=job.hub.code,
-        status=job.status,
+        status=PickJobStatus(job.status),
         due_by=job.due_by,
-        lines=tuple(_line_dto(line) for line in _sorted_lines(lines)),
+        lines=tuple(_line_dto(line) for line in _walking_order(lines or job.lines.all())),
         bags=job.bags,
         picker_id=job.picker_id,
         created_at=job.created_at,
@@ -87,8 +100,7 @@ def hub_codes_for_picker(*, picker_id: int) -> frozenset[str]:
 
 def hub_staff_add(*, hub_code: str, user_id: int) -> None:
     """Make a user hub staff (they also need the picker role to pick). Idempotent."""
-    hub = stock_service.get_hub(hub_code)
-    HubStaff.objects.get_or_create(hub=hub, user_id=user_id)
+    HubStaff.objects.get_or_create(hub=hub_row(hub_code), user_id=user_id)
 
 
 def _require_staff(hub: Hub, picker_id: int) -> None:
@@ -96,26 +108,23 @@ def _require_staff(hub: Hub, picker_id: int) -> None:
         raise NotHubStaffError(fields={"hub_code": hub.code})
 
 
-def _parse_job_id(job_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(job_id))
-    except ValueError:
-        raise PickJobNotFoundError(fields={"job_id": job_id})
-
-
 def _job_for_picker(job_id: str, picker_id: int, *, lock: bool) -> PickJob:
     """The job, if the picker works at its hub. Another hub's job is 'not found' (no leak)."""
+    try:
+        pk = uuid.UUID(str(job_id))
+    except ValueError:
+        raise PickJobNotFoundError(fields={"job_id": job_id}) from None
     rows = PickJob.objects.select_related("hub")
     if lock:
         rows = rows.select_for_update(of=("self",))
-    job = rows.filter(pk=_parse_job_id(job_id)).first()
+    job = rows.filter(pk=pk).first()
     if job is None or job.hub.code not in hub_codes_for_picker(picker_id=picker_id):
         raise PickJobNotFoundError(fields={"job_id": str(job_id)})
     return job
 
 
 def _require_own_job(job: PickJob, picker_id: int) -> None:
-    if job.status != PickJob.Status.PICKING:
+    if job.status != PickJobStatus.PICKING:
         raise PickJobStateError(f"This pick job is {job.status}.", fields={"status": job.status})
     if job.picker_id != picker_id:
         raise PickJobStateError(
@@ -135,9 +144,33 @@ def pick_job_create(
     due_by: datetime,
 ) -> str:
     """Queue an order for picking; confirms its stock hold. Idempotent per order_ref."""
-    existing = PickJob.objects.filter(order_ref=order_ref).values_list("id", flat=True).first()
+    existing = _job_id_for(order_ref)
     if existing:
-        return str(existing)
+        return existing
+    _check_pick_list(lines, due_by)
+    hub = hub_row(hub_code)
+    reservation = _reservation_at(hub, reservation_id)
+    stock_reservation_confirm(reservation_id=reservation_id)
+    try:
+        with transaction.atomic():
+            job = PickJob.objects.create(
+                order_ref=order_ref, hub=hub, reservation=reservation, due_by=due_by
+            )
+            PickJobLine.objects.bulk_create(_pick_list(job, lines))
+    except IntegrityError:
+        existing = _job_id_for(order_ref)
+        if existing:  # a concurrent create for the same order won
+            return existing
+        raise
+    return str(job.id)
+
+
+def _job_id_for(order_ref: str) -> str | None:
+    job_id = PickJob.objects.filter(order_ref=order_ref).values_list("id", flat=True).first()
+    return str(job_id) if job_id else None
+
+
+def _check_pick_list(lines: Sequence[PickLineSpec], due_by: datetime) -> None:
     if not lines:
         raise StockValidationError("A pick job needs at least one line.", fields={"lines": []})
     skus = [line.sku for line in lines]
@@ -151,113 +184,63 @@ def pick_job_create(
             )
     if timezone.is_naive(due_by):
         raise StockValidationError("due_by must carry a time zone.", fields={"due_by": "naive"})
-    hub = stock_service.get_hub(hub_code)
+
+
+def _reservation_at(hub: Hub, reservation_id: str) -> Reservation:
     with transaction.atomic():
-        reservation = stock_service.lock_reservation(reservation_id)
-        if reservation.hub_id != hub.pk:
-            raise StockValidationError(
-                "The reservation belongs to another hub.", fields={"reservation_id": reservation_id}
-            )
-    stock_service.stock_reservation_confirm(reservation_id=reservation_id)
+        reservation = lock_reservation(reservation_id)
+    if reservation.hub_id != hub.pk:
+        raise StockValidationError(
+            "The reservation belongs to another hub.", fields={"reservation_id": reservation_id}
+        )
+    return reservation
+
+
+def _pick_list(job: PickJob, lines: Sequence[PickLineSpec]) -> list[PickJobLine]:
+    """The job's lines, with each product's (and substitute's) place on the shelf."""
     wanted = {line.sku for line in lines} | {ln.substitute_sku for ln in lines if ln.substitute_sku}
     shelf = {
         row.sku: row
-        for row in Stock.objects.filter(hub=hub, sku__in=wanted).only(
+        for row in Stock.objects.filter(hub=job.hub, sku__in=wanted).only(
             "sku", "product_id", "aisle", "bin"
         )
     }
-    try:
-        with transaction.atomic():
-            job = PickJob.objects.create(
-                order_ref=order_ref, hub=hub, reservation=reservation, due_by=due_by
+    picks = []
+    for line in lines:
+        place = shelf.get(line.sku)
+        substitute = shelf.get(line.substitute_sku or "")
+        picks.append(
+            PickJobLine(
+                job=job,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name[:300],
+                quantity=line.quantity,
+                aisle=place.aisle if place else "",
+                bin=place.bin if place else "",
+                substitute_sku=line.substitute_sku or "",
+                substitute_product_id=substitute.product_id if substitute else None,
             )
-            PickJobLine.objects.bulk_create(
-                PickJobLine(
-                    job=job,
-                    product_id=line.product_id,
-                    sku=line.sku,
-                    name=line.name[:300],
-                    quantity=line.quantity,
-                    aisle=getattr(shelf.get(line.sku), "aisle", ""),
-                    bin=getattr(shelf.get(line.sku), "bin", ""),
-                    substitute_sku=line.substitute_sku or "",
-                    substitute_product_id=getattr(
-                        shelf.get(line.substitute_sku or ""), "product_id", None
-                    ),
-                )
-                for line in lines
-            )
-    except Exception:
-        existing = PickJob.objects.filter(order_ref=order_ref).values_list("id", flat=True).first()
-        if existing:  # a concurrent create for the same order won
-            return str(existing)
-        raise
-    return str(job.id)
+        )
+    return picks
 
 
 def pick_job_get(*, order_ref: str) -> PickJobDTO:
+    """The order's pick job; raises PickJobNotFoundError."""
     job = PickJob.objects.select_related("hub").filter(order_ref=order_ref).first()
     if job is None:
         raise PickJobNotFoundError(fields={"order_ref": order_ref})
     return job_dto(job)
 
 
-def _give_back(job: PickJob, lines: list[PickJobLine], reason: str) -> None:
-    """Put picked units (and substitutes) back on the shelf and release any live hold."""
-    rows = {
-        (row.product_id): row.pk
-        for row in Stock.objects.filter(
-            hub=job.hub,
-            product_id__in=[ln.product_id for ln in lines]
-            + [ln.substitute_product_id for ln in lines if ln.substitute_product_id],
-        )
-    }
-    moves = []
-    for line in lines:
-        if line.picked_quantity and line.product_id in rows:
-            moves.append(
-                Move(
-                    rows[line.product_id],
-                    line.product_id,
-                    Kind.RETURNED,
-                    on_hand_delta=line.picked_quantity,
-                    reason=reason,
-                    reference=job.order_ref,
-                )
-            )
-        if line.substitute_quantity and line.substitute_product_id in rows:
-            moves.append(
-                Move(
-                    rows[line.substitute_product_id],
-                    line.substitute_product_id,
-                    Kind.RETURNED,
-                    on_hand_delta=line.substitute_quantity,
-                    reason=reason,
-                    reference=job.order_ref,
-                )
-            )
-    stock_service.apply_moves(job.hub, moves)
-    if job.reservation_id:
-        reservation = Reservation.objects.select_for_update().get(pk=job.reservation_id)
-        if reservation.is_live:
-            stock_service.end_reservations(
-                [reservation], status=Reservation.Status.RELEASED, reason=reason
-            )
-
-
 def pick_job_cancel(*, order_ref: str, reason: str = "order cancelled") -> None:
     """Stop picking an order: its hold is released and picked goods go back on the shelf.
     Idempotent; an order without a pick job is a no-op."""
     with transaction.atomic():
-        job = (
-            PickJob.objects.select_for_update(of=("self",))
-            .select_related("hub")
-            .filter(order_ref=order_ref)
-            .first()
-        )
-        if job is None or job.status in (PickJob.Status.CANCELLED, PickJob.Status.RETURNED):
+        job = _locked_job(order_ref)
+        if job is None or job.status in ENDED:
             return
-        _give_back(job, list(job.lines.all()), reason)
+        _give_back(job, reason)
         job.cancel(reason=reason)
         job.save()
 
@@ -266,78 +249,121 @@ def goods_return(*, order_ref: str, reason: str) -> None:
     """A delivery failed: the packed goods go back on the shelf. Idempotent. A job that was
     never packed is cancelled instead."""
     with transaction.atomic():
-        job = (
-            PickJob.objects.select_for_update(of=("self",))
-            .select_related("hub")
-            .filter(order_ref=order_ref)
-            .first()
-        )
+        job = _locked_job(order_ref)
         if job is None:
             raise PickJobNotFoundError(fields={"order_ref": order_ref})
-        if job.status in (PickJob.Status.CANCELLED, PickJob.Status.RETURNED):
+        if job.status in ENDED:
             return
-        _give_back(job, list(job.lines.all()), reason or "goods returned")
-        if job.status == PickJob.Status.PACKED:
+        _give_back(job, reason or "goods returned")
+        if job.status == PickJobStatus.PACKED:
             job.goods_returned(reason=reason)
         else:
             job.cancel(reason=reason)
         job.save()
 
 
+def _locked_job(order_ref: str) -> PickJob | None:
+    return (
+        PickJob.objects.select_for_update(of=("self",))
+        .select_related("hub")
+        .filter(order_ref=order_ref)
+        .first()
+    )
+
+
+def _give_back(job: PickJob, reason: str) -> None:
+    """Put picked units (and substitutes) back on the shelf and release any live hold."""
+    taken = [
+        (product_id, quantity)
+        for line in job.lines.all()
+        for product_id, quantity in (
+            (line.product_id, line.picked_quantity),
+            (line.substitute_product_id, line.substitute_quantity),
+        )
+        if product_id and quantity
+    ]
+    stock_ids = dict(
+        Stock.objects.filter(hub=job.hub, product_id__in=[pid for pid, _ in taken]).values_list(
+            "product_id", "pk"
+        )
+    )
+    apply_moves(
+        [
+            Move(
+                stock_ids[product_id],
+                product_id,
+                MovementKind.RETURNED,
+                on_hand_delta=quantity,
+                reason=reason,
+                reference=job.order_ref,
+            )
+            for product_id, quantity in taken
+            if product_id in stock_ids
+        ]
+    )
+    reservation = _live_reservation(job)
+    if reservation is not None:
+        reservations_end([reservation], status=ReservationStatus.RELEASED, reason=reason)
+
+
+def _live_reservation(job: PickJob) -> Reservation | None:
+    """The job's reservation, row-locked, while it still holds stock."""
+    if not job.reservation_id:
+        return None
+    reservation = Reservation.objects.select_for_update().get(pk=job.reservation_id)
+    return reservation if reservation.is_live else None
+
+
 # --- the picker's side -------------------------------------------------------------------------
 
 
 def pick_jobs_for_picker(
-    *, picker_id: int, status: str | None = None, limit: int = 50
+    *, picker_id: int, status: PickJobStatus | None = None, limit: int = 50
 ) -> tuple[PickJobDTO, ...]:
-    """Jobs at the picker's hubs (earliest due first)."""
+    """Jobs at the picker's hubs (earliest due first); open ones unless `status` is given."""
     hubs = hub_codes_for_picker(picker_id=picker_id)
-    jobs = PickJob.objects.select_related("hub").filter(hub__code__in=hubs)
+    statuses = [status] if status else [PickJobStatus.PENDING, PickJobStatus.PICKING]
     jobs = (
-        jobs.filter(status=status)
-        if status
-        else jobs.filter(status__in=[PickJob.Status.PENDING, PickJob.Status.PICKING])
+        PickJob.objects.select_related("hub")
+        .filter(hub__code__in=hubs, status__in=statuses)
+        .prefetch_related("lines")
+        .order_by("due_by", "created_at")[: max(1, min(limit, 200))]
     )
-    jobs = jobs.prefetch_related("lines").order_by("due_by", "created_at")[
-        : max(1, min(limit, 200))
-    ]
     return tuple(job_dto(job) for job in jobs)
 
 
 def pick_job_for_picker(*, job_id: str, picker_id: int) -> PickJobDTO:
+    """One job at the picker's hubs (another hub's job is not found)."""
     return job_dto(_job_for_picker(job_id, picker_id, lock=False))
 
 
 def pick_job_claim_next(*, hub_code: str, picker_id: int) -> PickJobDTO | None:
     """The picker's job in progress, else the earliest-due pending job at the hub
     (SKIP LOCKED: two pickers never get the same job). None when the queue is empty."""
-    hub = stock_service.get_hub(hub_code)
+    hub = hub_row(hub_code)
     _require_staff(hub, picker_id)
-    mine = PickJob.objects.filter(hub=hub, status=PickJob.Status.PICKING, picker_id=picker_id)
-    current = mine.select_related("hub").order_by("claimed_at").first()
+    current = (
+        PickJob.objects.filter(hub=hub, status=PickJobStatus.PICKING, picker_id=picker_id)
+        .select_related("hub")
+        .order_by("claimed_at")
+        .first()
+    )
     if current is not None:
         return job_dto(current)
-    for _ in range(5):
-        with transaction.atomic():
-            job = (
-                PickJob.objects.select_for_update(skip_locked=True)
-                .filter(hub=hub, status=PickJob.Status.PENDING)
-                .order_by("due_by", "created_at")
-                .first()
-            )
-            if job is None:
-                return None
-            now = timezone.now()
-            # The conditional update also keeps SQLite (no row locks) from double-claiming.
-            taken = PickJob.objects.filter(pk=job.pk, status=PickJob.Status.PENDING).update(
-                status=PickJob.Status.PICKING, picker_id=picker_id, claimed_at=now
-            )
-            if not taken:
-                continue
-            bus.publish(PickStarted(order_ref=job.order_ref, hub_code=hub.code))
-        job = PickJob.objects.select_related("hub").get(pk=job.pk)
-        return job_dto(job)
-    return None
+    with transaction.atomic():
+        job = (
+            PickJob.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("hub")
+            .filter(hub=hub, status=PickJobStatus.PENDING)
+            .order_by("due_by", "created_at")
+            .first()
+        )
+        if job is None:
+            return None
+        job.claim(picker_id=picker_id)
+        job.save(update_fields=["status", "picker", "claimed_at"])
+        bus.publish(PickStarted(order_ref=job.order_ref, hub_code=hub.code))
+    return job_dto(job)
 
 
 def pick_line_confirm(
@@ -355,123 +381,83 @@ def pick_line_confirm(
     with transaction.atomic():
         job = _job_for_picker(job_id, picker_id, lock=True)
         _require_own_job(job, picker_id)
-        line = PickJobLine.objects.filter(job=job, sku=sku).first()
-        if line is None:
-            raise StockValidationError("This SKU is not on the pick list.", fields={"sku": sku})
-        if line.status != PickJobLine.Status.PENDING:
-            raise PickJobStateError("This line is already confirmed.", fields={"sku": sku})
-        if picked_quantity > line.quantity:
-            raise StockValidationError(
-                f"At most {line.quantity} of {sku} were ordered.",
-                fields={"picked_quantity": picked_quantity},
-            )
-        short = line.quantity - picked_quantity
-        if substitute_quantity and not line.substitute_sku:
-            raise StockValidationError(
-                "The customer allowed no substitute for this line.",
-                fields={"substitute_quantity": substitute_quantity},
-            )
-        if substitute_quantity > short:
-            raise StockValidationError(
-                f"At most {short} substitutes make up this short pick.",
-                fields={"substitute_quantity": substitute_quantity},
-            )
-        moves = _pick_moves(job, line, picked_quantity, substitute_quantity)
+        line = _pending_line(job, sku)
+        _check_pick(line, picked_quantity, substitute_quantity)
         try:
-            stock_service.apply_moves(job.hub, moves)
-        except _MoveRefused as refused:
+            apply_moves(_pick_moves(job, line, picked_quantity, substitute_quantity))
+        except MoveRefused as refused:
             raise InsufficientStockError(
                 "The shelf count does not allow this pick; check the quantity or the substitute.",
                 shortages=(
                     Shortage(refused.product_id, substitute_quantity or picked_quantity, 0),
                 ),
-            )
-        now = timezone.now()
-        line.picked_quantity = picked_quantity
-        line.substitute_quantity = substitute_quantity
-        line.confirmed_at = now
-        if short == 0:
-            line.status = PickJobLine.Status.PICKED
-        elif substitute_quantity:
-            line.status = PickJobLine.Status.SUBSTITUTED
-        elif picked_quantity:
-            line.status = PickJobLine.Status.SHORT
-        else:
-            line.status = PickJobLine.Status.MISSING
-        line.save(
-            update_fields=["picked_quantity", "substitute_quantity", "confirmed_at", "status"]
-        )
-        if not job.lines.filter(status=PickJobLine.Status.PENDING).exists():
-            job.picked_at = now
-            job.save(update_fields=["picked_at"])
+            ) from None
+        _record_pick(job, line, picked_quantity, substitute_quantity)
     return job_dto(job)
+
+
+def _pending_line(job: PickJob, sku: str) -> PickJobLine:
+    line = PickJobLine.objects.filter(job=job, sku=sku).first()
+    if line is None:
+        raise StockValidationError("This SKU is not on the pick list.", fields={"sku": sku})
+    if line.status != PickLineStatus.PENDING:
+        raise PickJobStateError("This line is already confirmed.", fields={"sku": sku})
+    return line
+
+
+def _check_pick(line: PickJobLine, picked: int, substitutes: int) -> None:
+    if picked > line.quantity:
+        raise StockValidationError(
+            f"At most {line.quantity} of {line.sku} were ordered.",
+            fields={"picked_quantity": picked},
+        )
+    if substitutes and not line.substitute_sku:
+        raise StockValidationError(
+            "The customer allowed no substitute for this line.",
+            fields={"substitute_quantity": substitutes},
+        )
+    short = line.quantity - picked
+    if substitutes > short:
+        raise StockValidationError(
+            f"At most {short} substitutes make up this short pick.",
+            fields={"substitute_quantity": substitutes},
+        )
 
 
 def _pick_moves(job: PickJob, line: PickJobLine, picked: int, substitutes: int) -> list[Move]:
     """Picked units come out of the order's hold; what is left of the hold is released;
-    picked beyond the hold and substitutes come out of available stock."""
-    moves: list[Move] = []
-    held_line = None
-    if job.reservation_id:
-        reservation = Reservation.objects.select_for_update().get(pk=job.reservation_id)
-        if not reservation.is_live:
-            raise ReservationExpiredError(fields={"reservation": reservation.status})
-        # One line per product in a reservation: no ORDER BY (first() would sort by id, and
-        # PostgreSQL may then walk the primary key instead of the reservation's index).
-        held_line = next(
-            iter(
-                ReservationLine.objects.filter(
-                    reservation=reservation, product_id=line.product_id
-                ).order_by()[:1]
-            ),
-            None,
-        )
+    picked beyond the hold and substitutes come out of available stock. The hold's line
+    records what was committed and released."""
+    held_line = _held_line(job, line.product_id)
     held = held_line.held if held_line else 0
-    stock_id = None
-    if held_line:
-        stock_id = held_line.stock_id
-    elif picked:  # nothing held for this line: the units come out of available stock
-        stock_id = _stock_id(job.hub, line.product_id)
     from_hold = min(picked, held)
-    ref = job.order_ref
-    if picked:
-        moves.append(
-            Move(
-                stock_id,
-                line.product_id,
-                Kind.PICKED,
-                on_hand_delta=-picked,
-                reserved_delta=-from_hold,
-                reference=ref,
+    moves: list[Move] = []
+    if picked or held:
+        stock_id = held_line.stock_id if held_line else _stock_id(job.hub, line.product_id)
+        if picked:
+            moves.append(
+                Move(
+                    stock_id,
+                    line.product_id,
+                    MovementKind.PICKED,
+                    on_hand_delta=-picked,
+                    reserved_delta=-from_hold,
+                    reference=job.order_ref,
+                )
             )
-        )
-    if held - from_hold:
-        moves.append(
-            Move(
-                stock_id,
-                line.product_id,
-                Kind.RELEASED,
-                reserved_delta=-(held - from_hold),
-                reason="short pick",
-                reference=ref,
+        if held - from_hold:
+            moves.append(
+                Move(
+                    stock_id,
+                    line.product_id,
+                    MovementKind.RELEASED,
+                    reserved_delta=-(held - from_hold),
+                    reason="short pick",
+                    reference=job.order_ref,
+                )
             )
-        )
     if substitutes:
-        if not line.substitute_product_id:
-            raise InsufficientStockError(
-                "The substitute is not stocked at this hub.",
-                shortages=(Shortage(0, substitutes, 0),),
-            )
-        moves.append(
-            Move(
-                _stock_id(job.hub, line.substitute_product_id),
-                line.substitute_product_id,
-                Kind.PICKED,
-                on_hand_delta=-substitutes,
-                reason=f"substitute for {line.sku}",
-                reference=ref,
-            )
-        )
+        moves.append(_substitute_move(job, line, substitutes))
     if held_line:
         held_line.committed += from_hold
         held_line.released += held - from_hold
@@ -479,12 +465,67 @@ def _pick_moves(job: PickJob, line: PickJobLine, picked: int, substitutes: int) 
     return moves
 
 
+def _held_line(job: PickJob, product_id: int) -> ReservationLine | None:
+    """The order's hold on this product (its reservation row-locked), if it has one."""
+    if not job.reservation_id:
+        return None
+    reservation = Reservation.objects.select_for_update().get(pk=job.reservation_id)
+    if not reservation.is_live:
+        raise ReservationExpiredError(fields={"reservation": reservation.status})
+    # One line per product in a reservation: no ORDER BY (first() would sort by id, and
+    # PostgreSQL may then walk the primary key instead of the reservation's index).
+    return next(
+        iter(
+            ReservationLine.objects.filter(
+                reservation=reservation, product_id=product_id
+            ).order_by()[:1]
+        ),
+        None,
+    )
+
+
+def _substitute_move(job: PickJob, line: PickJobLine, substitutes: int) -> Move:
+    if not line.substitute_product_id:
+        raise InsufficientStockError(
+            "The substitute is not stocked at this hub.",
+            shortages=(Shortage(0, substitutes, 0),),
+        )
+    return Move(
+        _stock_id(job.hub, line.substitute_product_id),
+        line.substitute_product_id,
+        MovementKind.PICKED,
+        on_hand_delta=-substitutes,
+        reason=f"substitute for {line.sku}",
+        reference=job.order_ref,
+    )
+
+
 def _stock_id(hub: Hub, product_id: int) -> int:
-    stock_id = Stock.objects.filter(hub=hub, product_id=product_id).values_list("pk", flat=True)
-    found = stock_id.first()
+    found = (
+        Stock.objects.filter(hub=hub, product_id=product_id).values_list("pk", flat=True).first()
+    )
     if found is None:
         raise InsufficientStockError(shortages=(Shortage(product_id, 1, 0),))
     return found
+
+
+def _record_pick(job: PickJob, line: PickJobLine, picked: int, substitutes: int) -> None:
+    now = timezone.now()
+    line.picked_quantity = picked
+    line.substitute_quantity = substitutes
+    line.confirmed_at = now
+    if picked == line.quantity:
+        line.status = PickLineStatus.PICKED
+    elif substitutes:
+        line.status = PickLineStatus.SUBSTITUTED
+    elif picked:
+        line.status = PickLineStatus.SHORT
+    else:
+        line.status = PickLineStatus.MISSING
+    line.save(update_fields=["picked_quantity", "substitute_quantity", "confirmed_at", "status"])
+    if not job.lines.filter(status=PickLineStatus.PENDING).exists():
+        job.picked_at = now
+        job.save(update_fields=["picked_at"])
 
 
 def pick_job_pack(*, job_id: str, picker_id: int, bags: int) -> PickJobDTO:
@@ -494,18 +535,15 @@ def pick_job_pack(*, job_id: str, picker_id: int, bags: int) -> PickJobDTO:
     with transaction.atomic():
         job = _job_for_picker(job_id, picker_id, lock=True)
         _require_own_job(job, picker_id)
-        lines = list(job.lines.all())
-        pending = [line.sku for line in lines if line.status == PickJobLine.Status.PENDING]
+        lines = _walking_order(job.lines.all())
+        pending = [line.sku for line in lines if line.status == PickLineStatus.PENDING]
         if pending:
             raise PickJobStateError(
                 "Confirm every line before packing.", fields={"pending_skus": pending}
             )
-        if job.reservation_id:
-            reservation = Reservation.objects.select_for_update().get(pk=job.reservation_id)
-            if reservation.is_live:  # anything held but not on the pick list goes back
-                stock_service.end_reservations(
-                    [reservation], status=Reservation.Status.COMMITTED, reason="picked"
-                )
+        reservation = _live_reservation(job)
+        if reservation is not None:  # anything held but not on the pick list goes back
+            reservations_end([reservation], status=ReservationStatus.COMMITTED, reason="picked")
         job.pack(bags=bags)
         job.picked_at = job.picked_at or job.packed_at
         job.save()
@@ -514,16 +552,17 @@ def pick_job_pack(*, job_id: str, picker_id: int, bags: int) -> PickJobDTO:
                 order_ref=job.order_ref,
                 hub_code=job.hub.code,
                 bags=bags,
-                lines=tuple(
-                    {
-                        "sku": line.sku,
-                        "ordered_quantity": line.quantity,
-                        "picked_quantity": line.picked_quantity or 0,
-                        "substitute_sku": line.substitute_sku if line.substitute_quantity else "",
-                        "substitute_quantity": line.substitute_quantity,
-                    }
-                    for line in _sorted_lines(lines)
-                ),
+                lines=tuple(_packed_line(line) for line in lines),
             )
         )
     return job_dto(job, lines)
+
+
+def _packed_line(line: PickJobLine) -> PackedLine:
+    return PackedLine(
+        sku=line.sku,
+        ordered_quantity=line.quantity,
+        picked_quantity=line.picked_quantity or 0,
+        substitute_sku=line.substitute_sku if line.substitute_quantity else "",
+        substitute_quantity=line.substitute_quantity,
+    )

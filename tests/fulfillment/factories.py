@@ -12,7 +12,7 @@ import itertools
 import factory
 from django.db import transaction
 
-from fulfillment.models import Hub, HubStaff, OpeningHours, Stock, StockMovement
+from fulfillment.models import Hub, HubStaff, MovementKind, OpeningHours, Stock, StockMovement
 from tests.kernel.factories import UserFactory
 
 _product_ids = itertools.count(900_001)
@@ -71,7 +71,7 @@ class StockFactory(factory.django.DjangoModelFactory):
             if on_hand:
                 StockMovement.objects.create(
                     stock=row,
-                    kind=StockMovement.Kind.RECEIVED,
+                    kind=MovementKind.RECEIVED,
                     on_hand_delta=on_hand,
                     reason="opening balance (test)",
                 )

@@ -7,7 +7,12 @@ from django.utils import timezone
 
 from fulfillment import services
 from fulfillment.models import Reservation, Stock
-from fulfillment.services import InsufficientStockError, StockLine
+from fulfillment.services import (
+    HubInactiveError,
+    HubNotFoundError,
+    InsufficientStockError,
+    StockLine,
+)
 from tests.fulfillment.factories import HubFactory, StockFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +92,66 @@ def test_sweeper_expires_only_lapsed_holds():
     assert stock_of(row) == (5, 1)
     assert Reservation.objects.get(pk=lapsed.id).status == "expired"
     assert services.stock_verify() == ()
+
+
+def test_one_sweep_gives_back_every_lapsed_hold_on_the_same_row():
+    # given three lapsed holds on one product
+    row = StockFactory(on_hand=5)
+    lines = [StockLine(product_id=row.product_id, quantity=1)]
+    holds = [
+        services.stock_reserve(hub_code=row.hub.code, lines=lines, hold_for=HOLD, reference=ref)
+        for ref in ("a", "b", "c")
+    ]
+    Reservation.objects.filter(pk__in=[h.id for h in holds]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    # when one sweep expires them all
+    expired = services.reservations_expire()
+    # then each unit is back once and the ledger agrees
+    assert expired == 3
+    assert stock_of(row) == (5, 0)
+    assert services.stock_verify() == ()
+
+
+def test_a_closed_hub_takes_no_reservation():
+    row = StockFactory(on_hand=5, hub=HubFactory(active=False))
+
+    with pytest.raises(HubInactiveError):
+        services.stock_reserve(
+            hub_code=row.hub.code,
+            lines=[StockLine(product_id=row.product_id, quantity=1)],
+            hold_for=HOLD,
+            reference="cart",
+        )
+
+    assert stock_of(row) == (5, 0)
+
+
+def test_an_unknown_hub_takes_no_reservation():
+    with pytest.raises(HubNotFoundError):
+        services.stock_reserve(
+            hub_code="nowhere",
+            lines=[StockLine(product_id=1, quantity=1)],
+            hold_for=HOLD,
+            reference="cart",
+        )
+
+
+def test_a_product_the_hub_does_not_stock_is_short_by_all_of_it():
+    row = StockFactory(on_hand=5)
+
+    with pytest.raises(InsufficientStockError) as raised:
+        services.stock_reserve(
+            hub_code=row.hub.code,
+            lines=[
+                StockLine(product_id=row.product_id, quantity=1),
+                StockLine(product_id=987654321, quantity=2),
+            ],
+            hold_for=HOLD,
+            reference="cart",
+        )
+
+    assert raised.value.shortages == (
+        services.Shortage(product_id=987654321, requested=2, available=0),
+    )
+    assert stock_of(row) == (5, 0)

@@ -277,7 +277,7 @@ def test_running_the_offer_task_again_changes_nothing(hub, django_capture_on_com
 
 def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
     from delivery.handlers.transport import on_order_packed
-    from fulfillment.events import OrderPacked
+    from fulfillment.events import OrderPacked, PackedLine
 
     make_courier(hub)
     number = packed_order(hub)  # events not relayed: we deliver by hand, twice
@@ -286,13 +286,13 @@ def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
         hub_code=hub.code,
         bags=1,
         lines=(
-            {
-                "sku": ordering.order_get(number=number).lines[0].sku,
-                "ordered_quantity": 2,
-                "picked_quantity": 2,
-                "substitute_sku": "",
-                "substitute_quantity": 0,
-            },
+            PackedLine(
+                sku=ordering.order_get(number=number).lines[0].sku,
+                ordered_quantity=2,
+                picked_quantity=2,
+                substitute_sku="",
+                substitute_quantity=0,
+            ),
         ),
     )
     on_order_packed(event)
