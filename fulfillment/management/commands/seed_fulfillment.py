@@ -8,14 +8,13 @@ import datetime as dt
 import zlib
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from catalog import services as catalog
 from fulfillment import services
 from fulfillment.models import Hub, OpeningHours
-from prime_now.kernel.roles import Role
+from prime_now.kernel.roles import Role, role_grant
 
 from ._progress import progress
 
@@ -161,6 +160,5 @@ class Command(BaseCommand):
         if created:
             user.set_password(PICKER_PASSWORD)
             user.save(update_fields=["password"])
-        group, _ = Group.objects.get_or_create(name=str(Role.PICKER))
-        user.groups.add(group)
+        role_grant(user_id=user.pk, role=Role.PICKER)
         services.hub_staff_add(hub_code=hub_code, user_id=user.pk)

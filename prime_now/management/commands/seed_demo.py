@@ -10,7 +10,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from prime_now.kernel.roles import Role
+from prime_now.kernel.roles import Role, role_grant
 
 DEMO_OPERATOR = ("operator", "prime-now-demo")
 STEPS = ("seed_catalog", "seed_fulfillment", "seed_ordering", "seed_delivery", "seed_couriers")
@@ -47,4 +47,4 @@ class Command(BaseCommand):
         if created:
             user.set_password(password)
             user.save()
-        user.groups.add(Group.objects.get(name=str(Role.OPERATOR)))
+        role_grant(user_id=user.pk, role=Role.OPERATOR)
