@@ -1,9 +1,9 @@
 """What we sell: a two-level tree (departments > categories), products and their price history.
 
 Invariants live in the database (unique SKU, positive price, ISO currency code, slug shapes),
-so a bulk import or a raw write cannot break them either. On PostgreSQL the `search_vector`
-column is maintained by a trigger (see migration 0002), so it is right after `bulk_create` and
-`bulk_update` too; on SQLite it stays empty and search uses the Python fallback.
+so a bulk import or a raw write cannot break them either. The `search_vector` column is
+maintained by a trigger (see migrations 0002 and 0004), so it is right after `bulk_create` and
+`bulk_update` too.
 """
 
 from decimal import Decimal
@@ -14,10 +14,12 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from prime_now.kernel.money import MoneyField
+
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,31}$"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-MAX_PRICE = Decimal("99999999.99")  # what price (max_digits=10, decimal_places=2) holds
+MAX_PRICE = Decimal("9999999999.99")  # what a MoneyField (12 digits, 2 places) holds
 
 
 class Department(models.Model):
@@ -87,7 +89,7 @@ class Product(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     currency = models.CharField(max_length=3, default="USD")
     active = models.BooleanField(default=True)
     age_restricted = models.BooleanField(
@@ -145,8 +147,8 @@ class PriceHistory(models.Model):
     """One row per price change: who changed it (None for imports and jobs), when, from what."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_history")
-    old_price = models.DecimalField(max_digits=10, decimal_places=2)
-    new_price = models.DecimalField(max_digits=10, decimal_places=2)
+    old_price = MoneyField()
+    new_price = MoneyField()
     currency = models.CharField(max_length=3)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
