@@ -71,9 +71,8 @@ def cacheable(request, data: Callable[[], Any]) -> HttpResponseBase:
     stamp = int((catalog_last_modified() or EPOCH).timestamp())
     seed = f"{version}|{request.get_full_path()}"
     etag = 'W/"' + hashlib.blake2b(seed.encode(), digest_size=12).hexdigest() + '"'
-    response = get_conditional_response(request, etag=etag, last_modified=stamp)
-    if response is None:
-        response = _body(request, version, data)
+    fresh = get_conditional_response(request, etag=etag, last_modified=stamp)
+    response = fresh if fresh is not None else _body(request, version, data)
     if response.status_code in (200, 304):
         response["ETag"] = etag
         response["Last-Modified"] = http_date(stamp)

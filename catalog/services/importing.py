@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -76,6 +76,12 @@ LENGTHS = {
 _sku = re.compile(SKU_PATTERN)
 _slug = re.compile(SLUG_PATTERN)
 _url = URLValidator(schemes=["http", "https"])
+
+
+class TextSink(Protocol):
+    """Where export writes: a text file, or a management command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 # (line number, the row's values by column) or (line number, why the line could not be read)
@@ -287,7 +293,8 @@ def _attributes(row: dict[str, Any]) -> dict[str, Any]:
             raise _Bad("attributes: not valid JSON")
     if not isinstance(value, dict):
         raise _Bad("attributes: must be a JSON object")
-    return _plain(value)
+    plain: dict[str, Any] = _plain(value)
+    return plain
 
 
 def _plain(value: Any) -> Any:
@@ -568,7 +575,7 @@ def export_rows() -> Iterator[dict[str, Any]]:
         yield {column: row[column] for column in COLUMNS}
 
 
-def write_rows(rows: Iterable[dict[str, Any]], stream: TextIO, fmt: str) -> int:
+def write_rows(rows: Iterable[dict[str, Any]], stream: TextSink, fmt: str) -> int:
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
