@@ -17,16 +17,18 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Subquery
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, FloatField, Lookup, Q, Subquery
 from django.db.models.functions import Cast, Greatest
+from django.db.models.sql.compiler import SQLCompiler
 
 from ..models import Category, Department, Product
 from . import readcache
@@ -53,6 +55,9 @@ SORT_KEYS: dict[str, SortKeys] = {
     "price": (("price", False), ("id", False)),
     "-price": (("price", True), ("id", True)),  # matches a backward index scan
 }
+
+
+_AsSql = tuple[str, Sequence[Any]]
 
 
 class Match(StrEnum):
@@ -248,28 +253,59 @@ def _search(
     return _page(filters, terms, Match.TYPO, ordering, page_size, None)
 
 
-def _filtered(filters: Filters) -> QuerySet[Product]:
-    """Active products passing the filters."""
-    qs = Product.objects.filter(active=True)
+def _conditions(filters: Filters) -> Q:
+    """What an active product passing the filters meets."""
+    condition = Q(active=True)
     # Slugs become ids in scalar subqueries, so that the planner walks the
     # (department|category, active, name|price, id) indexes in order instead of joining.
     if filters.department:
-        departments = Department.objects.filter(slug=filters.department)
-        qs = qs.filter(department_id=Subquery(departments.values("id")[:1]))
+        departments = Department.objects.filter(slug=filters.department).order_by()
+        condition &= Q(department_id=Subquery(departments.values("id")[:1]))
     if filters.category:
         # A slug, or a path "department/category".
         by = "path" if "/" in filters.category else "slug"
-        categories = Category.objects.filter(**{by: filters.category})
-        qs = qs.filter(category_id=Subquery(categories.values("id")[:1]))
+        categories = Category.objects.filter(**{by: filters.category}).order_by()
+        condition &= Q(category_id=Subquery(categories.values("id")[:1]))
     if filters.brand:
-        qs = qs.filter(brand__iexact=filters.brand)
+        condition &= Q(brand__iexact=filters.brand)
     if filters.price_min is not None:
-        qs = qs.filter(price__gte=filters.price_min)
+        condition &= Q(price__gte=filters.price_min)
     if filters.price_max is not None:
-        qs = qs.filter(price__lte=filters.price_max)
+        condition &= Q(price__lte=filters.price_max)
     if filters.product_ids is not None:
-        qs = qs.filter(id__in=filters.product_ids)
-    return qs
+        condition &= Q(_AnyOf(F("id"), filters.product_ids))
+    return condition
+
+
+if TYPE_CHECKING:
+    _IntLookup = Lookup[int]
+else:
+    _IntLookup = Lookup  # not subscriptable at run time
+
+
+class _AnyOf(_IntLookup):
+    """`lhs = ANY(%s)`: the values travel as one array parameter.
+
+    Kept for pages narrowed to a hub's stock (the storefront's "deliverable" listing):
+    `id__in` sends one parameter per id, and a page of 10,000 ids took 555 ms with it
+    against 37-69 ms with one array (same machine, same hour).
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    # The stubs type SQL parameters as str | int; this lookup's one parameter is a list.
+    def get_db_prep_lookup(  # type: ignore[override]
+        self, value: Any, connection: BaseDatabaseWrapper
+    ) -> _AsSql:
+        return "%s", [list(value)]
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> _AsSql:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 def _prefix_tsquery(terms: list[str]) -> str:
@@ -277,24 +313,17 @@ def _prefix_tsquery(terms: list[str]) -> str:
     return " & ".join(t + (":*" if len(t) >= PREFIX_FROM else "") for t in terms)
 
 
-def _matching(qs: QuerySet[Product], terms: list[str], mode: Match) -> QuerySet[Product]:
-    """Products matching the terms in this mode, annotated with their `rank` (a float8, so
+def _match(terms: list[str], mode: Match) -> tuple[Q, Cast]:
+    """What a product matching the terms in this mode meets, and its rank (as a float8, so
     that the rank a cursor carries compares equal to the row's own)."""
     if mode is Match.WORDS:
         tsquery = SearchQuery(_prefix_tsquery(terms), config="english", search_type="raw")
-        return qs.filter(search_vector=tsquery).annotate(
-            rank=Cast(SearchRank(F("search_vector"), tsquery), FloatField())
-        )
+        rank = SearchRank(F("search_vector"), tsquery)
+        return Q(search_vector=tsquery), Cast(rank, FloatField())
     text = " ".join(terms)
-    _set_typo_threshold()
-    return qs.filter(
-        Q(name__trigram_word_similar=text) | Q(brand__trigram_word_similar=text)
-    ).annotate(
-        rank=Cast(
-            Greatest(TrigramWordSimilarity(text, "name"), TrigramWordSimilarity(text, "brand")),
-            FloatField(),
-        )
-    )
+    similarity = Greatest(TrigramWordSimilarity(text, "name"), TrigramWordSimilarity(text, "brand"))
+    matching = Q(name__trigram_word_similar=text) | Q(brand__trigram_word_similar=text)
+    return matching, Cast(similarity, FloatField())
 
 
 def _set_typo_threshold() -> None:
@@ -328,14 +357,20 @@ def _page(
 ) -> ProductPage:
     keys = SORT_KEYS[ordering]
     backwards = position is not None and position.backwards
-    qs = _filtered(filters)
+    condition = _conditions(filters)
+    products = Product.objects.all()
     if terms:
-        qs = _matching(qs, terms, mode)
+        matching, rank = _match(terms, mode)
+        condition &= matching
+        products = products.annotate(rank=rank)
+        if mode is Match.TYPO:
+            _set_typo_threshold()
     if position is not None:
-        qs = qs.filter(_after(keys, position.key, backwards))
+        condition &= _after(keys, position.key, backwards)
     columns = (*DTO_COLUMNS, *(field for field, _ in keys if field not in DTO_COLUMNS))
     at = [columns.index(field) for field, _ in keys]
-    qs = qs.order_by(*[("-" if desc != backwards else "") + field for field, desc in keys])
+    order = [("-" if desc != backwards else "") + field for field, desc in keys]
+    qs = products.filter(condition).order_by(*order)
     rows = list(qs.values_list(*columns)[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
