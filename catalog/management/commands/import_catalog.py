@@ -1,4 +1,4 @@
-"""import_catalog FILE: upsert products by SKU from CSV or JSON Lines (see catalog.importing)."""
+"""import_catalog FILE: upsert products by SKU from CSV or JSON Lines (services.importing)."""
 
 import sys
 
