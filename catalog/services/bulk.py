@@ -1,6 +1,6 @@
 """Bulk writes of product rows (seed and import): one upsert by SKU through the ORM.
 
-The search-vector trigger (migration 0002) fires for the inserted and the updated rows alike,
+PostgreSQL computes `search_vector` (a generated column) for inserted and updated rows alike,
 so search stays right. Callers validate rows first (importing) and run inside a transaction.
 """
 

@@ -2,7 +2,7 @@
 
 A query is matched in two modes, chosen per query:
 - words: every term (the last one typed may be a prefix) appears in the product, matched
-  against the trigger-maintained `search_vector` (name A > brand B > description C >
+  against the generated column `search_vector` (name A > brand B > description C >
   size/attributes D) with a prefix tsquery and the GIN index; ranked by ts_rank, so a match in
   the name outranks one in the brand, which outranks one in the description.
 - typo: when no product matches the words, the query is compared to names and brands by
