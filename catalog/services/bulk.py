@@ -5,7 +5,7 @@ so search stays right. Callers validate rows first (importing) and run inside a 
 """
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -58,7 +58,7 @@ def upsert(rows: Sequence[Row]) -> dict[str, int]:
     if not rows:
         return {}
     products = Product.objects.bulk_create(
-        [Product(**asdict(row)) for row in rows],
+        [Product(**dict(zip(FIELDS, row.values(), strict=True))) for row in rows],
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["sku"],
