@@ -28,7 +28,7 @@ def write_file(url: str, path: Path, fmt: str, changed_every: int = 0) -> None:
         "from decimal import Decimal\n"
         "import django; django.setup()\n"
         "from django.conf import settings\n"
-        "from catalog import demo_data, importing\n"
+        "from catalog.services import demo_data, importing\n"
         f"every = {changed_every}\n"
         "names = {d.slug: d.name for d in demo_data.DEPARTMENTS}\n"
         "cats = {demo_data.category_slug(d, c): c.name for d in demo_data.DEPARTMENTS"

@@ -10,6 +10,7 @@ from prime_now.kernel.errors import ApplicationError
 
 from . import services
 from .models import Category, Department, PriceHistory, Product
+from .services.changes import publish_changes
 
 
 class CategoryInline(admin.TabularInline):
@@ -104,7 +105,7 @@ class ProductAdmin(admin.ModelAdmin):
         others_changed = not change or bool(set(form.changed_data) - {"price"})
         if others_changed:
             super().save_model(request, obj, form, change)
-            services.publish_changes(product_ids=[obj.id])
+            publish_changes(product_ids=[obj.id])
         if price_changed:
             try:
                 dto = services.product_price_set(

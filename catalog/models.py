@@ -1,23 +1,48 @@
 """What we sell: a two-level tree (departments > categories), products and their price history.
 
 Invariants live in the database (unique SKU, positive price, ISO currency code, slug shapes),
-so a bulk import or a raw write cannot break them either. On PostgreSQL the `search_vector`
-column is maintained by a trigger (see migration 0002), so it is right after `bulk_create` and
-`bulk_update` too; on SQLite it stays empty and search uses the Python fallback.
+so a bulk import or a raw write cannot break them either. `search_vector` is a generated
+column, so PostgreSQL keeps it right after any write (`save`, `update`, `bulk_create`, raw SQL).
 """
 
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVectorField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
+
+from prime_now.kernel.money import MoneyField
 
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,31}$"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-MAX_PRICE = Decimal("99999999.99")  # what price (max_digits=10, decimal_places=2) holds
+MAX_PRICE = Decimal("9999999999.99")  # what a MoneyField (12 digits, 2 places) holds
+
+
+def search_document() -> CombinedExpression:
+    """What search matches, by weight: name (A) > brand (B) > description (C) > size and the
+    attributes' keys and strings (D)."""
+    words = (
+        SearchVector("name", config="english", weight="A")
+        + SearchVector("brand", config="english", weight="B")
+        + SearchVector("description", config="english", weight="C")
+        + SearchVector("size", config="english", weight="D")
+    )
+    attribute_words = Func(
+        Value("english"),
+        F("attributes"),
+        Value('["string", "key"]'),
+        function="jsonb_to_tsvector",
+        output_field=SearchVectorField(),
+    )
+    weighted = Func(
+        attribute_words, Value("D"), function="setweight", output_field=SearchVectorField()
+    )
+    return CombinedExpression(words, "||", weighted, output_field=SearchVectorField())
 
 
 class Department(models.Model):
@@ -87,7 +112,7 @@ class Product(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     currency = models.CharField(max_length=3, default="USD")
     active = models.BooleanField(default=True)
     age_restricted = models.BooleanField(
@@ -96,7 +121,9 @@ class Product(models.Model):
     attributes = models.JSONField(
         default=dict, blank=True, help_text='Searchable facts, e.g. {"organic": true}.'
     )
-    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    search_vector = models.GeneratedField(
+        expression=search_document(), output_field=SearchVectorField(), db_persist=True
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
@@ -118,6 +145,7 @@ class Product(models.Model):
                 fields=["category", "active", "price", "id"], name="catalog_prod_category_price"
             ),
             models.Index(fields=["updated_at"], name="catalog_prod_updated_at"),
+            GinIndex(fields=["search_vector"], name="catalog_product_search_gin"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sku__regex=SKU_PATTERN), name="catalog_sku_shape"),
@@ -145,8 +173,8 @@ class PriceHistory(models.Model):
     """One row per price change: who changed it (None for imports and jobs), when, from what."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_history")
-    old_price = models.DecimalField(max_digits=10, decimal_places=2)
-    new_price = models.DecimalField(max_digits=10, decimal_places=2)
+    old_price = MoneyField()
+    new_price = MoneyField()
     currency = models.CharField(max_length=3)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

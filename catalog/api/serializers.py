@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from catalog.search import MAX_PAGE_SIZE, MAX_QUERY_LENGTH, ORDERINGS
+from catalog.services.search import MAX_PAGE_SIZE, MAX_QUERY_LENGTH, ORDERINGS
+from prime_now.kernel.money import MoneyField
 
 
 class ProductListInput(serializers.Serializer):
@@ -16,10 +17,16 @@ class ProductListInput(serializers.Serializer):
     )
     brand = serializers.CharField(required=False, max_length=100)
     price_min = serializers.DecimalField(
-        required=False, max_digits=10, decimal_places=2, min_value=0
+        required=False,
+        max_digits=MoneyField.MAX_DIGITS,
+        decimal_places=MoneyField.DECIMAL_PLACES,
+        min_value=0,
     )
     price_max = serializers.DecimalField(
-        required=False, max_digits=10, decimal_places=2, min_value=0
+        required=False,
+        max_digits=MoneyField.MAX_DIGITS,
+        decimal_places=MoneyField.DECIMAL_PLACES,
+        min_value=0,
     )
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False, default="relevance")
     page_size = serializers.IntegerField(
@@ -50,7 +57,9 @@ class ProductOutput(serializers.Serializer):
     image_url = serializers.CharField()
     department = serializers.CharField()
     category = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = serializers.DecimalField(
+        max_digits=MoneyField.MAX_DIGITS, decimal_places=MoneyField.DECIMAL_PLACES
+    )
     currency = serializers.CharField()
     active = serializers.BooleanField()
     age_restricted = serializers.BooleanField()

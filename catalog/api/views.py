@@ -4,7 +4,8 @@ No login, no session: the answers are the same for everyone, so they carry ETag 
 Last-Modified (the catalog's last change) and `Cache-Control: public` for browsers and CDNs;
 a conditional request that is still fresh gets 304 without running the search.
 
-Behind that, the rendered JSON bodies are kept in the shared read cache (catalog/readcache.py)
+Behind that, the rendered JSON bodies are kept in the shared read cache
+(catalog/services/readcache.py)
 under the catalog's version and the full URL: a repeated read costs one cache lookup, with no
 parameter parsing, query or rendering. Only a URL that once rendered (so had valid
 parameters) is ever stored, so a stored body needs no validation.
@@ -26,7 +27,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import readcache, services
+from catalog import services
+from catalog.services import readcache
+from catalog.services.changes import catalog_last_modified, catalog_version
 from prime_now.kernel.money import CENT
 
 from .serializers import (
@@ -64,13 +67,12 @@ def valid(serializer, request) -> dict:
 def cacheable(request, data: Callable[[], Any]) -> HttpResponseBase:
     """Answer 304 when the client's copy is current, else the body of `data()` (from the
     shared cache when this URL was rendered at this catalog version), tagged for HTTP caches."""
-    version = services.catalog_version()
-    stamp = int((services.catalog_last_modified() or EPOCH).timestamp())
+    version = catalog_version()
+    stamp = int((catalog_last_modified() or EPOCH).timestamp())
     seed = f"{version}|{request.get_full_path()}"
     etag = 'W/"' + hashlib.blake2b(seed.encode(), digest_size=12).hexdigest() + '"'
-    response = get_conditional_response(request, etag=etag, last_modified=stamp)
-    if response is None:
-        response = _body(request, version, data)
+    fresh = get_conditional_response(request, etag=etag, last_modified=stamp)
+    response = fresh if fresh is not None else _body(request, version, data)
     if response.status_code in (200, 304):
         response["ETag"] = etag
         response["Last-Modified"] = http_date(stamp)

@@ -1,4 +1,4 @@
-"""PostgreSQL full-text search for products (no-ops on SQLite, which uses the Python fallback).
+"""PostgreSQL full-text search for products.
 
 - `search_vector` is kept by a trigger: name (A) > brand (B) > description (C) > size and
   attribute keys/strings (D), so bulk_create/bulk_update and raw writes keep it right.
@@ -47,14 +47,6 @@ DROP FUNCTION IF EXISTS catalog_product_search_vector();
 """
 
 
-def _postgres_only(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0001_initial"),
@@ -62,5 +54,5 @@ class Migration(migrations.Migration):
 
     operations = [
         TrigramExtension(),
-        migrations.RunPython(_postgres_only(FORWARD), _postgres_only(BACKWARD), elidable=False),
+        migrations.RunSQL(FORWARD, BACKWARD),
     ]

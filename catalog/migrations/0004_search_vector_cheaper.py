@@ -1,5 +1,5 @@
 """The search-vector trigger skips jsonb_to_tsvector for products without attributes (most of
-them), which makes bulk inserts noticeably cheaper. Same weights as 0002. No-op on SQLite."""
+them), which makes bulk inserts noticeably cheaper. Same weights as 0002."""
 
 from django.db import migrations
 
@@ -35,19 +35,11 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def _postgres_only(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0003_product_updated_at_index"),
     ]
 
     operations = [
-        migrations.RunPython(_postgres_only(FORWARD), _postgres_only(BACKWARD), elidable=False),
+        migrations.RunSQL(FORWARD, BACKWARD),
     ]

@@ -14,12 +14,11 @@ def fill_department(apps, schema_editor):
             Category.objects.filter(pk=OuterRef("category_id")).values("department_id")[:1]
         )
     )
-    if schema_editor.connection.vendor == "postgresql":
-        # Every row was rewritten: fold the GIN pending lists now rather than leave searches
-        # scanning them until autovacuum comes round.
-        for index in ("catalog_product_search_gin", "catalog_product_name_trgm",
-                      "catalog_product_brand_trgm"):
-            schema_editor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+    # Every row was rewritten: fold the GIN pending lists now rather than leave searches
+    # scanning them until autovacuum comes round.
+    for index in ("catalog_product_search_gin", "catalog_product_name_trgm",
+                  "catalog_product_brand_trgm"):
+        schema_editor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,7 @@
 import pytest
 
-from catalog import readcache, services
+from catalog.services import readcache
+from catalog.services.changes import forget_last_modified
 from tests.catalog.factories import CategoryFactory, DepartmentFactory
 
 
@@ -8,10 +9,10 @@ from tests.catalog.factories import CategoryFactory, DepartmentFactory
 def _fresh_last_modified():
     """The API remembers the catalog's last change for a second, and the read cache a
     failure for a few; tests start without either (the cache itself is emptied per test)."""
-    services.forget_last_modified()
+    forget_last_modified()
     readcache.reset()
     yield
-    services.forget_last_modified()
+    forget_last_modified()
     readcache.reset()
 
 

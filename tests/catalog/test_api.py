@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog import services
+from catalog.services import changes
 from tests.catalog.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +198,7 @@ def test_a_product_page_costs_the_same_queries_whatever_its_size(api_client, fru
     ProductFactory.create_batch(60, category=fruit)
 
     def count(size: int) -> int:
-        services.forget_last_modified()  # the worst case: the validator is looked up too
+        changes.forget_last_modified()  # the worst case: the validator is looked up too
         with CaptureQueriesContext(connection) as queries:
             response = api_client.get(f"{BASE}/products", {"page_size": size, **query})
         assert response.status_code == 200

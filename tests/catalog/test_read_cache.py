@@ -1,4 +1,4 @@
-"""The shared read cache of the catalog's public reads (catalog/readcache.py): pages of
+"""The shared read cache of the catalog's public reads (catalog/services/readcache.py): pages of
 product_search and the API's rendered bodies, keyed by the catalog's version."""
 
 from decimal import Decimal
@@ -8,8 +8,9 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from catalog import readcache, services
+from catalog import services
 from catalog.models import Product
+from catalog.services import changes, readcache
 from tests.catalog.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def shelf(fruit, dairy):
 
 def read(client, url):
     """(body, queries) of a GET that also looks the catalog's version up (the worst case)."""
-    services.forget_last_modified()
+    changes.forget_last_modified()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -83,21 +84,21 @@ def test_a_write_that_does_not_move_the_last_change_still_makes_reads_fresh(
     """A transaction that started (and stamped updated_at) before another one committed can
     commit after it: the last change does not move, the generation does (after commit)."""
     read(api_client, LISTING)
-    stamp_before = services.catalog_last_modified()
+    stamp_before = changes.catalog_last_modified()
     product = Product.objects.get(sku="F-1")
 
     with django_capture_on_commit_callbacks(execute=True):
         Product.objects.filter(id=product.id).update(price=Decimal("0.99"), updated_at=stamp_before)
-        services.publish_changes(product_ids=[product.id])
+        changes.publish_changes(product_ids=[product.id])
     after, _ = read(api_client, LISTING)
 
-    assert services.catalog_last_modified() == stamp_before
+    assert changes.catalog_last_modified() == stamp_before
     assert prices(after)["F-1"] == "0.99"
 
 
 def test_the_service_caches_pages_too_for_every_caller(shelf):
     page = services.product_search(department="groceries")
-    services.catalog_last_modified()  # the version is known: what remains is the search
+    changes.catalog_last_modified()  # the version is known: what remains is the search
 
     with CaptureQueriesContext(connection) as queries:
         again = services.product_search(department="groceries")
@@ -112,7 +113,7 @@ def test_the_service_caches_pages_too_for_every_caller(shelf):
 def test_pages_narrowed_to_product_ids_are_never_cached(shelf):
     ids = list(Product.objects.values_list("id", flat=True))
     services.product_search(product_ids=ids)
-    services.catalog_last_modified()
+    changes.catalog_last_modified()
 
     with CaptureQueriesContext(connection) as queries:
         services.product_search(product_ids=ids)
@@ -150,7 +151,7 @@ def test_a_bad_request_is_never_stored(api_client, shelf):
 
 def test_inside_a_transaction_the_cache_is_neither_read_nor_written(shelf):
     services.product_search(department="groceries")  # stored
-    services.catalog_last_modified()
+    changes.catalog_last_modified()
 
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         Product.objects.filter(sku="F-1").update(price=Decimal("9.99"))  # not yet stamped

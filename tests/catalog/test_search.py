@@ -1,11 +1,10 @@
-"""product_search / product_suggest: matching, ranking, filters, ordering and cursor pages.
-
-These run on both databases: the SQLite fallback must give the same answers as PostgreSQL.
-"""
+"""product_search / product_suggest: matching, ranking, filters, ordering and cursor pages."""
 
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog import services
 from catalog.services import InvalidSearchError
@@ -152,6 +151,20 @@ def test_filter_by_product_ids_narrows_to_those_products(assortment):
 
     assert set(skus(services.product_search(product_ids=ids))) == {"D-1", "F-1"}
     assert skus(services.product_search(query="bananas", product_ids=ids)) == ["F-1"]
+
+
+def test_many_product_ids_travel_as_one_array_parameter(assortment):
+    # given a hub's stock of thousands of product ids, one of them in the catalog
+    ids = [assortment["milk"].id, *range(10**6, 10**6 + 5000)]
+
+    # when a page is narrowed to them
+    with CaptureQueriesContext(connection) as queries:
+        page = services.product_search(product_ids=ids)
+
+    # then it lists that product, from one query holding the ids in one array
+    assert skus(page) == ["D-1"]
+    assert len(queries) == 1
+    assert '"catalog_product"."id" = ANY(' in queries[0]["sql"]
 
 
 def test_an_empty_product_id_set_lists_nothing(assortment):

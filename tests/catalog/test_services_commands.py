@@ -46,7 +46,7 @@ def test_setting_the_same_price_records_and_publishes_nothing():
 
 
 @pytest.mark.parametrize(
-    "price", [Decimal("0"), Decimal("-1"), "abc", Decimal("NaN"), Decimal("100000000")]
+    "price", [Decimal("0"), Decimal("-1"), "abc", Decimal("NaN"), Decimal("10000000000")]
 )
 def test_a_price_must_be_a_positive_amount_the_column_can_hold(price):
     ProductFactory(sku="A-1", price="2.99")

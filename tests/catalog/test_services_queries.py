@@ -1,10 +1,8 @@
-"""The catalog door: lookups by id/SKU, prices and the department tree."""
+"""The catalog door: lookups by SKU, prices and the department tree."""
 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog import services
 from tests.catalog.factories import CategoryFactory, DepartmentFactory, ProductFactory
@@ -40,23 +38,6 @@ def test_product_get_unknown_sku_raises_product_not_found():
     assert caught.value.code == "product_not_found"
     assert caught.value.status == 404
     assert caught.value.fields == {"sku": "NOPE-1"}
-
-
-def test_products_by_ids_leaves_unknown_ids_out_in_one_query():
-    a, b = ProductFactory(), ProductFactory()
-
-    with CaptureQueriesContext(connection) as queries:
-        found = services.products_by_ids(ids=[a.id, b.id, 999_999])
-
-    assert set(found) == {a.id, b.id}
-    assert found[a.id].sku == a.sku
-    assert len(queries) == 1
-
-
-def test_products_by_ids_of_nothing_is_empty_without_a_query():
-    with CaptureQueriesContext(connection) as queries:
-        assert services.products_by_ids(ids=[]) == {}
-    assert len(queries) == 0
 
 
 def test_products_by_skus_maps_sku_to_dto():

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog import importing
+from catalog.services import importing
 
 
 class Command(BaseCommand):

@@ -1,11 +1,11 @@
-"""import_catalog FILE: upsert products by SKU from CSV or JSON Lines (see catalog.importing)."""
+"""import_catalog FILE: upsert products by SKU from CSV or JSON Lines (services.importing)."""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog import importing
+from catalog.services import importing
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                     return tqdm(rows, desc="rows", unit=" rows", disable=not show, leave=False)
 
                 report = importing.catalog_import(
-                    importing.read_rows(stream, fmt), dry_run=dry_run, progress=progress
+                    rows=importing.read_rows(stream, fmt), dry_run=dry_run, progress=progress
                 )
         except importing.FileFormatError as exc:
             raise CommandError(str(exc))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,8 +28,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from . import bulk
-from .models import (
+from ..models import (
     MAX_PRICE,
     SKU_PATTERN,
     SLUG_PATTERN,
@@ -38,7 +37,8 @@ from .models import (
     PriceHistory,
     Product,
 )
-from .services import publish_changes
+from . import bulk
+from .changes import publish_changes
 
 COLUMNS = (
     "sku",
@@ -78,6 +78,16 @@ _slug = re.compile(SLUG_PATTERN)
 _url = URLValidator(schemes=["http", "https"])
 
 
+class TextSink(Protocol):
+    """Where export writes: a text file, or a management command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+# (line number, the row's values by column) or (line number, why the line could not be read)
+RawRow = tuple[int, dict[str, Any] | str]
+
+
 class FileFormatError(Exception):
     """The file as a whole cannot be read (unknown format, missing columns, not UTF-8)."""
 
@@ -113,7 +123,7 @@ class Candidate:
     currency: str
     active: bool
     age_restricted: bool
-    attributes: dict
+    attributes: dict[str, Any]
 
 
 @dataclass
@@ -145,7 +155,7 @@ def detect_format(path: str | Path, explicit: str | None = None) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def read_rows(stream: TextIO, fmt: str) -> Iterator[RawRow]:
     """(line number, raw row) pairs; a row that cannot be parsed comes as an error string."""
     if fmt == "csv":
         yield from _read_csv(stream)
@@ -153,7 +163,7 @@ def read_rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, Any] | 
         yield from _read_jsonl(stream)
 
 
-def _read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _read_csv(stream: TextIO) -> Iterator[RawRow]:
     reader = csv.DictReader(stream, strict=True)
     try:
         header = reader.fieldnames
@@ -190,7 +200,7 @@ def _read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield start, row
 
 
-def _read_jsonl(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _read_jsonl(stream: TextIO) -> Iterator[RawRow]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
@@ -216,7 +226,7 @@ class _Bad(Exception):
     pass
 
 
-def _text(row: dict, name: str, *, required: bool = False, limit: int = 0) -> str:
+def _text(row: dict[str, Any], name: str, *, required: bool = False, limit: int = 0) -> str:
     value = row.get(name)
     if value is None or value == "":
         if required:
@@ -234,7 +244,7 @@ def _text(row: dict, name: str, *, required: bool = False, limit: int = 0) -> st
     return value
 
 
-def _bool(row: dict, name: str, default: bool) -> bool:
+def _bool(row: dict[str, Any], name: str, default: bool) -> bool:
     value = row.get(name)
     if value is None:
         return default
@@ -251,7 +261,7 @@ def _bool(row: dict, name: str, default: bool) -> bool:
     raise _Bad(f"{name}: {value!r} is not true or false")
 
 
-def _price(row: dict) -> Decimal:
+def _price(row: dict[str, Any]) -> Decimal:
     value = row.get("price")
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
         raise _Bad("price: is required")
@@ -272,7 +282,7 @@ def _price(row: dict) -> Decimal:
     return price.quantize(Decimal("0.01"))
 
 
-def _attributes(row: dict) -> dict:
+def _attributes(row: dict[str, Any]) -> dict[str, Any]:
     value = row.get("attributes")
     if value is None or value == "":
         return {}
@@ -283,7 +293,8 @@ def _attributes(row: dict) -> dict:
             raise _Bad("attributes: not valid JSON")
     if not isinstance(value, dict):
         raise _Bad("attributes: must be a JSON object")
-    return _plain(value)
+    plain: dict[str, Any] = _plain(value)
+    return plain
 
 
 def _plain(value: Any) -> Any:
@@ -349,11 +360,15 @@ def validate(line: int, row: dict[str, Any]) -> Candidate:
 # --- importing ------------------------------------------------------------------------------
 
 
+def _as_is(rows: Iterable[RawRow]) -> Iterable[RawRow]:
+    return rows
+
+
 def catalog_import(
-    rows: Iterable[tuple[int, dict[str, Any] | str]],
     *,
+    rows: Iterable[RawRow],
     dry_run: bool = False,
-    progress: Callable[[Iterable], Iterable] = lambda it: it,
+    progress: Callable[[Iterable[RawRow]], Iterable[RawRow]] = _as_is,
 ) -> ImportReport:
     """Validate every row, then upsert the good ones (unless dry_run) in one transaction."""
     report = ImportReport(dry_run=dry_run)
@@ -392,13 +407,11 @@ IMPORT_LOCK = 0x0CA7A106  # any constant: the PostgreSQL advisory lock key of ca
 
 
 def _serialize_imports() -> None:
-    """One import writes at a time (until its transaction ends): two imports of the same new
-    SKU would otherwise both insert it (a unique violation aborting one), and an import's
-    unchanged/price-history decisions rest on the rows it read. SQLite serializes writers
-    itself."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+    """One import writes at a time (until its transaction ends): an import's created /
+    updated / unchanged and price-history decisions rest on the rows it read."""
+    # Kept hand-written for correctness: the ORM has no advisory lock.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
 def _resolve_categories(
@@ -408,70 +421,92 @@ def _resolve_categories(
     the SKUs of rows left out: an unknown category without a name to create it from, or a
     category said to be in another department than the one it is in (both reported).
     """
-    known = {c.slug: c for c in Category.objects.select_related("department")}
-    departments = {d.slug: d for d in Department.objects.all()}
+    tree = _Tree(create=create)
     resolved: dict[str, Category] = {}
     rejected: set[str] = set()
     for cand in candidates:
+        try:
+            resolved[cand.category] = tree.category_for(cand)
+        except _Bad as exc:
+            report.errors.append(RowError(cand.line, cand.sku, str(exc)))
+            rejected.add(cand.sku)
+    return resolved, rejected
+
+
+class _Tree:
+    """The departments and categories known so far, growing as rows describe new ones."""
+
+    def __init__(self, *, create: bool) -> None:
+        self.create = create
+        self.categories = {c.slug: c for c in Category.objects.select_related("department")}
+        self.departments = {d.slug: d for d in Department.objects.all()}
+
+    def category_for(self, cand: Candidate) -> Category:
         slug = cand.category
-        category = known.get(slug)
+        category = self.categories.get(slug)
         if category is not None:
             if cand.department and category.department.slug != cand.department:
-                report.errors.append(
-                    RowError(
-                        cand.line,
-                        cand.sku,
-                        f"category: {slug!r} is in department {category.department.slug!r}, "
-                        f"not {cand.department!r}",
-                    )
+                raise _Bad(
+                    f"category: {slug!r} is in department {category.department.slug!r}, "
+                    f"not {cand.department!r}"
                 )
-                rejected.add(cand.sku)
-                continue
-            resolved[slug] = category
-            continue
+            return category
         if not (cand.department and cand.category_name):
-            report.errors.append(
-                RowError(
-                    cand.line,
-                    cand.sku,
-                    f"category: unknown category {slug!r} (give department and category_name "
-                    "to create it)",
-                )
+            raise _Bad(
+                f"category: unknown category {slug!r} (give department and category_name "
+                "to create it)"
             )
-            rejected.add(cand.sku)
-            continue
-        department = departments.get(cand.department)
-        if department is None:
-            if not cand.department_name:
-                report.errors.append(
-                    RowError(
-                        cand.line,
-                        cand.sku,
-                        f"department: unknown department {cand.department!r} (give "
-                        "department_name to create it)",
-                    )
-                )
-                rejected.add(cand.sku)
-                continue
-            department = Department(
-                slug=cand.department, name=cand.department_name, position=len(departments)
-            )
-            if create:
-                department.save()
-            departments[department.slug] = department
+        department = self._department_for(cand)
         category = Category(
             department=department,
             slug=slug,
             name=cand.category_name,
-            position=sum(1 for c in known.values() if c.department.slug == department.slug),
+            position=sum(
+                1 for c in self.categories.values() if c.department.slug == department.slug
+            ),
         )
-        if create:
+        if self.create:
             category.save()
         else:
             category.path = f"{department.slug}/{slug}"
-        known[slug] = category
-        resolved[slug] = category
-    return resolved, rejected
+        self.categories[slug] = category
+        return category
+
+    def _department_for(self, cand: Candidate) -> Department:
+        department = self.departments.get(cand.department)
+        if department is not None:
+            return department
+        if not cand.department_name:
+            raise _Bad(
+                f"department: unknown department {cand.department!r} (give "
+                "department_name to create it)"
+            )
+        department = Department(
+            slug=cand.department, name=cand.department_name, position=len(self.departments)
+        )
+        if self.create:
+            department.save()
+        self.departments[department.slug] = department
+        return department
+
+
+def _row(cand: Candidate, category: Category) -> bulk.Row:
+    return bulk.Row(
+        sku=cand.sku,
+        name=cand.name,
+        slug=cand.slug,
+        brand=cand.brand,
+        size=cand.size,
+        description=cand.description,
+        image_url=cand.image_url,
+        category_id=category.id if category.id is not None else -1,
+        department_id=category.department_id if category.department_id is not None else -1,
+        price=cand.price,
+        currency=cand.currency,
+        active=cand.active,
+        age_restricted=cand.age_restricted,
+        attributes=cand.attributes,
+    )
 
 
 def _upsert(
@@ -482,80 +517,52 @@ def _upsert(
     dry_run: bool,
 ) -> None:
     existing = _existing([c.sku for c in candidates])
-    inserts: list[bulk.Row] = []
-    updates: list[bulk.Row] = []
-    price_moves: list[tuple[int, Decimal, Decimal, str]] = []
+    writes: list[bulk.Row] = []
+    price_moves: list[PriceHistory] = []
     for cand in candidates:
-        category = categories[cand.category]
-        row = bulk.Row(
-            sku=cand.sku,
-            name=cand.name,
-            slug=cand.slug,
-            brand=cand.brand,
-            size=cand.size,
-            description=cand.description,
-            image_url=cand.image_url,
-            category_id=category.id if category.id is not None else -1,
-            department_id=category.department_id if category.department_id is not None else -1,
-            price=cand.price,
-            currency=cand.currency,
-            active=cand.active,
-            age_restricted=cand.age_restricted,
-            attributes=cand.attributes,
-        )
+        row = _row(cand, categories[cand.category])
         current = existing.get(cand.sku)
         if current is None:
-            inserts.append(row)
-            continue
-        product_id, values = current
-        if values == row.values():
+            report.created += 1
+        elif current[1] == row.values():
             report.unchanged += 1
             continue
-        updates.append(row)
-        old_price = values[bulk.FIELDS.index("price")]
-        if old_price != cand.price:
-            price_moves.append((product_id, old_price, cand.price, cand.currency))
-    report.created = len(inserts)
-    report.updated = len(updates)
+        else:
+            report.updated += 1
+            product_id, values = current
+            old_price = values[bulk.FIELDS.index("price")]
+            if old_price != cand.price:
+                price_moves.append(
+                    PriceHistory(
+                        product_id=product_id,
+                        old_price=old_price,
+                        new_price=cand.price,
+                        currency=cand.currency,
+                        source="import",
+                    )
+                )
+        writes.append(row)
     report.price_changes = len(price_moves)
     if dry_run:
         return
-    bulk.insert(inserts)
-    bulk.update(updates)
-    PriceHistory.objects.bulk_create(
-        [
-            PriceHistory(
-                product_id=pid, old_price=old, new_price=new, currency=cur, source="import"
-            )
-            for pid, old, new, cur in price_moves
-        ],
-        batch_size=2000,
-    )
-    changed_ids = bulk.ids_for_skus(r.sku for r in [*inserts, *updates])
-    publish_changes(product_ids=changed_ids.values(), price_ids=[pid for pid, *_ in price_moves])
-    if len(inserts) + len(updates) > 1000:
-        bulk.after_large_write()
+    ids = bulk.upsert(writes)
+    PriceHistory.objects.bulk_create(price_moves, batch_size=bulk.BATCH)
+    publish_changes(product_ids=ids.values(), price_ids=[h.product_id for h in price_moves])
 
 
-def _existing(skus: list[str]) -> dict[str, tuple[int, tuple]]:
+def _existing(skus: list[str]) -> dict[str, tuple[int, tuple[Any, ...]]]:
     """Current values of these products, in bulk.FIELDS order, by SKU."""
-    columns = ["id", *bulk.FIELDS]
-    found: dict[str, tuple[int, tuple]] = {}
     wanted = set(skus)
     if not wanted:
-        return found
-    queryset = Product.objects.values_list(*columns)
+        return {}
+    rows = Product.objects.values_list("id", *bulk.FIELDS)
     if len(wanted) < 1000:
-        chunks: Iterable = [
-            queryset.filter(sku__in=sorted(wanted)[i : i + bulk.SQLITE_CHUNK])
-            for i in range(0, len(wanted), bulk.SQLITE_CHUNK)
-        ]
-    else:
-        chunks = [queryset.iterator(chunk_size=5000)]  # most of the table: read it all
-    for chunk in chunks:
-        for product_id, *values in chunk:
-            if values[0] in wanted:
-                found[values[0]] = (product_id, tuple(values))
+        rows = rows.filter(sku__in=wanted)
+    # else most of the table: reading it all is 3x cheaper than a filter naming every SKU
+    found: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    for product_id, *values in rows.iterator(chunk_size=5000):
+        if values[0] in wanted:
+            found[values[0]] = (product_id, tuple(values))
     return found
 
 
@@ -576,7 +583,7 @@ def export_rows() -> Iterator[dict[str, Any]]:
         yield {column: row[column] for column in COLUMNS}
 
 
-def write_rows(rows: Iterable[dict[str, Any]], stream: TextIO, fmt: str) -> int:
+def write_rows(rows: Iterable[dict[str, Any]], stream: TextSink, fmt: str) -> int:
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")

@@ -5,7 +5,7 @@ listing, search, suggest, departments and product reads. Where: Django's default
 (Redis when REDIS_URL is set, so every web process shares it). How long: the setting
 `CATALOG_CACHE_SECONDS` (env var of that name, default 30; 0 turns the cache off).
 
-Nothing is ever deleted. Every key carries the catalog's version (`services.catalog_version`:
+Nothing is ever deleted. Every key carries the catalog's version (`changes.catalog_version`:
 its last change plus a generation that each write through the services bumps after commit),
 so a ProductChanged / PriceChanged moves every reader to new keys and old entries just expire.
 
@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.db import connection
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,10 @@ _down_until = 0.0
 
 
 def seconds() -> int:
-    return settings.CATALOG_CACHE_SECONDS
+    return int(settings.CATALOG_CACHE_SECONDS)
 
 
-def _backend():
+def _backend() -> BaseCache:
     return caches["default"]
 
 
@@ -49,7 +49,7 @@ def enabled() -> bool:
 
 def _in_transaction() -> bool:
     """In a transaction of the code's own (a test's wrapping transaction does not count)."""
-    return any(not block._from_testcase for block in connection.atomic_blocks)
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def _failed(exc: Exception) -> None:

@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from django.utils.text import slugify
 
@@ -41,7 +42,7 @@ class Dept:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def C(name, items, variants, sizes, price):
+def C(name: str, items: str, variants: str, sizes: tuple[str, ...], price: tuple[int, int]) -> Cat:
     return Cat(name, tuple(items.split(", ")), tuple(variants.split(", ")), tuple(sizes), price)
 
 
@@ -1043,7 +1044,7 @@ class ProductSpec:
     category: str
     price: Decimal
     age_restricted: bool
-    attributes: dict
+    attributes: dict[str, Any]
 
 
 @cache
@@ -1080,7 +1081,7 @@ def product_spec(i: int) -> ProductSpec:
     price = Decimal(f"{low + spread % max(1, high - low)}.{CENTS[(spread >> 12) % len(CENTS)]}")
     name = f"{brand} {variant} {item}"
     sku = f"PN-{i + 1:06d}"
-    attributes: dict = {}
+    attributes: dict[str, Any] = {}
     if "Organic" in variant:
         attributes["organic"] = True
     if "Gluten-Free" in variant:
