@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from prime_now.kernel.bus import Event
 
+from .statuses import OrderStatus
+
 
 @dataclass(frozen=True)
 class OrderPlaced(Event):
@@ -24,4 +26,4 @@ class OrderCancelled(Event):
 @dataclass(frozen=True)
 class OrderStatusChanged(Event):
     order_number: str
-    status: str
+    status: OrderStatus

@@ -12,6 +12,8 @@ from prime_now.kernel.errors import (
     ValidationError,
 )
 
+from ..statuses import OrderStatus, PaymentStatus
+
 # --- Baskets ----------------------------------------------------------------------------------
 
 
@@ -123,7 +125,7 @@ class OrderLineDTO:
 
 @dataclass(frozen=True)
 class TimelineEntryDTO:
-    status: str
+    status: OrderStatus
     at: datetime
     actor: str
     reason: str
@@ -133,7 +135,7 @@ class TimelineEntryDTO:
 class OrderDTO:
     number: str
     customer_id: int
-    status: str
+    status: OrderStatus
     lines: tuple[OrderLineDTO, ...]
     subtotal: Decimal
     delivery_fee: Decimal
@@ -142,7 +144,7 @@ class OrderDTO:
     currency: str
     delivery: DeliverySnapshot
     placed_at: datetime
-    payment_status: str  # authorized | captured | voided | refunded
+    payment_status: PaymentStatus
     timeline: tuple[TimelineEntryDTO, ...]
     cancellable: bool = False
     amount_authorized: Decimal = Decimal("0.00")
