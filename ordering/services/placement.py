@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -37,9 +38,11 @@ from .dtos import (
     DeliverySnapshot,
     IdempotencyKeyReusedError,
     OrderDTO,
+    OrderLineDTO,
     OrderLineInput,
     PaymentDeclinedError,
     PaymentUnavailableError,
+    TimelineEntryDTO,
 )
 from .orders import order_dto, orders_with_details
 from .transitions import SYSTEM
@@ -277,15 +280,12 @@ def _write(placement: Placement, hold: Hold) -> OrderDTO:
     (it holds the same authorization: same payment key); a number already taken is drawn
     again."""
     for _draw in range(NUMBER_DRAWS):
-        number = _new_number()
-        try:
-            return _insert(placement, hold, number)
-        except IntegrityError:
-            earlier = _replay(placement)
-            if earlier is not None:
-                return earlier
-            if not Order.objects.filter(number=number).exists():
-                raise
+        placed = _insert(placement, hold, _new_number())
+        if placed is not None:
+            return placed
+        earlier = _replay(placement)
+        if earlier is not None:
+            return earlier
     raise RuntimeError("Could not draw a free order number")
 
 
@@ -294,73 +294,148 @@ def _new_number() -> str:
     return f"PN-{pick[:4]}-{pick[4:]}"
 
 
-def _insert(placement: Placement, hold: Hold, number: str) -> OrderDTO:
+# Hand-written for speed (docs/performance.md): the order's rows in its five tables in one
+# statement, which does nothing when the order conflicts (same key or number). The ORM's six
+# INSERTs cost the HTTP checkout a third of its throughput.
+_PLACE = f"""
+    WITH placed AS (
+        INSERT INTO {Order._meta.db_table}
+               (number, customer_id, status, idempotency_key, request_fingerprint, currency,
+                subtotal, delivery_fee, tip, total, address, postcode, lat, lon, hub_code,
+                window_id, window_start, window_end, window_kind, placed_at, updated_at)
+        VALUES (%(number)s, %(customer)s, %(status)s, %(key)s, %(fingerprint)s, %(currency)s,
+                %(subtotal)s, %(fee)s, %(tip)s, %(total)s, %(address)s, %(postcode)s, %(lat)s,
+                %(lon)s, %(hub)s, %(window)s, %(window_start)s, %(window_end)s,
+                %(window_kind)s, %(now)s, %(now)s)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ),
+    lines AS (
+        INSERT INTO {OrderLine._meta.db_table}
+               (order_id, position, product_id, sku, name, unit_price, quantity,
+                substitute_sku, substitute_name, substitute_quantity, line_total)
+        SELECT placed.id, v.position, v.product_id, v.sku, v.name, v.unit_price, v.quantity,
+               '', '', 0, v.line_total
+          FROM placed,
+               unnest(%(positions)s::smallint[], %(products)s::bigint[], %(skus)s::text[],
+                      %(names)s::text[], %(prices)s::numeric[], %(quantities)s::integer[],
+                      %(line_totals)s::numeric[])
+                   AS v (position, product_id, sku, name, unit_price, quantity, line_total)
+    ),
+    payment AS (
+        INSERT INTO {Payment._meta.db_table}
+               (order_id, provider, reference, card_brand, status, currency,
+                authorized_amount, captured_amount, refunded_amount, created_at, updated_at)
+        SELECT placed.id, %(provider)s, %(reference)s, %(brand)s, %(payment_status)s,
+               %(currency)s, %(total)s, 0, 0, %(now)s, %(now)s
+          FROM placed
+        RETURNING id
+    ),
+    operation AS (
+        INSERT INTO {PaymentOperation._meta.db_table} (payment_id, kind, amount, at)
+        SELECT payment.id, %(operation)s, %(total)s, %(now)s FROM payment
+    )
+    INSERT INTO {OrderTimelineEntry._meta.db_table}
+           (order_id, from_status, status, at, actor, reason)
+    SELECT placed.id, '', %(status)s, %(now)s, %(actor)s, %(reason)s FROM placed
+    RETURNING order_id
+"""
+
+
+def _insert(placement: Placement, hold: Hold, number: str) -> OrderDTO | None:
     """The order, its lines, payment (with its ledger's first entry), first timeline entry
-    and OrderPlaced, in one atomic block (a savepoint inside the caller's transaction); its
-    DTO is built from the rows written, with no read back."""
+    and OrderPlaced, all or nothing; None, writing nothing, when the order conflicts with
+    another (same key or same number). The DTO is built from the values written."""
     now = timezone.now()
-    order = _order_row(placement, number, now)
-    with transaction.atomic():
-        order.save(force_insert=True)
-        lines = OrderLine.objects.bulk_create(_line_rows(order, placement))
-        payment = Payment.objects.create(
-            order=order,
-            provider=hold.provider,
-            reference=hold.authorization.reference,
-            card_brand=hold.authorization.brand,
-            status=PaymentStatus.AUTHORIZED,
-            currency=placement.currency,
-            authorized_amount=placement.total,
-            created_at=now,
-        )
-        PaymentOperation.objects.create(
-            payment=payment, kind=PaymentOperationKind.AUTHORIZE, amount=placement.total, at=now
-        )
-        entry = OrderTimelineEntry.objects.create(
-            order=order, status=OrderStatus.PLACED, at=now, actor=SYSTEM, reason=PLACED_REASON
-        )
+    with transaction.atomic(savepoint=False):  # nothing in it fails on a conflict
+        with connection.cursor() as cursor:
+            cursor.execute(_PLACE, _place_params(placement, hold, number, now))
+            if cursor.fetchone() is None:
+                return None
         bus.publish(
-            OrderPlaced(order_number=number, customer_id=order.customer_id, hub_code=order.hub_code)
+            OrderPlaced(
+                order_number=number,
+                customer_id=placement.customer_id,
+                hub_code=placement.delivery.hub_code,
+            )
         )
-    return order_dto(order, lines=lines, timeline=[entry], payment=payment)
+    return _placed_dto(placement, hold, number, now)
 
 
-def _order_row(placement: Placement, number: str, now: datetime) -> Order:
-    delivery = placement.delivery
-    return Order(
+def _place_params(placement: Placement, hold: Hold, number: str, now: datetime) -> dict[str, Any]:
+    delivery, lines = placement.delivery, placement.lines
+    return {
+        "number": number,
+        "customer": placement.customer_id,
+        "status": OrderStatus.PLACED.value,
+        "key": placement.key,
+        "fingerprint": placement.fingerprint,
+        "currency": placement.currency,
+        "subtotal": placement.subtotal,
+        "fee": placement.delivery_fee,
+        "tip": placement.tip,
+        "total": placement.total,
+        "address": delivery.address,
+        "postcode": delivery.postcode,
+        "lat": delivery.lat,
+        "lon": delivery.lon,
+        "hub": delivery.hub_code,
+        "window": delivery.window_id,
+        "window_start": delivery.window_start,
+        "window_end": delivery.window_end,
+        "window_kind": delivery.window_kind,
+        "now": now,
+        "positions": list(range(1, len(lines) + 1)),
+        "products": [line.product_id for line in lines],
+        "skus": [line.sku for line in lines],
+        "names": [line.name for line in lines],
+        "prices": [line.unit_price for line in lines],
+        "quantities": [line.quantity for line in lines],
+        "line_totals": [line.line_total for line in lines],
+        "provider": hold.provider,
+        "reference": hold.authorization.reference,
+        "brand": hold.authorization.brand,
+        "payment_status": PaymentStatus.AUTHORIZED.value,
+        "operation": PaymentOperationKind.AUTHORIZE.value,
+        "actor": SYSTEM,
+        "reason": PLACED_REASON,
+    }
+
+
+def _placed_dto(placement: Placement, hold: Hold, number: str, now: datetime) -> OrderDTO:
+    """The order just written, as order_get would read it back."""
+    return OrderDTO(
         number=number,
         customer_id=placement.customer_id,
-        idempotency_key=placement.key,
-        request_fingerprint=placement.fingerprint,
-        currency=placement.currency,
+        status=OrderStatus.PLACED,
+        lines=tuple(
+            OrderLineDTO(
+                sku=line.sku,
+                name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                picked_quantity=None,
+                substitute_sku="",
+                substitute_name="",
+                substitute_unit_price=None,
+                missing=False,
+                line_total=line.line_total,
+                product_id=line.product_id,
+            )
+            for line in placement.lines
+        ),
         subtotal=placement.subtotal,
         delivery_fee=placement.delivery_fee,
         tip=placement.tip,
         total=placement.total,
-        address=delivery.address,
-        postcode=delivery.postcode,
-        lat=delivery.lat,
-        lon=delivery.lon,
-        hub_code=delivery.hub_code,
-        window_id=delivery.window_id,
-        window_start=delivery.window_start,
-        window_end=delivery.window_end,
-        window_kind=delivery.window_kind,
+        currency=placement.currency,
+        delivery=placement.delivery,
         placed_at=now,
+        payment_status=PaymentStatus.AUTHORIZED,
+        timeline=(
+            TimelineEntryDTO(status=OrderStatus.PLACED, at=now, actor=SYSTEM, reason=PLACED_REASON),
+        ),
+        cancellable=True,
+        amount_authorized=placement.total,
+        card_brand=hold.authorization.brand,
     )
-
-
-def _line_rows(order: Order, placement: Placement) -> list[OrderLine]:
-    return [
-        OrderLine(
-            order=order,
-            position=position,
-            product_id=line.product_id,
-            sku=line.sku,
-            name=line.name,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            line_total=line.line_total,
-        )
-        for position, line in enumerate(placement.lines, start=1)
-    ]
