@@ -1,4 +1,6 @@
 # The two commands: `make run` (the product, with demo data) and `make test` (everything CI runs).
+# Without DATABASE_URL both use an embedded PostgreSQL server (data in .run/postgres), started by
+# the first process that needs it and left running: `make stop` stops it, `make clean` removes it.
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3.13 2>/dev/null || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint format migrate demo clean browser-tools \
+.PHONY: run test install lint typecheck format migrate demo stop clean browser-tools \
 	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -41,6 +43,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --config importlinter.ini
 
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -52,12 +57,12 @@ $(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else \
-	  echo "npm not found: skipping axe-core (browser tests will skip; apt-get install chromium npm)"; \
+	  echo "npm not found: skipping axe-core (browser tests will skip; install Node.js, which ships npm)"; \
 	fi
 
 browser-tools: $(AXE_STAMP)
 
-test: lint browser-tools
+test: lint typecheck browser-tools
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=prime_now.settings.production \
 	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
@@ -68,7 +73,11 @@ test: lint browser-tools
 bench-storefront: install
 	$(PY) benchmarks/storefront_pages.py
 
-clean:
+# Stops the embedded PostgreSQL server (nothing to do when DATABASE_URL points elsewhere).
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m prime_now.embedded_db stop; fi
+
+clean: stop
 	rm -rf .run staticfiles
 
 # Stock reservations/s on PostgreSQL (16 clients, 8-line baskets, 25,000 SKUs). Needs DATABASE_URL.

@@ -126,7 +126,7 @@ def queries_per_checkout(skus, windows) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from delivery.services import CheckoutLine, checkout_place
+    from delivery.services import CheckoutLine, CheckoutRequest, checkout_place
 
     user = get_user_model().objects.get(username="bench-0")
 
@@ -134,14 +134,16 @@ def queries_per_checkout(skus, windows) -> int:
         return checkout_place(
             customer_id=user.pk,
             idempotency_key=str(uuid.uuid4()),
-            lines=[CheckoutLine(sku=sku, quantity=1) for sku in random.sample(skus, LINES)],
-            address="1 Bench St",
-            postcode=POSTCODE,
-            lat=None,
-            lon=None,
-            window_id=windows[0],
-            tip=Decimal("1.00"),
-            payment_token="tok_visa",
+            request=CheckoutRequest(
+                lines=tuple(
+                    CheckoutLine(sku=sku, quantity=1) for sku in random.sample(skus, LINES)
+                ),
+                address="1 Bench St",
+                postcode=POSTCODE,
+                window_id=windows[0],
+                tip=Decimal("1.00"),
+                payment_token="tok_visa",
+            ),
         )
 
     once()  # warm caches (hub lookup, levers)

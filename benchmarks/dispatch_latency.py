@@ -57,11 +57,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from delivery.dispatch.blocks import block_claim, block_publish  # noqa: E402
-from delivery.dispatch.couriers import courier_ping, courier_set_online, courier_upsert  # noqa: E402
-from delivery.dispatch.offers import offer_accept  # noqa: E402
-from delivery.handlers.dispatch import on_order_packed  # noqa: E402
+from delivery.handlers.transport import on_order_packed  # noqa: E402
 from delivery.models import DeliveryJob, Offer  # noqa: E402
+from delivery.transport.blocks import block_claim, block_publish  # noqa: E402
+from delivery.transport.couriers import courier_ping, courier_set_online, courier_upsert  # noqa: E402
+from delivery.transport.offers import offer_accept  # noqa: E402
 from fulfillment import services as fulfillment  # noqa: E402
 from fulfillment.models import HubStaff, Stock, StockMovement  # noqa: E402
 from ordering import services as ordering  # noqa: E402

@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from prime_now import metrics
 from prime_now.kernel.api.views import MeGetApi, TokenCreateApi
 from prime_now.storefront import views as storefront_views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me", MeGetApi.as_view(), name="me"),
     path("auth/token", TokenCreateApi.as_view(), name="token-create"),
     path("catalog/", include("catalog.api.urls")),

@@ -7,11 +7,8 @@ from tests.kernel.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
-    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL or start it)")
     skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL or start it)")
     for item in items:
-        if "postgres" in item.keywords and not settings.USING_POSTGRES:
-            item.add_marker(skip_pg)
         if "redis" in item.keywords and not settings.USING_REDIS:
             item.add_marker(skip_redis)
 

@@ -1,1 +1,1 @@
-from . import dispatch, facade  # noqa: F401
+from . import facade, transport  # noqa: F401

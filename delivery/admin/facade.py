@@ -3,8 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 
+from delivery.facade.windows import window_set_capacity, windows_generate
 from delivery.models import Checkout, Window, WindowHold, WindowTemplate
-from delivery.services.windows import window_set_capacity, windows_generate
 from prime_now.kernel.errors import ApplicationError
 
 

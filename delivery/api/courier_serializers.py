@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from ..models.dispatch import DeliveryJob
+from ..models.transport import DeliveryJob
 
 
 class CourierOutput(serializers.Serializer):

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from prime_now.kernel.roles import Role
 
-from ..dispatch import blocks, couriers, offers, trips
+from ..transport import blocks, couriers, offers, trips
 from . import courier_serializers as s
 
 

@@ -1,8 +1,11 @@
 """Input and output shapes of the façade's API (promise, checkout)."""
 
+from decimal import Decimal
+from typing import Any
+
 from rest_framework import serializers
 
-from delivery.services.checkout import MAX_LINES, MAX_QUANTITY
+from ordering.services import BASKET_LIMITS
 
 
 class WindowOutput(serializers.Serializer):
@@ -11,8 +14,8 @@ class WindowOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["one_hour", "two_hour"])
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    fee = serializers.DecimalField(max_digits=8, decimal_places=2)
-    free_above = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    free_above = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     capacity = serializers.IntegerField()
     booked = serializers.IntegerField()
     available = serializers.IntegerField()
@@ -27,7 +30,7 @@ class PromiseInput(serializers.Serializer):
         required=False, allow_blank=True, help_text="Comma-separated SKUs."
     )
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_point = "lat" in attrs and "lon" in attrs
         if not attrs.get("postcode", "").strip() and not has_point:
             raise serializers.ValidationError("Give a postcode, or both lat and lon.")
@@ -50,48 +53,15 @@ class PromiseOutput(serializers.Serializer):
 SKU_MAX_LENGTH = 64
 
 
-class CheckoutLinesInput(serializers.ListSerializer):
-    """The checkout's lines: CheckoutLineInput(many=True), with the usual body (each line a
-    plain `{"sku": "...", "quantity": n}` that is already valid) accepted as it is. The
-    nested serializer costs about a hundred calls a line; anything else still goes through it,
-    so what is accepted, how it is converted and every error are DRF's own."""
-
-    def run_validation(self, data=serializers.empty):
-        plain = self._plain(data)
-        return plain if plain is not None else super().run_validation(data)
-
-    def _plain(self, data) -> list[dict] | None:
-        if type(data) is not list or not 1 <= len(data) <= (self.max_length or len(data)):
-            return None
-        lines = []
-        for line in data:
-            if type(line) is not dict:
-                return None
-            sku, quantity = line.get("sku"), line.get("quantity")
-            if not (
-                type(sku) is str
-                and 0 < len(sku) <= SKU_MAX_LENGTH
-                and sku.isascii()
-                and sku.isprintable()
-                and sku.strip() == sku
-                and type(quantity) is int
-                and 1 <= quantity <= MAX_QUANTITY
-            ):
-                return None
-            lines.append({"sku": sku, "quantity": quantity})
-        return lines
-
-
 class CheckoutLineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-
-    class Meta:
-        list_serializer_class = CheckoutLinesInput
+    quantity = serializers.IntegerField(min_value=1, max_value=BASKET_LIMITS.max_line_quantity)
 
 
 class CheckoutInput(serializers.Serializer):
-    lines = CheckoutLineInput(many=True, allow_empty=False, max_length=MAX_LINES)
+    lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=CheckoutLineInput(), allow_empty=False, max_length=BASKET_LIMITS.max_lines
+    )
     address = serializers.CharField(max_length=500)
     postcode = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
     lat = serializers.FloatField(
@@ -102,14 +72,14 @@ class CheckoutInput(serializers.Serializer):
     )
     window_id = serializers.IntegerField(min_value=1)
     tip = serializers.DecimalField(
-        max_digits=8, decimal_places=2, min_value=0, required=False, default="0.00"
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0.00")
     )
     payment_token = serializers.CharField(max_length=200)
     expected_subtotal = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
     )
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("postcode") and (attrs.get("lat") is None or attrs.get("lon") is None):
             raise serializers.ValidationError("Give a postcode, or both lat and lon.")
         return attrs
@@ -117,37 +87,6 @@ class CheckoutInput(serializers.Serializer):
 
 class CheckoutOutput(serializers.Serializer):
     order_number = serializers.CharField()
-    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     window = WindowOutput()
-
-
-# The output fields, made once: CheckoutOutput builds (and deep-copies) its fields per use.
-_WHEN = serializers.DateTimeField()
-_FEE = serializers.DecimalField(max_digits=8, decimal_places=2)
-_TOTAL = serializers.DecimalField(max_digits=10, decimal_places=2)
-
-
-def checkout_output(result) -> dict:
-    """CheckoutOutput(result).data, field for field, without building the serializer."""
-    window = result.window
-    return {
-        "order_number": str(result.order_number),
-        "total": _TOTAL.to_representation(result.total),
-        "currency": str(result.currency),
-        "window": {
-            "id": int(window.id),
-            "hub_code": str(window.hub_code),
-            "kind": str(window.kind),
-            "start": _WHEN.to_representation(window.start),
-            "end": _WHEN.to_representation(window.end),
-            "fee": _FEE.to_representation(window.fee),
-            "free_above": None
-            if window.free_above is None
-            else _FEE.to_representation(window.free_above),
-            "capacity": int(window.capacity),
-            "booked": int(window.booked),
-            "available": int(window.available),
-            "cutoff_at": _WHEN.to_representation(window.cutoff_at),
-        },
-    }

@@ -8,17 +8,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delivery.services import CheckoutFailedError, CheckoutLine, checkout_place, promise_for
-from delivery.services.idempotency import idempotency_key_check
+from delivery.facade.idempotency import idempotency_key_check
+from delivery.services import (
+    CheckoutFailedError,
+    CheckoutLine,
+    CheckoutRequest,
+    checkout_place,
+    promise_for,
+)
 from prime_now.kernel.api.validation import validated
 
-from .facade_serializers import (
-    CheckoutInput,
-    CheckoutOutput,
-    PromiseInput,
-    PromiseOutput,
-    checkout_output,
-)
+from .facade_serializers import CheckoutInput, CheckoutOutput, PromiseInput, PromiseOutput
 
 REPLAYED = {"Idempotent-Replayed": "true"}
 
@@ -74,23 +74,25 @@ class CheckoutPlaceApi(APIView):
             result = checkout_place(
                 customer_id=request.user.pk,
                 idempotency_key=key,
-                lines=[
-                    CheckoutLine(sku=line["sku"], quantity=line["quantity"])
-                    for line in args["lines"]
-                ],
-                address=args["address"],
-                postcode=args["postcode"],
-                lat=args["lat"],
-                lon=args["lon"],
-                window_id=args["window_id"],
-                tip=Decimal(args["tip"]),
-                payment_token=args["payment_token"],
-                expected_subtotal=args["expected_subtotal"],
+                request=CheckoutRequest(
+                    lines=tuple(
+                        CheckoutLine(sku=line["sku"], quantity=line["quantity"])
+                        for line in args["lines"]
+                    ),
+                    address=args["address"],
+                    postcode=args["postcode"],
+                    lat=args["lat"],
+                    lon=args["lon"],
+                    window_id=args["window_id"],
+                    tip=Decimal(args["tip"]),
+                    payment_token=args["payment_token"],
+                    expected_subtotal=args["expected_subtotal"],
+                ),
             )
         except CheckoutFailedError as replayed:
             return Response({"error": replayed.as_dict()}, replayed.status, headers=REPLAYED)
         return Response(
-            checkout_output(result),
+            CheckoutOutput(result).data,
             status=status.HTTP_201_CREATED,
             headers=REPLAYED if result.replayed else None,
         )

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..services.tracking import tracking_for
+from ..facade.tracking import tracking_for
 from .tracking_serializers import TrackingOutput
 
 

@@ -1,8 +1,8 @@
 """Delivery's subscriptions to other apps' events, registered in DeliveryConfig.ready()."""
 
-from . import dispatch, facade
+from . import facade, transport
 
 
 def register() -> None:
     facade.register()
-    dispatch.register()
+    transport.register()

@@ -4,8 +4,8 @@ from fulfillment.events import StockChanged
 from ordering.events import OrderCancelled, OrderPlaced
 from prime_now.kernel.bus import subscribe
 
-from ..services.promise_cache import promise_invalidate
-from ..services.reactions import checkout_cancel, checkout_pick_job_create
+from ..facade.promise_cache import promise_invalidate
+from ..facade.reactions import checkout_cancel, checkout_pick_job_create
 
 
 def on_order_placed(event: OrderPlaced) -> None:

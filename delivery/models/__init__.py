@@ -1,5 +1,5 @@
 """Delivery's tables: the façade's (windows, holds, checkouts, idempotency keys) in facade.py,
-transportation's (couriers, blocks, delivery jobs, offers, trips) in dispatch.py."""
+transport's (couriers, blocks, delivery jobs, offers, trips) in transport.py."""
 
-from .dispatch import *  # noqa: F403
 from .facade import *  # noqa: F403
+from .transport import *  # noqa: F403

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from prime_now.kernel.money import MoneyField
+
 __all__ = [
     "Checkout",
     "CheckoutStatus",
@@ -44,10 +46,8 @@ class WindowTemplate(models.Model):
         help_text="Last window ends at this hour (local, 24 = midnight).",
     )
     capacity = models.PositiveIntegerField(default=20, help_text="Orders per window.")
-    fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
-    free_above = models.DecimalField(
-        max_digits=8,
-        decimal_places=2,
+    fee = MoneyField(default=Decimal("0.00"))
+    free_above = MoneyField(
         null=True,
         blank=True,
         help_text="Basket subtotal from which the fee is waived (empty: never).",
@@ -85,8 +85,8 @@ class Window(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     cutoff_at = models.DateTimeField(help_text="Sales close at this time.")
-    fee = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
-    free_above = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    fee = MoneyField(default=Decimal("0.00"))
+    free_above = MoneyField(null=True, blank=True)
     capacity = models.PositiveIntegerField()
     booked = models.PositiveIntegerField(default=0)
     held = models.PositiveIntegerField(default=0)
@@ -185,7 +185,7 @@ class Checkout(models.Model):
     order_number = models.CharField(max_length=32, blank=True, db_index=True)
     lines = models.JSONField(default=list, blank=True)
     pick_due_by = models.DateTimeField(null=True, blank=True)
-    total = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    total = MoneyField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.TextField(blank=True)

@@ -1,34 +1,47 @@
-"""The delivery façade: the one door other apps and the edge use (see docs/doors.md).
+"""The delivery door: the one module other apps and the edge use (see docs/doors.md).
 
-Re-exports the public commands, queries, DTOs and errors of the modules in this package.
+Re-exports the public commands, queries, DTOs, statuses and errors of the façade
+(delivery/facade/); everything else in delivery is private.
 """
 
-from .checkout import CheckoutUnavailableError, checkout_place
-from .dtos import CheckoutLine, CheckoutResult, GenerateReport, PromiseDTO, WindowDTO
-from .errors import (
+from ordering.services import IdempotencyKeyReusedError
+
+from ..facade.checkout import checkout_place
+from ..facade.dtos import (
+    CheckoutLine,
+    CheckoutRequest,
+    CheckoutResult,
+    GenerateReport,
+    PromiseDTO,
+    WindowDTO,
+)
+from ..facade.errors import (
     CheckoutFailedError,
     CheckoutInProgressError,
+    CheckoutUnavailableError,
     IdempotencyKeyMissingError,
-    IdempotencyKeyReusedError,
     PriceChangedError,
     WindowClosedError,
     WindowFullError,
     WindowNotFoundError,
     WindowNotServedError,
 )
-from .promise import promise_for
-from .tracking import TrackingDTO, tracking_for
-from .windows import window_get, windows_open
+from ..facade.promise import promise_for
+from ..facade.tracking import TrackingDTO, tracking_for
+from ..facade.windows import window_get, windows_open
+from ..models import JobStatus
 
 __all__ = [
     "CheckoutFailedError",
     "CheckoutInProgressError",
     "CheckoutLine",
+    "CheckoutRequest",
     "CheckoutResult",
     "CheckoutUnavailableError",
     "GenerateReport",
     "IdempotencyKeyMissingError",
     "IdempotencyKeyReusedError",
+    "JobStatus",
     "PriceChangedError",
     "PromiseDTO",
     "TrackingDTO",

@@ -1,3 +1,3 @@
-"""Celery finds `delivery.tasks`; the tasks live in facade.py and dispatch.py."""
+"""Celery finds `delivery.tasks`; the tasks live in facade.py and transport.py."""
 
-from . import dispatch, facade  # noqa: F401
+from . import facade, transport  # noqa: F401

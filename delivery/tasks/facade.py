@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from ..services.idempotency import idempotency_keys_purge
-from ..services.windows import window_holds_expire, windows_generate
+from ..facade.idempotency import idempotency_keys_purge
+from ..facade.windows import window_holds_expire, windows_generate
 
 DEFAULT_DAYS = 7
 

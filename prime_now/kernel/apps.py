@@ -7,6 +7,6 @@ class KernelConfig(AppConfig):
     verbose_name = "Platform kernel"
 
     def ready(self) -> None:
-        from .api.authentication import connect_signals
-
-        connect_signals()
+        # The bus hands events to the task `kernel.deliver_event` by name: register it in every
+        # process that publishes (a worker would find it anyway; a web process would not).
+        from . import tasks  # noqa: F401

@@ -30,9 +30,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
+from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -76,7 +77,12 @@ def subscribers(event_name: str) -> dict[str, Callable[[Any], None]]:
 
 
 def encode(event: Event) -> dict[str, Any]:
-    return json.loads(json.dumps(dataclasses.asdict(event), cls=DjangoJSONEncoder))
+    if not dataclasses.is_dataclass(event) or isinstance(event, type):
+        raise TypeError("only an Event dataclass instance is published")
+    payload: dict[str, Any] = json.loads(
+        json.dumps(dataclasses.asdict(event), cls=DjangoJSONEncoder)
+    )
+    return payload
 
 
 def _typed(kind: Any, value: Any) -> Any:
@@ -112,27 +118,30 @@ def decode(name: str, payload: dict[str, Any]) -> Event:
 def publish(event: Event) -> uuid.UUID:
     """Write the event in the caller's transaction; relay it to subscribers after commit."""
     staged = stage(event)
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, staged.params)
+    OutboxEvent.objects.create(**staged.row)
     staged_written(staged)
     return staged.id
 
 
 @dataclasses.dataclass(frozen=True)
 class StagedEvent:
-    """An event about to be written by the publisher's own statement (see `outbox_insert`):
-    its id, name, and the outbox row's values (prepared for the database, in column order)."""
+    """An event about to be written, by `publish` or by a publisher's own statement (see
+    `outbox_insert`): its id, name, and the outbox row's values by column."""
 
     id: uuid.UUID
     name: str
-    values: tuple[Any, ...]
+    row: dict[str, Any]
     relay: bool  # it has subscribers: hand it on after commit
 
     @property
     def params(self) -> dict[str, Any]:
-        """The values as outbox_insert's named parameters."""
+        """The values as outbox_insert's named parameters (the payload as the JSON field
+        prepares it for the database)."""
         return {
-            f"outbox_{column}": value for column, value in zip(_COLUMNS, self.values, strict=True)
+            f"outbox_{column}": _PAYLOAD.get_db_prep_save(value, connection)
+            if column == "payload"
+            else value
+            for column, value in self.row.items()
         }
 
 
@@ -148,7 +157,7 @@ def stage(event: Event) -> StagedEvent:
     relay = bool(subscribers(event.name))
     relayed_at, leased_until = (None, now + LEASE) if relay else (now, None)
     values = (event_id, event.name, encode(event), now, relayed_at, leased_until, 0, "")
-    return StagedEvent(event_id, event.name, tuple(_prepared(_COLUMNS, values)), relay)
+    return StagedEvent(event_id, event.name, dict(zip(_COLUMNS, values, strict=True)), relay)
 
 
 def staged_written(staged: StagedEvent) -> None:
@@ -160,68 +169,42 @@ def staged_written(staged: StagedEvent) -> None:
 _COLUMNS = (
     "id", "name", "payload", "created_at", "relayed_at", "leased_until", "attempts", "last_error",
 )  # fmt: skip
-
-
-def outbox_insert(source: str | None = None) -> str:
-    """SQL for a publisher's own statement: an INSERT of the staged event (its `params`) for
-    each row of `source` (a CTE of that statement: one row writes the event, none writes
-    nothing). Static text, so the statement stays cacheable. Without a source it is
-    `publish`'s plain INSERT of one row."""
-    values = ", ".join(f"%(outbox_{column})s" for column in _COLUMNS)
-    return f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) SELECT {values}" + (
-        f" FROM {source}" if source else ""
-    )
-
-
-_INSERT = outbox_insert()
-
-
-def _prepared(columns: Iterable[str], values: Iterable[Any]) -> list[Any]:
-    """The values as the model's fields prepare them for the database. On PostgreSQL the
-    driver takes the ids, datetimes, numbers and text as they are, so only the JSON payload
-    goes through its field (the other fields would hand them back unchanged, at some cost on
-    every publish)."""
-    if connection.vendor == "postgresql":
-        return [
-            _PAYLOAD.get_db_prep_save(value, connection) if column == "payload" else value
-            for column, value in zip(columns, values, strict=True)
-        ]
-    return [
-        OutboxEvent._meta.get_field(column).get_db_prep_save(value, connection)
-        for column, value in zip(columns, values, strict=True)
-    ]
-
-
 _PAYLOAD = OutboxEvent._meta.get_field("payload")
 
 
-_MARK_RELAYED = (
-    f"UPDATE {OutboxEvent._meta.db_table} SET relayed_at = %s, leased_until = NULL, "
-    "attempts = attempts + 1, last_error = '' WHERE id = %s AND relayed_at IS NULL"
-)
+def outbox_insert(source: str) -> str:
+    """SQL for a publisher's own statement: an INSERT of the staged event (its `params`) for
+    each row of `source` (a CTE of that statement: one row writes the event, none writes
+    nothing). Static text, so the statement stays cacheable."""
+    values = ", ".join(f"%(outbox_{column})s" for column in _COLUMNS)
+    return (
+        f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) "
+        f"SELECT {values} FROM {source}"
+    )
 
 
 def _relay_published(event_id: uuid.UUID, name: str) -> None:
     """After the publisher's commit: hand its event on and mark it relayed, or, when the
     broker refuses, give it back to the periodic relay at once with the error counted."""
     error = _hand_on(event_id, name)
+    pending = OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True)
     if error is not None:
-        OutboxEvent.objects.filter(pk=event_id).update(
-            leased_until=None, attempts=F("attempts") + 1, last_error=error
+        pending.update(leased_until=None, attempts=F("attempts") + 1, last_error=error)
+    else:
+        pending.update(
+            relayed_at=timezone.now(), leased_until=None, attempts=F("attempts") + 1, last_error=""
         )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(_MARK_RELAYED, _prepared(("relayed_at", "id"), (timezone.now(), event_id)))
 
 
 def queue_for(key: str) -> str:
     app = key.split(".")[0]
-    return app if app in settings.CELERY_TASK_QUEUES_ALL else settings.CELERY_TASK_DEFAULT_QUEUE
+    queues: tuple[str, ...] = settings.CELERY_TASK_QUEUES_ALL
+    return app if app in queues else str(settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 def _send(event_id: uuid.UUID, key: str) -> None:
-    from .tasks import deliver_event
-
+    # Looked up by name (kernel.tasks registers it, and imports this module).
+    deliver_event = current_app.tasks["kernel.deliver_event"]
     kwargs = {"event_id": str(event_id), "handler": key}
     # The reprs Celery would work out with saferepr (for logs and monitoring), given outright:
     # this runs after every checkout's commit.
@@ -245,75 +228,31 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
     """Hand pending events to the broker: these (an operator's choice, leased or not), or all
     those no longer leased to their publisher. Returns how many were handed on.
 
-    Stops at the first broker error: those events stay pending for the next relay.
+    The rows are locked while they are sent (SKIP LOCKED: relays running at once share the
+    work, none sends an event twice) and marked relayed in the same transaction. Stops at the
+    first broker error: that event counts the error, the unsent ones stay as they were.
     """
-    if connection.vendor == "postgresql":
-        return _relay_claiming(event_ids=event_ids, limit=limit)
-    relayed = 0
+    now = timezone.now()
+    pending = OutboxEvent.objects.filter(relayed_at__isnull=True)
+    if event_ids is None:
+        pending = pending.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+    else:
+        pending = pending.filter(id__in=list(event_ids))
     with transaction.atomic():
-        pending = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
-            relayed_at__isnull=True
-        )
-        if event_ids is not None:
-            pending = pending.filter(id__in=list(event_ids))
-        else:
-            pending = pending.filter(
-                Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now())
-            )
-        for row in pending.order_by("created_at")[:limit]:
-            error = _hand_on(row.id, row.name)
+        picked = pending.select_for_update(skip_locked=True).order_by("created_at")[:limit]
+        sent: list[uuid.UUID] = []
+        for event_id, name in picked.values_list("id", "name"):
+            error = _hand_on(event_id, name)
             if error is not None:
-                OutboxEvent.objects.filter(pk=row.pk).update(
+                OutboxEvent.objects.filter(pk=event_id).update(
                     attempts=F("attempts") + 1, last_error=error
                 )
                 break
-            OutboxEvent.objects.filter(pk=row.pk).update(
-                relayed_at=timezone.now(),
-                leased_until=None,
-                attempts=F("attempts") + 1,
-                last_error="",
-            )
-            relayed += 1
-    return relayed
-
-
-_CLAIM = f"""
-    UPDATE {OutboxEvent._meta.db_table} AS o
-       SET relayed_at = %s, leased_until = NULL, attempts = o.attempts + 1, last_error = ''
-      FROM (SELECT id, last_error FROM {OutboxEvent._meta.db_table}
-             WHERE relayed_at IS NULL {{which}}
-             ORDER BY created_at
-             LIMIT %s
-               FOR UPDATE SKIP LOCKED) AS picked
-     WHERE o.id = picked.id
- RETURNING o.id, o.name, o.created_at, picked.last_error
-"""
-
-
-def _relay_claiming(*, event_ids: Iterable[uuid.UUID] | None, limit: int) -> int:
-    """PostgreSQL: claim the pending rows (SKIP LOCKED) and mark them relayed in one
-    statement, send, and commit; a broker error puts the unsent rows back as they were (the
-    one that failed with its error counted). A crash before commit leaves them all pending."""
-    now = timezone.now()
-    if event_ids is None:
-        which = "AND (leased_until IS NULL OR leased_until <= %s)"
-        params: list[Any] = [now, now, limit]
-    else:
-        which = "AND id = ANY(%s)"
-        params = [now, [uuid.UUID(str(event_id)) for event_id in event_ids], limit]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM.format(which=which), params)
-        claimed = sorted(cursor.fetchall(), key=lambda row: row[2])
-        for position, (event_id, name, _created, _error) in enumerate(claimed):
-            error = _hand_on(event_id, name)
-            if error is not None:
-                OutboxEvent.objects.filter(pk=event_id).update(relayed_at=None, last_error=error)
-                for unsent_id, _name, _created, earlier_error in claimed[position + 1 :]:
-                    OutboxEvent.objects.filter(pk=unsent_id).update(
-                        relayed_at=None, attempts=F("attempts") - 1, last_error=earlier_error
-                    )
-                return position
-    return len(claimed)
+            sent.append(event_id)
+        OutboxEvent.objects.filter(pk__in=sent).update(
+            relayed_at=timezone.now(), leased_until=None, attempts=F("attempts") + 1, last_error=""
+        )
+    return len(sent)
 
 
 def relay_all(*, batch: int = 500) -> int:
@@ -329,58 +268,19 @@ def relay_all(*, batch: int = 500) -> int:
 def deliver(*, event_id: str, handler: str) -> bool:
     """Run one subscriber for one event, once. Returns False when there was nothing to do.
 
-    The (event, handler) record and the read of the event go in one statement on PostgreSQL
-    (`INSERT ... ON CONFLICT DO NOTHING` joined to the event row, no savepoint), then the
-    handler, all in the handler's transaction: the fewer round trips here, the sooner a
-    dispatch goes out. A redelivered event inserts nothing and is skipped."""
-    if not any(handler in keyed for keyed in _SUBSCRIBERS.values()):
-        logger.warning("outbox: no handler %s for event %s", handler, event_id)
-        return False
-    if connection.vendor != "postgresql":
-        return _deliver_orm(event_id=event_id, handler=handler)
+    The (event, handler) record is written in the handler's own transaction, before it runs:
+    a redelivered event finds it and is skipped, and a delivery running at the same time waits
+    for the first one's commit (the record is unique), then skips."""
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_HANDLING, [handler, timezone.now(), uuid.UUID(str(event_id))])
-            row = cursor.fetchone()
-        if row is None:  # no such event, or this handler already ran it
-            if not OutboxEvent.objects.filter(pk=event_id).exists():
-                logger.warning("outbox: no handler %s for event %s", handler, event_id)
-            return False
-        name, payload = row
-        callback = _SUBSCRIBERS.get(name, {}).get(handler)
-        if callback is None:  # the handler exists, but not for this event: record nothing
-            transaction.set_rollback(True)
+        event = OutboxEvent.objects.filter(pk=event_id).only("name", "payload").first()
+        callback = _SUBSCRIBERS.get(event.name, {}).get(handler) if event else None
+        if event is None or callback is None:
             logger.warning("outbox: no handler %s for event %s", handler, event_id)
             return False
-        callback(decode(name, json.loads(payload) if isinstance(payload, str) else payload))
-    return True
-
-
-_CLAIM_HANDLING = f"""
-    WITH handled AS (
-        INSERT INTO {HandledEvent._meta.db_table} (event_id, handler, handled_at)
-        SELECT id, %s, %s FROM {OutboxEvent._meta.db_table} WHERE id = %s
-        ON CONFLICT (event_id, handler) DO NOTHING
-        RETURNING event_id
-    )
-    SELECT o.name, o.payload
-      FROM {OutboxEvent._meta.db_table} o JOIN handled ON o.id = handled.event_id
-"""
-
-
-def _deliver_orm(*, event_id: str, handler: str) -> bool:
-    with transaction.atomic():
-        row = OutboxEvent.objects.filter(pk=event_id).only("id", "name", "payload").first()
-        callback = _SUBSCRIBERS.get(row.name if row else "", {}).get(handler)
-        if callback is None:
-            logger.warning("outbox: no handler %s for event %s", handler, event_id)
+        _record, first_time = HandledEvent.objects.get_or_create(event_id=event.pk, handler=handler)
+        if not first_time:
             return False
-        try:
-            with transaction.atomic():
-                HandledEvent.objects.create(event_id=row.id, handler=handler)
-        except IntegrityError:
-            return False
-        callback(decode(row.name, row.payload))
+        callback(decode(event.name, event.payload))
     return True
 
 

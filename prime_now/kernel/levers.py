@@ -12,17 +12,17 @@ def _key(name: str) -> str:
 
 
 def lever_enabled(name: str, *, default: bool = True) -> bool:
-    cached = cache.get(_key(name))
+    cached: bool | None = cache.get(_key(name))
     if cached is not None:
         return cached
     value = Lever.objects.filter(name=name).values_list("enabled", flat=True).first()
-    enabled = default if value is None else value
+    enabled = default if value is None else bool(value)
     cache.set(_key(name), enabled, CACHE_SECONDS)
     return enabled
 
 
 def lever_set(name: str, *, enabled: bool, description: str = "") -> None:
-    defaults = {"enabled": enabled}
+    defaults: dict[str, bool | str] = {"enabled": enabled}
     if description:
         defaults["description"] = description
     Lever.objects.update_or_create(name=name, defaults=defaults)

@@ -5,8 +5,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .roles import Role
-
 
 class User(AbstractUser):
     """Customers, couriers, pickers and operators are all users; roles are groups."""
@@ -16,7 +14,8 @@ class User(AbstractUser):
     class Meta:
         db_table = "kernel_user"
 
-    def has_role(self, role: Role | str) -> bool:
+    def has_role(self, role: str) -> bool:
+        """Whether the user holds this role (a `roles.Role`, or its name)."""
         return self.groups.filter(name=str(role)).exists()
 
     @property

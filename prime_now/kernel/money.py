@@ -84,7 +84,7 @@ class Money:
         return f"{self.amount:.2f} {self.currency}"
 
 
-class MoneyField(models.DecimalField):
+class MoneyField(models.DecimalField[Any, Decimal]):
     """An amount of money in a model: the one size every app stores (12 digits, 2 places)."""
 
     MAX_DIGITS = 12

@@ -1,6 +1,13 @@
-"""Roles are Django groups: one user may hold several (a picker can also be a customer)."""
+"""Roles are Django groups: one user may hold several (a picker can also be a customer).
+
+Apps grant and revoke roles through `role_grant` / `role_revoke`; none writes the auth
+tables itself (identity is the kernel's).
+"""
 
 from enum import StrEnum
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 
 class Role(StrEnum):
@@ -8,3 +15,16 @@ class Role(StrEnum):
     COURIER = "courier"
     PICKER = "picker"
     OPERATOR = "operator"
+
+
+def role_grant(*, user_id: int, role: Role) -> None:
+    """Give the user this role (idempotent: granting a role held already changes nothing)."""
+    group, _ = Group.objects.get_or_create(name=str(role))
+    membership = get_user_model().groups.through
+    membership.objects.get_or_create(user_id=user_id, group_id=group.pk)
+
+
+def role_revoke(*, user_id: int, role: Role) -> None:
+    """Take the role away (idempotent: revoking a role not held changes nothing)."""
+    membership = get_user_model().groups.through
+    membership.objects.filter(user_id=user_id, group__name=str(role)).delete()

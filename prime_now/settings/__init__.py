@@ -1,16 +1,24 @@
 """Settings from the environment (12-factor).
 
-With nothing set the project runs on embedded defaults: SQLite in .run/ and a Celery broker
-on kombu's filesystem transport (works across processes, needs no server). With DATABASE_URL
-and REDIS_URL it runs on PostgreSQL and Redis. Production adds prime_now.settings.production.
+With nothing set the project runs on embedded parts: an embedded PostgreSQL server with its
+data in .run/ (prime_now.embedded_db), a local cache and a Celery broker on kombu's filesystem
+transport (works across processes, needs no server). With DATABASE_URL and REDIS_URL it runs on
+those servers. Production adds prime_now.settings.production.
 """
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.csp import CSP
+
+from prime_now import embedded_db
+
+# Django's generic classes (ModelAdmin, fields, ...) take type arguments at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 RUN_DIR = Path(os.environ.get("PRIME_NOW_RUN_DIR", BASE_DIR / ".run"))
@@ -53,7 +61,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_filters",
     "prime_now.kernel",
     "catalog",
     "fulfillment",
@@ -97,45 +104,43 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# PostgreSQL, always: the server at DATABASE_URL, else the embedded one under RUN_DIR (started by
+# the first process that needs it, reused by the others; `make stop` stops it).
 # Parameters bound by the server, and a statement run 5 times on a connection is prepared:
 # PostgreSQL then skips parsing and planning it (the checkout's and dispatch's statements are
 # large CTEs; planning them cost about a quarter of the server's CPU per checkout).
 POSTGRES_OPTIONS = {"server_side_binding": True, "prepare_threshold": 5}
 RUN_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{RUN_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share the file: WAL lets readers run beside the one writer, and
-    # IMMEDIATE transactions take the write lock up front instead of failing half-way.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "default": {
+        **(
+            dj_database_url.parse(DATABASE_URL)
+            if DATABASE_URL
+            else embedded_db.database_settings(RUN_DIR)
+        ),
+        "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": POSTGRES_OPTIONS,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-else:
-    DATABASES["default"]["OPTIONS"] = POSTGRES_OPTIONS
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 # --- Cache and broker -----------------------------------------------------------------------
+# Redis when REDIS_URL is set (Django's own Redis cache, kombu's own Redis transport), else a
+# file cache and kombu's filesystem transport (works across processes, needs no server).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-REDIS_BROKER_TRANSPORT = "prime_now.kernel.broker:Transport"
+CACHES: dict[str, dict[str, Any]]
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "prime_now.kernel.cache.ReusingRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_CACHE_DB", "1"))),
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pn"),
         }
     }
     CELERY_BROKER_URL = redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_BROKER_DB", "0")))
-    CELERY_BROKER_TRANSPORT = REDIS_BROKER_TRANSPORT
     # Above the longest task (dispatch and imports finish in seconds; the longest batch is
     # the catalog import, well under an hour), so Redis never redelivers a running task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -243,17 +248,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- REST API -------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call gets 401 with a WWW-Authenticate header.
-        "prime_now.kernel.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "prime_now.kernel.api.pagination.DefaultPagination",
-    "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "prime_now.kernel.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_VERSIONING_CLASS": None,

@@ -1,5 +1,7 @@
 """Every import-linter contract can fail: plant one illegal import per contract in a
-throwaway copy of the tree and show that lint-imports rejects it."""
+throwaway copy of the tree and show that lint-imports rejects it. A plant in a module that
+exists is added to its end (a layers contract is broken by a module of a low layer that
+imports one above it)."""
 
 import configparser
 import shutil
@@ -21,6 +23,12 @@ PLANTS = {
     "delivery-doors": ("prime_now/storefront/_planted.py", "import delivery.models"),
     "direction": ("catalog/_planted.py", "import ordering.services"),
     "apps-never-import-the-edge": ("catalog/_planted.py", "import prime_now.settings"),
+    # Inside each app: its models import its services (a floor calling up).
+    **{
+        f"{app}-layers": (f"{app}/models", f"import {app}.services")
+        for app in ("catalog", "fulfillment", "ordering", "delivery")
+    },
+    "kernel-layers": ("prime_now/kernel/models", "import prime_now.kernel.bus"),
 }
 SIBLINGS = ("ordering/_planted.py", "import fulfillment.services")
 
@@ -50,7 +58,14 @@ def lint_imports(tree: Path, *contracts: str) -> subprocess.CompletedProcess:
 
 
 def plant(tree: Path, relative: str, statement: str) -> None:
-    (tree / relative).write_text(statement + "\n")
+    """Write the statement to this file, or add it to the end of this module (`a/models`:
+    `a/models.py` or the package's `a/models/__init__.py`)."""
+    target = tree / relative
+    if target.suffix != ".py":
+        module = target.with_suffix(".py")
+        target = module if module.exists() else target / "__init__.py"
+    existing = target.read_text() if target.exists() else ""
+    target.write_text(existing + "\n" + statement + "\n")
 
 
 def test_every_contract_has_a_planted_violation():

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import connection
 from playwright.sync_api import expect
 
-from delivery.dispatch.simulator import Simulator
-from delivery.tasks.dispatch import sweep_offers
+from delivery.tasks.transport import sweep_offers
+from delivery.transport.simulator import Simulator
 from ordering import services as ordering
 from tests.fulfillment.factories import PickerFactory
 from tests.storefront.conftest import APPROVED_CARD, DECLINED_CARD, POSTCODE, UNSERVED, make_shop

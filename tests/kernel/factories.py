@@ -1,10 +1,11 @@
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+
+from prime_now.kernel.roles import Role, role_grant
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A user; `UserFactory(roles=["courier"])` puts them in those role groups."""
+    """A user; `UserFactory(roles=["courier"])` grants them those roles."""
 
     class Meta:
         model = get_user_model()
@@ -18,5 +19,4 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         for name in extracted or ():
-            group, _ = Group.objects.get_or_create(name=name)
-            self.groups.add(group)
+            role_grant(user_id=self.pk, role=Role(name))

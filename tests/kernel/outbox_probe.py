@@ -20,8 +20,6 @@ def on_probe_pinged(event: ProbePinged) -> None:
 
 
 def _session() -> str:
-    if connection.vendor != "postgresql":
-        return "outbox probe"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return f"backend {cursor.fetchone()[0]}"

@@ -1,5 +1,6 @@
-"""The newcomer's path: no PostgreSQL, no Redis. SQLite and kombu's filesystem broker carry an
-event from a web process to a real worker process."""
+"""The newcomer's path: no DATABASE_URL, no REDIS_URL. The embedded PostgreSQL server (started
+by the first process, shared by the others) and kombu's filesystem broker carry an event from a
+web process to a real worker process."""
 
 import os
 import subprocess
@@ -44,8 +45,8 @@ def probe_handled(env: dict[str, str], probe: str) -> bool:
 
 
 @pytest.mark.slow
-def test_an_outbox_event_reaches_a_real_worker_on_the_embedded_defaults(tmp_path):
-    env = embedded_env(tmp_path)
+def test_an_outbox_event_reaches_a_real_worker_on_the_embedded_defaults(embedded_run_dir):
+    env = embedded_env(embedded_run_dir)
     manage(env, "migrate", "--noinput", "-v0")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prime_now", "worker", "--pool", "solo",

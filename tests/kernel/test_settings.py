@@ -1,4 +1,5 @@
-"""Settings come from the environment; with nothing set the project runs on embedded parts."""
+"""Settings come from the environment; with nothing set the project runs on embedded parts
+(an embedded PostgreSQL server, a file cache and broker)."""
 
 import json
 import os
@@ -6,15 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json
 from django.conf import settings
 db = settings.DATABASES["default"]
 print(json.dumps({
-    "engine": db["ENGINE"], "name": str(db["NAME"]), "conn_max_age": db["CONN_MAX_AGE"],
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db["HOST"],
+    "conn_max_age": db["CONN_MAX_AGE"],
     "health_checks": db.get("CONN_HEALTH_CHECKS"), "cache": settings.CACHES["default"],
     "broker": settings.CELERY_BROKER_URL, "debug": settings.DEBUG,
     "hosts": settings.ALLOWED_HOSTS,
@@ -36,12 +36,15 @@ def settings_with(tmp_path: Path, module: str = "prime_now.settings", **env: str
     )
 
 
-def test_with_nothing_set_it_runs_on_sqlite_and_a_file_broker(tmp_path):
-    result = settings_with(tmp_path)
+def test_with_nothing_set_it_runs_on_the_embedded_postgresql_and_a_file_broker(
+    embedded_run_dir,
+):
+    result = settings_with(embedded_run_dir)
     found = json.loads(result.stdout)
 
-    assert found["engine"] == "django.db.backends.sqlite3"
-    assert found["name"] == str(tmp_path / "db.sqlite3")
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["name"] == "prime_now"
+    assert found["host"] == str(embedded_run_dir / "postgres")  # its Unix socket's directory
     assert found["broker"] == "filesystem://"
     assert found["cache"]["BACKEND"].endswith("FileBasedCache")
     assert found["debug"] is False
@@ -57,24 +60,32 @@ def test_with_urls_set_it_runs_on_postgresql_and_redis_on_separate_databases(tmp
     found = json.loads(result.stdout)
 
     assert found["engine"] == "django.db.backends.postgresql"
+    assert (found["host"], found["name"]) == ("db.internal", "prime_now")
     assert found["conn_max_age"] == 60
     assert found["health_checks"] is True
+    assert found["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert found["cache"]["LOCATION"] == "redis://cache.internal:6379/1"
     assert found["broker"] == "redis://cache.internal:6379/0"
     assert found["hosts"] == ["shop.example", "api.example"]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = settings_with(tmp_path, module="prime_now.settings.production")
+    result = settings_with(
+        tmp_path,
+        module="prime_now.settings.production",
+        DATABASE_URL="postgres://app@db.internal:5432/prime_now",
+    )
 
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
 
-@pytest.mark.parametrize("flag", ["REQUIRE_POSTGRES", "REQUIRE_REDIS"])
-def test_a_required_server_that_is_missing_fails_the_tests_instead_of_skipping(tmp_path, flag):
+def test_tests_that_require_redis_fail_without_redis_url_instead_of_skipping(tmp_path):
     result = settings_with(
-        tmp_path, module="prime_now.settings.test", TEST_FORCE_SQLITE="1", **{flag: "1"}
+        tmp_path,
+        module="prime_now.settings.test",
+        DATABASE_URL="postgres://app@db.internal:5432/prime_now",
+        REQUIRE_REDIS="1",
     )
 
     assert result.returncode != 0

@@ -5,8 +5,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from delivery.facade.windows import windows_generate
 from delivery.models import WindowTemplate
-from delivery.services.windows import windows_generate
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             .distinct()
             .order_by("hub_code")
         )
-        created, skipped = 0, []
+        created, skipped = 0, list[str]()
         for code in tqdm(codes, desc="hubs", unit="hub", disable=not sys.stderr.isatty()):
             report = windows_generate(days=days, hub_codes=[code])
             created += report.created

@@ -14,9 +14,9 @@ from tqdm import tqdm
 
 from fulfillment.services import hubs_active
 
-from ...dispatch.blocks import block_ensure
-from ...dispatch.couriers import courier_upsert
 from ...models import CourierProfile, Vehicle
+from ...transport.blocks import block_ensure
+from ...transport.couriers import courier_upsert
 
 PASSWORD = "prime-now-demo"
 VEHICLES = (Vehicle.EBIKE, Vehicle.BICYCLE, Vehicle.SCOOTER, Vehicle.CAR)

@@ -2,16 +2,17 @@
 
 import sys
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from delivery.facade.windows import window_templates_ensure, windows_generate
 from delivery.models import WindowKind
-from delivery.services.windows import window_templates_ensure, windows_generate
 from fulfillment import services as fulfillment
 
 # Round the clock, so the demo has an open window whatever the hour.
-TEMPLATES = {
+TEMPLATES: dict[str, dict[str, Any]] = {
     WindowKind.ONE_HOUR: {
         "start_hour": 0,
         "end_hour": 24,

@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from ...dispatch.simulator import Simulator
+from ...transport.simulator import Simulator
 
 
 class Command(BaseCommand):

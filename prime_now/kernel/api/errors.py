@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -66,10 +66,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         set_rollback()
         code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
         headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        # Set by DRF on an authentication error (APIView.handle_exception) and on Throttled.
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
     if settings.DEBUG:
@@ -82,11 +85,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     )
 
 
-def json_not_found(request, exception=None) -> JsonResponse:
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
-def json_server_error(request) -> JsonResponse:
+def json_server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         error_body("server_error", "Something went wrong on our side. Please try again."),
         status=500,

@@ -14,11 +14,12 @@ from rest_framework import serializers
 
 
 @cache
-def _instance(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+def _instance(serializer_class: type[serializers.Serializer[Any]]) -> serializers.Serializer[Any]:
     return serializer_class()
 
 
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     """`serializer_class(data=data)`'s validated_data; raises the same ValidationError as
     `is_valid(raise_exception=True)`."""
-    return _instance(serializer_class).run_validation(data)
+    found: dict[str, Any] = _instance(serializer_class).run_validation(data)
+    return found

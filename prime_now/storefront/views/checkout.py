@@ -82,15 +82,17 @@ def checkout(request: HttpRequest) -> HttpResponse:
             result = delivery.checkout_place(
                 customer_id=request.user.pk,
                 idempotency_key=str(data["idempotency_key"]),
-                lines=[delivery.CheckoutLine(sku=x.sku, quantity=x.quantity) for x in cart.lines],
-                address=data["address"],
-                postcode=address.postcode,
-                lat=None,
-                lon=None,
-                window_id=data["window"],
-                tip=data["tip"],
-                payment_token=data["card"],
-                expected_subtotal=data["expected_subtotal"],
+                request=delivery.CheckoutRequest(
+                    lines=tuple(
+                        delivery.CheckoutLine(sku=x.sku, quantity=x.quantity) for x in cart.lines
+                    ),
+                    address=data["address"],
+                    postcode=address.postcode,
+                    window_id=data["window"],
+                    tip=data["tip"],
+                    payment_token=data["card"],
+                    expected_subtotal=data["expected_subtotal"],
+                ),
             )
         except ApplicationError as exc:
             status = exc.status

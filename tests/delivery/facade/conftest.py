@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from delivery.models import Window
-from delivery.services import CheckoutLine, checkout_place
+from delivery.services import CheckoutLine, CheckoutRequest, CheckoutResult, checkout_place
 from fulfillment.models import Hub
 from tests.catalog.factories import ProductFactory
 from tests.fulfillment.factories import HubFactory, StockFactory
@@ -65,10 +65,9 @@ def shopper(db):
     return UserFactory(roles=["customer"])
 
 
-def place(world: World, customer, *, key: str = "key-1", **overrides):
-    args = {
-        "customer_id": customer.pk,
-        "idempotency_key": key,
+def place(world: World, customer, *, key: str = "key-1", **overrides) -> CheckoutResult:
+    """Check out every product of the world, one of each (or as `overrides` say)."""
+    fields = {
         "lines": world.lines(),
         "address": "1 Pike St, Seattle",
         "postcode": "98101",
@@ -78,8 +77,11 @@ def place(world: World, customer, *, key: str = "key-1", **overrides):
         "tip": Decimal("2.00"),
         "payment_token": APPROVED,
     }
-    args.update(overrides)
-    return checkout_place(**args)
+    fields.update(overrides)
+    fields["lines"] = tuple(fields["lines"])
+    return checkout_place(
+        customer_id=customer.pk, idempotency_key=key, request=CheckoutRequest(**fields)
+    )
 
 
 def checkout_body(world: World, **overrides) -> dict:

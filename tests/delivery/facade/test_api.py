@@ -125,3 +125,15 @@ def test_the_schema_documents_both_operations(api_client):
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert "/api/v1/checkout" in paths and "/api/v1/delivery/promise" in paths
+
+
+def test_the_api_takes_at_most_what_ordering_allows_of_one_item(customer_client, world):
+    too_many = ordering.BASKET_LIMITS.max_line_quantity + 1
+
+    response = post(
+        customer_client,
+        checkout_body(world, lines=[{"sku": world.products[0].sku, "quantity": too_many}]),
+    )
+
+    assert response.status_code == 400
+    assert "lines" in response.json()["error"]["fields"]

@@ -7,13 +7,14 @@ import pytest
 from delivery.models import Checkout, CheckoutStatus, HoldStatus, WindowHold
 from delivery.services import (
     CheckoutUnavailableError,
-    IdempotencyKeyReusedError,
     PriceChangedError,
     WindowFullError,
     WindowNotServedError,
 )
 from fulfillment import services as fulfillment
 from ordering import services as ordering
+from ordering.services import IdempotencyKeyReusedError
+from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.models import OutboxEvent
 from tests.kernel.broker import DEAD_BROKER, broker_at
 
@@ -177,7 +178,7 @@ def _window_holds_expire_before(step, monkeypatch, taken_by=None):
 
     from django.utils import timezone
 
-    from delivery.services.windows import window_holds_expire
+    from delivery.facade.windows import window_holds_expire
 
     real = getattr(fulfillment, step)
 
@@ -257,3 +258,34 @@ def test_cancelling_the_order_frees_the_window_and_the_stock(world, shopper):
         row.refresh_from_db()
         assert row.reserved == 0
     assert Checkout.objects.get().status == CheckoutStatus.CANCELLED
+
+
+def test_more_of_one_item_than_ordering_allows_is_refused_before_anything_is_held(world, shopper):
+    too_many = ordering.BASKET_LIMITS.max_line_quantity + 1
+
+    with pytest.raises(ValidationError) as error:
+        place(world, shopper, lines=world.lines(too_many, 1, 1))
+
+    assert error.value.fields == {"quantities": {world.products[0].sku: too_many}}
+    assert_nothing_held(world, shopper)
+
+
+def test_the_door_refuses_a_reused_key_with_orderings_error(world, shopper):
+    from delivery import services as delivery
+
+    place(world, shopper)
+
+    with pytest.raises(ordering.IdempotencyKeyReusedError):
+        place(world, shopper, tip=Decimal("9.00"))
+    assert delivery.IdempotencyKeyReusedError is ordering.IdempotencyKeyReusedError
+
+
+def test_tracking_gives_the_order_status_as_orderings_enum(world, shopper):
+    from delivery import services as delivery
+
+    result = place(world, shopper)
+
+    tracking = delivery.tracking_for(order_number=result.order_number, customer_id=shopper.pk)
+
+    assert tracking.status is ordering.OrderStatus.PLACED
+    assert tracking.delivery_status is None

@@ -7,17 +7,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from delivery.facade.idempotency import (
+    KEY_TTL,
+    STALE_AFTER,
+    idempotency_keys_purge,
+    request_fingerprint,
+)
 from delivery.models import Checkout, CheckoutStatus
 from delivery.services import (
     CheckoutFailedError,
     CheckoutInProgressError,
     CheckoutUnavailableError,
-)
-from delivery.services.idempotency import (
-    KEY_TTL,
-    STALE_AFTER,
-    idempotency_keys_purge,
-    request_fingerprint,
 )
 from fulfillment import services as fulfillment
 from ordering import services as ordering

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from delivery.facade.windows import window_hold
 from delivery.models import Window, WindowHold, WindowTemplate
-from delivery.services.windows import window_hold
 from delivery.tasks.facade import expire_window_holds, generate_windows, purge_idempotency_keys
 from tests.fulfillment.factories import HubFactory
 from tests.kernel.factories import UserFactory

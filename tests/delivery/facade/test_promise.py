@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from delivery.facade.promise import UNAVAILABLE_NOW
+from delivery.facade.windows import window_set_capacity
 from delivery.services import promise_for
-from delivery.services.promise import UNAVAILABLE_NOW
-from delivery.services.windows import window_set_capacity
 from fulfillment import services as fulfillment
 from fulfillment.events import StockChanged
 from prime_now.kernel.errors import ValidationError
@@ -127,8 +127,8 @@ def test_a_stock_change_invalidates_the_cached_promise(world, django_capture_on_
 
 
 def test_the_stock_changed_handler_bumps_the_hub_version(world):
+    from delivery.facade.promise_cache import hub_version
     from delivery.handlers.facade import on_stock_changed
-    from delivery.services.promise_cache import hub_version
 
     before = hub_version(world.hub.code)
     on_stock_changed(StockChanged(hub_code=world.hub.code, product_ids=(1,)))
@@ -139,8 +139,8 @@ def test_the_stock_changed_handler_bumps_the_hub_version(world):
 def test_the_hub_for_an_address_is_kept_in_this_process_for_a_few_seconds(
     world, monkeypatch, django_assert_num_queries
 ):
-    from delivery.services import promise as promise_module
-    from delivery.services.promise import hub_for_address
+    from delivery.facade import promise as promise_module
+    from delivery.facade.promise import hub_for_address
 
     first = hub_for_address(postcode="98101", lat=None, lon=None)
 

@@ -6,9 +6,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from delivery.models import HoldStatus, Window, WindowHold, WindowKind
-from delivery.services import WindowClosedError, WindowFullError, WindowNotServedError
-from delivery.services.windows import (
+from delivery.facade.windows import (
     window_hold,
     window_hold_confirm,
     window_hold_release,
@@ -16,6 +14,8 @@ from delivery.services.windows import (
     window_set_capacity,
     windows_generate,
 )
+from delivery.models import HoldStatus, Window, WindowHold, WindowKind
+from delivery.services import WindowClosedError, WindowFullError, WindowNotServedError
 from prime_now.kernel.errors import ValidationError
 from tests.fulfillment.factories import HubFactory
 

@@ -1,0 +1,176 @@
+"""Dispatcher admin: couriers, blocks, live jobs by state, at-risk jobs, offer history, and a
+reassign action (through the dispatch service, never around it)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
+
+from prime_now.kernel.errors import ApplicationError
+
+from ..models import Block, BlockClaim, CourierProfile, DeliveryJob, Offer, Trip
+from ..models.transport import FINAL_JOB_STATUSES
+from ..transport.blocks import block_publish
+from ..transport.dispatcher import job_reassign
+
+
+@admin.register(CourierProfile)
+class CourierProfileAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "home_hub_code",
+        "vehicle",
+        "bag_capacity",
+        "rating",
+        "online",
+        "located_at",
+    )
+    list_filter = ("online", "home_hub_code", "vehicle")
+    search_fields = ("user__username", "home_hub_code")
+    readonly_fields = ("online", "online_changed_at", "lat", "lon", "speed_kmh", "located_at")
+
+
+class BlockClaimInline(admin.TabularInline):
+    model = BlockClaim
+    extra = 0
+    can_delete = False
+    readonly_fields = ("courier", "status", "claimed_at", "forfeited_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    """Operators publish blocks here; claims come from couriers."""
+
+    list_display = ("hub_code", "starts_at", "ends_at", "wanted", "claimed")
+    list_filter = ("hub_code",)
+    date_hierarchy = "starts_at"
+    inlines = [BlockClaimInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (
+            ("claimed", "created_by")
+            if obj is None
+            else ("hub_code", "starts_at", "ends_at", "claimed", "created_by")
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if obj.wanted < obj.claimed:
+                raise forms.ValidationError("Fewer wanted than already claimed.")
+            obj.save(update_fields=["wanted"])
+            return
+        dto = block_publish(
+            hub_code=obj.hub_code,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            wanted=obj.wanted,
+            actor_id=request.user.pk,
+        )
+        obj.pk = dto.id
+
+
+class OfferInline(admin.TabularInline):
+    """The job's offer history."""
+
+    model = Offer
+    extra = 0
+    can_delete = False
+    fields = (
+        "courier",
+        "status",
+        "broadcast",
+        "distance_km",
+        "created_at",
+        "expires_at",
+        "responded_at",
+    )
+    readonly_fields = fields
+    ordering = ("created_at",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AtRiskFilter(admin.SimpleListFilter):
+    title = "needs a dispatcher"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return (("at_risk", "At risk (late)"), ("flagged", "Flagged (any reason)"))
+
+    def queryset(self, request, queryset):
+        live = queryset.exclude(status__in=FINAL_JOB_STATUSES)
+        if self.value() == "at_risk":
+            return live.filter(at_risk=True)
+        if self.value() == "flagged":
+            return live.filter(flagged_at__isnull=False)
+        return queryset
+
+
+class ReassignForm(ActionForm):
+    courier_username = forms.CharField(
+        required=False, help_text="Courier to offer it to (blank: the next candidate)."
+    )
+
+
+@admin.register(DeliveryJob)
+class DeliveryJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "order_number",
+        "hub_code",
+        "status",
+        "courier",
+        "window_end",
+        "eta",
+        "misses",
+        "at_risk",
+        "flag_reason",
+    )
+    list_filter = (AtRiskFilter, "status", "hub_code", "broadcast")
+    search_fields = ("order_number", "postcode", "courier__user__username")
+    ordering = ("window_end",)
+    inlines = [OfferInline]
+    action_form = ReassignForm
+    actions = ["reassign"]
+    readonly_fields = [f.name for f in DeliveryJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Reassign (take back and offer again)")
+    def reassign(self, request, queryset):
+        username = (request.POST.get("courier_username") or "").strip()
+        courier_user_id = None
+        if username:
+            user = get_user_model().objects.filter(username=username).first()
+            if user is None:
+                self.message_user(request, f"No user {username!r}.", messages.ERROR)
+                return
+            courier_user_id = user.pk
+        done = 0
+        for job in queryset:
+            try:
+                job_reassign(
+                    job_id=str(job.pk), actor_id=request.user.pk, courier_user_id=courier_user_id
+                )
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{job.order_number}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"Reassigned {done} job(s).", messages.SUCCESS)
+
+
+@admin.register(Trip)
+class TripAdmin(admin.ModelAdmin):
+    list_display = ("id", "courier", "hub_code", "status", "bags", "created_at", "completed_at")
+    list_filter = ("status", "hub_code")
+    readonly_fields = [f.name for f in Trip._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

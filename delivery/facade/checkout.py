@@ -1,0 +1,345 @@
+"""Checkout: one order across catalog, fulfillment, ordering and our windows, all or nothing.
+
+A short sequence of named steps, each returning what undoes it (see steps.py), shaped as
+reserve / confirm / release so that it still works as a saga once the apps are split:
+
+    address  the hub serving the address (fulfillment)            nothing to undo
+    pricing  today's prices of the lines (catalog)                nothing to undo
+    window   hold a seat in the window (ours, own transaction)    release the seat
+    stock    reserve the stock (fulfillment, own transaction)     release the reservation
+    order    place the order (ordering authorizes the payment)  } one transaction: a failure
+    confirm  confirm the stock and the seat, record the checkout } rolls both back
+
+No stock row stays locked while the payment runs. Any failure undoes the done steps and
+raises one error naming the cause; an undo that fails is not fatal, as both holds expire.
+"""
+
+import logging
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import services as catalog
+from fulfillment import services as fulfillment
+from ordering import services as ordering
+from prime_now.kernel.errors import ApplicationError, ValidationError
+from prime_now.kernel.money import to_decimal
+
+from ..models import Checkout
+from .dtos import CheckoutLine, CheckoutRequest, CheckoutResult, HeldSeat, WindowDTO
+from .errors import CheckoutUnavailableError, PriceChangedError
+from .idempotency import (
+    PlacedCheckout,
+    checkout_claim,
+    checkout_record_failed,
+    checkout_record_placed,
+    request_fingerprint,
+)
+from .promise import delivery_lead, hub_for_address
+from .steps import Steps, Undo
+from .windows import window_hold, window_hold_release
+
+logger = logging.getLogger(__name__)
+
+LIMITS = ordering.BASKET_LIMITS  # ordering owns the basket limits
+STOCK_HOLD = timedelta(minutes=10)
+
+STEP_NAMES = {
+    "address": "the hub lookup (fulfillment)",
+    "pricing": "pricing (catalog)",
+    "window": "the delivery window service",
+    "stock": "the stock service (fulfillment)",
+    "order": "order placement (ordering)",
+    "confirm": "confirming the stock and window",
+}
+
+
+@dataclass(frozen=True)
+class _PricedLine:
+    product_id: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+
+
+def checkout_place(
+    *, customer_id: int, idempotency_key: str, request: CheckoutRequest
+) -> CheckoutResult:
+    """Place an order for these lines, delivered in this window, all or nothing.
+
+    Raises (each after undoing anything held): AddressNotServedError, WindowNotFoundError,
+    WindowClosedError, WindowFullError, WindowNotServedError, ProductUnavailableError,
+    PriceChangedError, InsufficientStockError (with the shortages), PaymentDeclinedError,
+    CheckoutUnavailableError (a service failed; names it), IdempotencyKeyReusedError,
+    CheckoutInProgressError. The same key with the same request, within 24 h, returns the first
+    result (`replayed`), or raises the first error again as CheckoutFailedError (same code,
+    status, message, fields) unless a service failed, in which case the checkout runs again.
+    """
+    request = _cleaned(request)
+    checkout, replay = checkout_claim(
+        customer_id=customer_id,
+        key=idempotency_key,
+        request_hash=request_fingerprint(asdict(request)),
+    )
+    if replay is not None:
+        return replay
+    steps = Steps()
+    try:
+        return _run(steps, checkout, customer_id, request)
+    except ApplicationError as error:
+        steps.undo()
+        checkout_record_failed(checkout, error)
+        raise
+    except Exception as exc:
+        steps.undo()
+        unavailable = CheckoutUnavailableError(
+            f"Checkout could not be completed: {STEP_NAMES[steps.current]} failed. Nothing was "
+            "ordered and nothing is held for you; please try again in a moment.",
+            fields={"step": steps.current},
+        )
+        logger.exception("checkout %s failed at %s", checkout.pk, steps.current)
+        checkout_record_failed(checkout, unavailable)
+        raise unavailable from exc
+
+
+def _run(
+    steps: Steps, checkout: Checkout, customer_id: int, request: CheckoutRequest
+) -> CheckoutResult:
+    now = timezone.now()
+    reference = f"checkout:{checkout.pk}:{checkout.attempt}"
+    hub = steps.run("address", lambda: _find_hub(request))
+    priced = steps.run("pricing", lambda: _price(request))
+    seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))
+    reservation = steps.run("stock", lambda: _reserve_stock(hub.code, priced, reference))
+    window = seat.window
+    with transaction.atomic():
+        order = steps.run(
+            "order", lambda: _place_order(customer_id, reference, request, hub, window, priced)
+        )
+        # The window as held, its seat now booked instead (nothing else changes).
+        result = CheckoutResult(
+            order_number=order.number,
+            total=order.total,
+            currency=order.currency,
+            window=replace(window, booked=window.booked + 1),
+        )
+        lead = delivery_lead(hub=hub, lat=request.lat, lon=request.lon)
+        placed = PlacedCheckout(
+            hub_code=hub.code,
+            window_id=window.id,
+            reservation_id=reservation.id,
+            order_number=order.number,
+            lines=tuple(
+                {"product_id": p.product_id, "sku": p.sku, "name": p.name, "quantity": p.quantity}
+                for p in priced
+            ),
+            pick_due_by=max(window.start - lead, now),
+            total=order.total,
+            currency=order.currency,
+        )
+        steps.run("confirm", lambda: _confirm(checkout, seat, placed, result))
+    return result
+
+
+def _cleaned(request: CheckoutRequest) -> CheckoutRequest:
+    """The request with its lines merged per SKU and its amounts as money; ValidationError
+    for an empty or oversized basket, a blank address or payment method."""
+    if not request.address.strip():
+        raise ValidationError("A delivery address is required.", fields={"address": "blank"})
+    if not request.payment_token.strip():
+        raise ValidationError("A payment method is required.", fields={"payment_token": "blank"})
+    expected = request.expected_subtotal
+    return replace(
+        request,
+        lines=_clean_lines(request.lines),
+        tip=_clean_money(request.tip, "tip"),
+        expected_subtotal=None if expected is None else _clean_money(expected, "expected_subtotal"),
+    )
+
+
+def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
+    if not lines:
+        raise ValidationError("Your basket is empty.", fields={"lines": "empty"})
+    merged: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        sku = (line.sku or "").strip()
+        if not sku:
+            raise ValidationError(
+                "Every line needs a SKU.", fields={f"lines[{index}].sku": "blank"}
+            )
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ValidationError(
+                "Quantities must be whole numbers of at least 1.",
+                fields={f"lines[{index}].quantity": line.quantity},
+            )
+        merged[sku] = merged.get(sku, 0) + line.quantity
+    if len(merged) > LIMITS.max_lines:
+        raise ValidationError(f"At most {LIMITS.max_lines} different items per order.")
+    too_many = {sku: q for sku, q in merged.items() if q > LIMITS.max_line_quantity}
+    if too_many:
+        raise ValidationError(
+            f"At most {LIMITS.max_line_quantity} of one item per order.",
+            fields={"quantities": too_many},
+        )
+    return tuple(CheckoutLine(sku=sku, quantity=q) for sku, q in sorted(merged.items()))
+
+
+def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
+    try:
+        amount = to_decimal(value)
+    except (ValueError, TypeError):
+        raise ValidationError(f"{field} is not an amount.", fields={field: str(value)})
+    if amount < 0:
+        raise ValidationError(f"{field} cannot be negative.", fields={field: str(amount)})
+    return amount
+
+
+# --- The steps ------------------------------------------------------------------------------
+# Each step returns its value and what undoes it (None: nothing, or its transaction's rollback).
+
+
+def _find_hub(request: CheckoutRequest) -> tuple[fulfillment.HubDTO, None]:
+    hub = hub_for_address(postcode=request.postcode or None, lat=request.lat, lon=request.lon)
+    return hub, None
+
+
+def _price(request: CheckoutRequest) -> tuple[tuple[_PricedLine, ...], None]:
+    """Today's prices of the lines; PriceChangedError when they no longer make the subtotal
+    the customer saw."""
+    products = catalog.products_by_skus(skus=[line.sku for line in request.lines])
+    unknown = [
+        line.sku
+        for line in request.lines
+        if line.sku not in products or not products[line.sku].active
+    ]
+    if unknown:
+        raise ordering.ProductUnavailableError(
+            "Some items are no longer sold: " + ", ".join(unknown) + ".",
+            fields={"skus": unknown},
+        )
+    priced = tuple(
+        _PricedLine(
+            product_id=products[line.sku].id,
+            sku=line.sku,
+            name=products[line.sku].name,
+            unit_price=products[line.sku].price,
+            quantity=line.quantity,
+        )
+        for line in request.lines
+    )
+    subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
+    expected = request.expected_subtotal
+    if expected is not None and subtotal != expected:
+        raise PriceChangedError(
+            f"Your basket now comes to {subtotal} instead of {expected}.",
+            fields={
+                "subtotal": str(subtotal),
+                "expected_subtotal": str(expected),
+                "prices": {line.sku: str(line.unit_price) for line in priced},
+            },
+        )
+    return priced, None
+
+
+def _hold_window(
+    request: CheckoutRequest, hub_code: str, reference: str, now: datetime
+) -> tuple[HeldSeat, Undo]:
+    seat = window_hold(window_id=request.window_id, reference=reference, hub_code=hub_code, now=now)
+    return seat, lambda: window_hold_release(hold_id=seat.hold_id)
+
+
+def _reserve_stock(
+    hub_code: str, priced: tuple[_PricedLine, ...], reference: str
+) -> tuple[fulfillment.ReservationDTO, Undo]:
+    try:
+        reservation = fulfillment.stock_reserve(
+            hub_code=hub_code,
+            lines=[
+                fulfillment.StockLine(product_id=line.product_id, quantity=line.quantity)
+                for line in sorted(priced, key=lambda line: line.product_id)
+            ],
+            hold_for=STOCK_HOLD,
+            reference=reference,
+        )
+    except fulfillment.InsufficientStockError as error:
+        raise _named_shortages(error, priced) from error
+    return reservation, lambda: fulfillment.stock_reservation_release(
+        reservation_id=reservation.id, reason="checkout did not complete"
+    )
+
+
+def _named_shortages(
+    error: fulfillment.InsufficientStockError, priced: tuple[_PricedLine, ...]
+) -> fulfillment.InsufficientStockError:
+    """The shortages by SKU, as the customer knows the lines."""
+    skus = {line.product_id: line.sku for line in priced}
+    short = [
+        {
+            "sku": skus.get(s.product_id, str(s.product_id)),
+            "requested": s.requested,
+            "available": s.available,
+        }
+        for s in error.shortages
+    ]
+    return fulfillment.InsufficientStockError(
+        "Not enough in stock: "
+        + ", ".join(f"{s['sku']} ({s['available']} left)" for s in short)
+        + ".",
+        shortages=error.shortages,
+        fields={"shortages": short},
+    )
+
+
+def _place_order(
+    customer_id: int,
+    reference: str,
+    request: CheckoutRequest,
+    hub: fulfillment.HubDTO,
+    window: WindowDTO,
+    priced: tuple[_PricedLine, ...],
+) -> tuple[ordering.OrderDTO, None]:
+    """The order, with its payment authorized. Undone by its transaction's rollback."""
+    subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
+    order = ordering.order_place(
+        customer_id=customer_id,
+        idempotency_key=reference,
+        lines=[
+            ordering.OrderLineInput(
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+            for line in priced
+        ],
+        delivery=ordering.DeliverySnapshot(
+            address=request.address.strip(),
+            postcode=request.postcode,
+            lat=request.lat,
+            lon=request.lon,
+            hub_code=hub.code,
+            window_id=window.id,
+            window_start=window.start,
+            window_end=window.end,
+            window_kind=window.kind,
+        ),
+        delivery_fee=window.fee_for(subtotal),
+        tip=request.tip,
+        payment_token=request.payment_token,
+    )
+    return order, None
+
+
+def _confirm(
+    checkout: Checkout, seat: HeldSeat, placed: PlacedCheckout, result: CheckoutResult
+) -> tuple[None, None]:
+    """Confirm the stock reservation, book the held seat and record the placed checkout.
+    Undone by its transaction's rollback."""
+    fulfillment.stock_reservation_confirm(reservation_id=placed.reservation_id)
+    checkout_record_placed(checkout, hold_id=seat.hold_id, placed=placed, result=result)
+    return None, None
