@@ -5,6 +5,8 @@ from django.db import models
 
 
 class OrderStatus(models.TextChoices):
+    """An order's status; only ordering's status changes move it."""
+
     PLACED = "placed", "Placed"
     PICKING = "picking", "Picking"
     PACKED = "packed", "Packed"
@@ -20,6 +22,8 @@ CANCELLABLE = (OrderStatus.PLACED, OrderStatus.PICKING, OrderStatus.PACKED)
 
 
 class PaymentStatus(models.TextChoices):
+    """Where the order's payment stands at the provider."""
+
     AUTHORIZED = "authorized", "Authorized"
     CAPTURED = "captured", "Captured"
     VOIDED = "voided", "Voided"

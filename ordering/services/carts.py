@@ -124,10 +124,13 @@ def _lines(cart: Cart | None) -> list[CartLine]:
 
 
 def cart_get(*, owner: CartOwner) -> CartDTO:
+    """The owner's cart at live prices (empty when there is none; nothing is created)."""
     return _render(_lines(_find(owner)))
 
 
 def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
+    """Add the product, or more of it. CartLimitError past BASKET_LIMITS,
+    ProductUnavailableError for a product not sold."""
     if quantity < 1:
         raise CartLimitError("Add at least one.", fields={"quantity": "Must be 1 or more."})
     _check_quantity(quantity)
@@ -163,6 +166,7 @@ def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
 
 
 def cart_set_quantity(*, owner: CartOwner, sku: str, quantity: int) -> CartDTO:
+    """Set how many of a product the cart holds (0 removes it)."""
     _check_quantity(quantity)
     if quantity == 0:
         return cart_remove(owner=owner, sku=sku)
@@ -248,6 +252,7 @@ def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
 
 
 def cart_clear(*, owner: CartOwner) -> None:
+    """Empty the owner's cart (after its order was placed)."""
     with transaction.atomic():
         cart = _find(owner, lock=True)
         if cart is not None:

@@ -115,6 +115,7 @@ def order_locked(number: str, customer_id: int | None = None) -> Order:
 
 
 def order_get(*, number: str, customer_id: int | None = None) -> OrderDTO:
+    """The order with this number (any case); with customer_id, only if it is theirs."""
     return order_dto(_mine(orders_with_details(), number, customer_id))
 
 

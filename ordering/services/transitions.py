@@ -116,14 +116,17 @@ def _move(
 
 
 def order_mark_picking(*, number: str, reason: str = "") -> OrderDTO:
+    """The hub started picking it (placed -> picking)."""
     return _move(number, START_PICKING, reason=reason)
 
 
 def order_mark_packed(*, number: str, reason: str = "") -> OrderDTO:
+    """Packed (picking -> packed); order_record_packed also records the picks."""
     return _move(number, PACK, reason=reason)
 
 
 def order_mark_out_for_delivery(*, number: str, reason: str = "") -> OrderDTO:
+    """Handed to the courier (packed -> out for delivery)."""
     return _move(number, SEND_OUT, reason=reason)
 
 

@@ -29,6 +29,13 @@ def test_an_order_number_is_found_whatever_its_case():
     assert services.order_get(number=order.number.lower()).number == order.number
 
 
+def test_a_placed_order_has_its_statuses_as_the_doors_enums():
+    order = OrderFactory()
+    assert order.status is services.OrderStatus.PLACED
+    assert order.payment_status is services.PaymentStatus.AUTHORIZED
+    assert [entry.status for entry in order.timeline] == [services.OrderStatus.PLACED]
+
+
 def test_a_number_collision_draws_another(monkeypatch):
     first = OrderFactory()
     drawn = iter([first.number, "PN-2222-3333"])
