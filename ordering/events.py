@@ -4,9 +4,13 @@ from dataclasses import dataclass
 
 from prime_now.kernel.bus import Event
 
+from .statuses import OrderStatus
+
 
 @dataclass(frozen=True)
 class OrderPlaced(Event):
+    """An order was placed, its total authorized."""
+
     order_number: str
     customer_id: int
     hub_code: str
@@ -23,5 +27,7 @@ class OrderCancelled(Event):
 
 @dataclass(frozen=True)
 class OrderStatusChanged(Event):
+    """An order's status changed (once per change)."""
+
     order_number: str
-    status: str
+    status: OrderStatus

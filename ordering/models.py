@@ -10,13 +10,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+from prime_now.kernel.money import MoneyField
+
+from .statuses import CANCELLABLE, OrderStatus, PaymentStatus
+
 ZERO = Decimal("0.00")
-HALF_CENT = Value(Decimal("0.005"))
 
 
 # --- Carts ------------------------------------------------------------------------------------
@@ -57,7 +59,7 @@ class CartLine(models.Model):
     product_id = models.BigIntegerField()
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=300)
-    unit_price = models.DecimalField(**MONEY)
+    unit_price = MoneyField()
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField(default=timezone.now)
 
@@ -78,20 +80,7 @@ class CartLine(models.Model):
 # --- Orders -----------------------------------------------------------------------------------
 
 
-class OrderStatus(models.TextChoices):
-    PLACED = "placed", "Placed"
-    PICKING = "picking", "Picking"
-    PACKED = "packed", "Packed"
-    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
-    DELIVERED = "delivered", "Delivered"
-    CANCELLED = "cancelled", "Cancelled"
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
-    REFUNDED = "refunded", "Refunded"
-
-
 S = OrderStatus
-# The customer may cancel until the order leaves the hub.
-CANCELLABLE = (S.PLACED, S.PICKING, S.PACKED)
 
 
 class Order(ConcurrentTransitionMixin, models.Model):
@@ -111,10 +100,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     currency = models.CharField(max_length=3)
     # subtotal follows the lines: ordered amounts at placement, picked amounts after picking.
-    subtotal = models.DecimalField(**MONEY)
-    delivery_fee = models.DecimalField(**MONEY)
-    tip = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    subtotal = MoneyField()
+    delivery_fee = MoneyField()
+    tip = MoneyField()
+    total = MoneyField()
 
     # The delivery snapshot the façade passed in (delivery's ids as plain values).
     address = models.TextField()
@@ -141,10 +130,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 condition=Q(subtotal__gte=0)
                 & Q(delivery_fee__gte=0)
                 & Q(tip__gte=0)
-                # Amounts are whole cents, so "within half a cent" is exact on PostgreSQL and
-                # survives SQLite's floating-point arithmetic on decimals.
-                & Q(total__gte=F("subtotal") + F("delivery_fee") + F("tip") - HALF_CENT)
-                & Q(total__lte=F("subtotal") + F("delivery_fee") + F("tip") + HALF_CENT),
+                & Q(total=F("subtotal") + F("delivery_fee") + F("tip")),
                 name="ordering_order_total_adds_up",
             ),
             models.CheckConstraint(
@@ -199,15 +185,16 @@ class OrderLine(models.Model):
     product_id = models.BigIntegerField()
     sku = models.CharField(max_length=64, db_index=True)
     name = models.CharField(max_length=300)
-    unit_price = models.DecimalField(**MONEY)
+    unit_price = MoneyField()
     quantity = models.PositiveIntegerField()
     picked_quantity = models.PositiveIntegerField(null=True, blank=True)
     substitute_product_id = models.BigIntegerField(null=True, blank=True)
     substitute_sku = models.CharField(max_length=64, blank=True)
     substitute_name = models.CharField(max_length=300, blank=True)
-    substitute_unit_price = models.DecimalField(null=True, blank=True, **MONEY)
+    # The ignore goes once MoneyField is generic in the kernel (nullable money fields).
+    substitute_unit_price = MoneyField(null=True, blank=True)  # type: ignore[misc]
     substitute_quantity = models.PositiveIntegerField(default=0)
-    line_total = models.DecimalField(**MONEY)
+    line_total = MoneyField()
 
     class Meta:
         ordering = ["position"]
@@ -264,13 +251,6 @@ class OrderTimelineEntry(models.Model):
 # --- Payments ---------------------------------------------------------------------------------
 
 
-class PaymentStatus(models.TextChoices):
-    AUTHORIZED = "authorized", "Authorized"
-    CAPTURED = "captured", "Captured"
-    VOIDED = "voided", "Voided"
-    REFUNDED = "refunded", "Refunded"
-
-
 class Payment(models.Model):
     """The order's payment at the provider. Never a card number: only the provider's reference."""
 
@@ -280,9 +260,9 @@ class Payment(models.Model):
     card_brand = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=20, choices=PaymentStatus.choices)
     currency = models.CharField(max_length=3)
-    authorized_amount = models.DecimalField(**MONEY)
-    captured_amount = models.DecimalField(default=ZERO, **MONEY)
-    refunded_amount = models.DecimalField(default=ZERO, **MONEY)
+    authorized_amount = MoneyField()
+    captured_amount = MoneyField(default=ZERO)
+    refunded_amount = MoneyField(default=ZERO)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -318,7 +298,7 @@ class PaymentOperation(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="operations")
     kind = models.CharField(max_length=20, choices=PaymentOperationKind.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

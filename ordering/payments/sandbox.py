@@ -19,8 +19,7 @@ The sandbox keeps its own ledger (SandboxAuthorization) and refuses what a proce
 
 import secrets
 
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from ..models import SandboxAuthorization
 from .base import Authorization, CardDeclined, ProviderRefused, ProviderUnavailable
@@ -56,21 +55,6 @@ def normalize_token(token: str) -> str:
     return digits if digits.isdigit() else stripped
 
 
-_AUTHORIZE = f"""
-    INSERT INTO {SandboxAuthorization._meta.db_table}
-           (reference, idempotency_key, brand, currency, authorized_minor, captured_minor,
-            refunded_minor, status, created_at, updated_at)
-    VALUES (%(reference)s, %(key)s, %(brand)s, %(currency)s, %(amount)s, 0, 0, 'authorized',
-            %(now)s, %(now)s)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING reference, authorized_minor, currency
-"""
-_AUTHORIZED = f"""
-    SELECT reference, authorized_minor, currency FROM {SandboxAuthorization._meta.db_table}
-     WHERE idempotency_key = %s
-"""
-
-
 class SandboxProvider:
     name = "sandbox"
 
@@ -84,59 +68,28 @@ class SandboxProvider:
             raise ProviderUnavailable(outcome, "The sandbox processor reported an error.")
         if outcome != APPROVE:
             raise CardDeclined(outcome)
-        if connection.vendor == "postgresql":
-            reference, authorized_minor, authorized_currency = self._authorize_once(
-                idempotency_key, brand, currency, amount_minor
-            )
-            if authorized_minor != amount_minor or authorized_currency != currency:
-                raise ProviderRefused(
-                    "idempotency_mismatch", "This idempotency key authorized another amount."
+        # ON CONFLICT DO NOTHING on the key, then the key's row: ours, or the one a call with
+        # this key made before (a retry gets the same authorization, as at a processor).
+        SandboxAuthorization.objects.bulk_create(
+            [
+                SandboxAuthorization(
+                    reference=f"sbx_auth_{secrets.token_hex(12)}",
+                    idempotency_key=idempotency_key,
+                    brand=brand,
+                    currency=currency,
+                    authorized_minor=amount_minor,
                 )
-            return Authorization(reference=reference, amount_minor=authorized_minor, brand=brand)
-        existing = SandboxAuthorization.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    existing = SandboxAuthorization.objects.create(
-                        reference=f"sbx_auth_{secrets.token_hex(12)}",
-                        idempotency_key=idempotency_key,
-                        brand=brand,
-                        currency=currency,
-                        authorized_minor=amount_minor,
-                    )
-            except IntegrityError:
-                existing = SandboxAuthorization.objects.get(idempotency_key=idempotency_key)
-        if existing.authorized_minor != amount_minor or existing.currency != currency:
+            ],
+            ignore_conflicts=True,
+        )
+        row = SandboxAuthorization.objects.get(idempotency_key=idempotency_key)
+        if row.authorized_minor != amount_minor or row.currency != currency:
             raise ProviderRefused(
                 "idempotency_mismatch", "This idempotency key authorized another amount."
             )
         return Authorization(
-            reference=existing.reference, amount_minor=existing.authorized_minor, brand=brand
+            reference=row.reference, amount_minor=row.authorized_minor, brand=brand
         )
-
-    def _authorize_once(
-        self, idempotency_key: str, brand: str, currency: str, amount_minor: int
-    ) -> tuple[str, int, str]:
-        """PostgreSQL: record the authorization, or find the one this key already made, in
-        one statement (no savepoint): (reference, authorized_minor, currency)."""
-        now = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _AUTHORIZE,
-                {
-                    "reference": f"sbx_auth_{secrets.token_hex(12)}",
-                    "key": idempotency_key,
-                    "brand": brand,
-                    "currency": currency,
-                    "amount": amount_minor,
-                    "now": now,
-                },
-            )
-            row = cursor.fetchone()
-            if row is None:  # this key authorized before
-                cursor.execute(_AUTHORIZED, [idempotency_key])
-                row = cursor.fetchone()
-        return row
 
     def _locked(self, reference: str) -> SandboxAuthorization:
         row = SandboxAuthorization.objects.select_for_update().filter(reference=reference).first()

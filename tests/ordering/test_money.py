@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ordering import pricing, services
+from ordering import services
 from ordering.models import SandboxAuthorization
+from ordering.services import pricing
 from prime_now.kernel.errors import ValidationError
 from tests.catalog.factories import ProductFactory
 from tests.ordering.factories import OrderFactory, OrderLineInputFactory

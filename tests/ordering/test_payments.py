@@ -1,8 +1,10 @@
 """Payments: the sandbox's test cards at placement, and the payment through the order's life."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from ordering import services
 from ordering.models import Order, Payment, PaymentOperation, SandboxAuthorization
@@ -164,6 +166,35 @@ class TestSandboxRefusesWhatAProcessorRefuses:
                 currency="USD",
                 idempotency_key="y",
             )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_authorizations_with_one_key_make_one_hold():
+    # Given four callers authorizing with the same key at once (threads, real connections)
+    barrier = threading.Barrier(4)
+    references, errors = [], []
+
+    def authorize():
+        try:
+            barrier.wait()
+            auth = provider_get("sandbox").authorize(
+                token="tok_visa", amount_minor=1234, currency="USD", idempotency_key="race"
+            )
+            references.append(auth.reference)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=authorize) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then each got the one authorization the key made
+    assert errors == []
+    assert len(set(references)) == 1
+    assert SandboxAuthorization.objects.count() == 1
 
 
 def test_an_unknown_provider_is_a_configuration_error(settings):

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from ordering import orders, services
+from ordering import services
 from ordering.models import Order, SandboxAuthorization
+from ordering.services import placement
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.models import OutboxEvent
 from tests.kernel.factories import UserFactory
@@ -28,10 +29,17 @@ def test_an_order_number_is_found_whatever_its_case():
     assert services.order_get(number=order.number.lower()).number == order.number
 
 
+def test_a_placed_order_has_its_statuses_as_the_doors_enums():
+    order = OrderFactory()
+    assert order.status is services.OrderStatus.PLACED
+    assert order.payment_status is services.PaymentStatus.AUTHORIZED
+    assert [entry.status for entry in order.timeline] == [services.OrderStatus.PLACED]
+
+
 def test_a_number_collision_draws_another(monkeypatch):
     first = OrderFactory()
     drawn = iter([first.number, "PN-2222-3333"])
-    monkeypatch.setattr(orders, "_new_number", lambda: next(drawn))
+    monkeypatch.setattr(placement, "_new_number", lambda: next(drawn))
     assert OrderFactory().number == "PN-2222-3333"
 
 

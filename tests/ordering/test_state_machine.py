@@ -4,7 +4,9 @@ import pytest
 from django_fsm import TransitionNotAllowed
 
 from ordering import services
+from ordering.events import OrderStatusChanged
 from ordering.models import Order, OrderStatus
+from prime_now.kernel import bus
 from prime_now.kernel.models import OutboxEvent
 from tests.kernel.factories import UserFactory
 from tests.ordering.factories import PATHS, OrderFactory
@@ -103,6 +105,29 @@ def test_each_move_publishes_status_changed():
     services.order_mark_picking(number=order.number)
     event = OutboxEvent.objects.filter(name="ordering.OrderStatusChanged").latest("created_at")
     assert event.payload == {"order_number": order.number, "status": "picking"}
+
+
+def test_a_status_change_is_read_back_with_its_status_as_the_enum():
+    # Given a status change published
+    order = OrderFactory()
+    services.order_mark_picking(number=order.number)
+    row = OutboxEvent.objects.filter(name="ordering.OrderStatusChanged").latest("created_at")
+    # When a subscriber decodes it
+    event = bus.decode(row.name, row.payload)
+    # Then its status is ordering's exported enum
+    assert event == OrderStatusChanged(order_number=order.number, status=OrderStatus.PICKING)
+    assert event.status is services.OrderStatus.PICKING
+
+
+def test_the_door_gives_statuses_as_its_enums():
+    # Given an order delivered (its payment captured)
+    order = OrderFactory(status="delivered")
+    # When read through the door
+    read = services.order_get(number=order.number)
+    # Then its statuses are the exported enums, not strings
+    assert read.status is services.OrderStatus.DELIVERED
+    assert read.payment_status is services.PaymentStatus.CAPTURED
+    assert all(isinstance(entry.status, services.OrderStatus) for entry in read.timeline)
 
 
 def test_cancelling_publishes_order_cancelled_with_the_hub():

@@ -1,8 +1,9 @@
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from typing import Any
 
-from prime_now.kernel.roles import Role
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+
+from prime_now.kernel.roles import Role, role_grant
 
 DEMO_USERNAME = "customer"
 DEMO_PASSWORD = "prime-now-demo"
@@ -11,10 +12,10 @@ DEMO_PASSWORD = "prime-now-demo"
 class Command(BaseCommand):
     help = "Demo data for ordering: the demo customer (customer / prime-now-demo). Idempotent."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--small", action="store_true", help="Same as the full seed.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         user, created = get_user_model().objects.get_or_create(
             username=DEMO_USERNAME,
             defaults={
@@ -26,7 +27,6 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        group, _ = Group.objects.get_or_create(name=str(Role.CUSTOMER))
-        user.groups.add(group)
+        role_grant(user_id=user.pk, role=Role.CUSTOMER)
         verb = "Created" if created else "Kept"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo customer {DEMO_USERNAME!r}."))

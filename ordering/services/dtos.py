@@ -12,6 +12,8 @@ from prime_now.kernel.errors import (
     ValidationError,
 )
 
+from ..statuses import OrderStatus, PaymentStatus
+
 # --- Baskets ----------------------------------------------------------------------------------
 
 
@@ -47,6 +49,8 @@ class CartOwner:
 
 @dataclass(frozen=True)
 class CartLineDTO:
+    """One product in a cart."""
+
     product_id: int
     sku: str
     name: str
@@ -60,6 +64,8 @@ class CartLineDTO:
 
 @dataclass(frozen=True)
 class CartDTO:
+    """A cart as shown: its lines at live prices, their subtotal, and the basket limits."""
+
     lines: tuple[CartLineDTO, ...]
     subtotal: Decimal  # available lines at live prices
     currency: str
@@ -76,6 +82,8 @@ class CartDTO:
 
 @dataclass(frozen=True)
 class OrderLineInput:
+    """One line of an order to place, priced by the caller (the façade, from catalog)."""
+
     product_id: int
     sku: str
     name: str
@@ -85,6 +93,8 @@ class OrderLineInput:
 
 @dataclass(frozen=True)
 class DeliverySnapshot:
+    """Where and when the order is delivered, as the façade gave it; the order keeps it."""
+
     address: str
     postcode: str
     lat: float | None
@@ -98,6 +108,8 @@ class DeliverySnapshot:
 
 @dataclass(frozen=True)
 class PickedLineInput:
+    """What the picker found for one order line: picked, and what stood in for it."""
+
     sku: str
     picked_quantity: int
     substitute_sku: str | None = None
@@ -106,6 +118,8 @@ class PickedLineInput:
 
 @dataclass(frozen=True)
 class OrderLineDTO:
+    """One ordered product as sold and, after picking, as picked, substituted or missing."""
+
     sku: str
     name: str
     unit_price: Decimal
@@ -123,7 +137,9 @@ class OrderLineDTO:
 
 @dataclass(frozen=True)
 class TimelineEntryDTO:
-    status: str
+    """One status change of an order: to what, when, who ("system", "customer:ann"), why."""
+
+    status: OrderStatus
     at: datetime
     actor: str
     reason: str
@@ -131,9 +147,11 @@ class TimelineEntryDTO:
 
 @dataclass(frozen=True)
 class OrderDTO:
+    """An order as its door shows it: lines, totals, delivery, payment and timeline."""
+
     number: str
     customer_id: int
-    status: str
+    status: OrderStatus
     lines: tuple[OrderLineDTO, ...]
     subtotal: Decimal
     delivery_fee: Decimal
@@ -142,7 +160,7 @@ class OrderDTO:
     currency: str
     delivery: DeliverySnapshot
     placed_at: datetime
-    payment_status: str  # authorized | captured | voided | refunded
+    payment_status: PaymentStatus
     timeline: tuple[TimelineEntryDTO, ...]
     cancellable: bool = False
     amount_authorized: Decimal = Decimal("0.00")
@@ -155,16 +173,22 @@ class OrderDTO:
 
 
 class CartLimitError(ValidationError):
+    """More than a basket holds (BASKET_LIMITS), or a quantity below what is allowed."""
+
     code = "cart_limit"
     default_message = "That is more than a cart can hold."
 
 
 class CartLineNotFoundError(NotFoundError):
+    """The product is not in the cart."""
+
     code = "not_in_cart"
     default_message = "That product is not in your cart."
 
 
 class ProductUnavailableError(ApplicationError):
+    """The product is unknown to catalog or no longer sold."""
+
     code = "product_unavailable"
     status = 422
     default_message = "This product is not available."
@@ -179,26 +203,38 @@ class PaymentDeclinedError(ApplicationError):
 
 
 class PaymentUnavailableError(UnavailableError):
+    """The payment processor could not be reached: try again later."""
+
     code = "payment_unavailable"
     default_message = "We could not reach the payment processor. Please try again shortly."
 
 
 class IdempotencyKeyReusedError(ApplicationError):
+    """The key placed an order (or a checkout) with other details: the one such error
+    in the project."""
+
     code = "idempotency_key_reused"
     status = 422
     default_message = "This idempotency key was already used for a different order."
 
 
 class OrderNotFoundError(NotFoundError):
+    """No such order, or not this customer's (the same answer: nothing leaks)."""
+
     code = "order_not_found"
     default_message = "Order not found."
 
 
 class IllegalTransitionError(ConflictError):
+    """The order's status does not allow this change now (or the processor refused it:
+    code "payment_refused")."""
+
     code = "illegal_transition"
     default_message = "The order cannot change to that status now."
 
 
 class PickAdjustmentError(ValidationError):
+    """The picks do not match the order's lines (fields name each line and why)."""
+
     code = "invalid_pick"
     default_message = "The picked lines do not match the order."

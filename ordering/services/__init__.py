@@ -1,8 +1,10 @@
 """ordering door: the commands and queries other apps may use (see docs/doors.md).
 
-Everything here is keyword-only and typed; DTOs are frozen dataclasses; no model crosses.
+Everything here is keyword-only and typed; DTOs are frozen dataclasses; statuses are enums;
+no model crosses. The modules of this package are ordering's services, private to it.
 """
 
+from ..statuses import OrderStatus, PaymentStatus
 from .carts import (
     cart_accept_prices,
     cart_add,
@@ -35,21 +37,17 @@ from .dtos import (
     ProductUnavailableError,
     TimelineEntryDTO,
 )
-from .models import OrderStatus
-from .orders import (
-    customers_also_bought,
-    order_adjust_after_pick,
+from .orders import customers_also_bought, order_get, orders_for_customer
+from .picking import order_adjust_after_pick, order_record_packed
+from .placement import order_place
+from .transitions import (
     order_cancel,
-    order_get,
     order_mark_delivered,
     order_mark_delivery_failed,
     order_mark_out_for_delivery,
     order_mark_packed,
     order_mark_picking,
-    order_place,
-    order_record_packed,
     order_refund,
-    orders_for_customer,
 )
 
 __all__ = [
@@ -69,6 +67,7 @@ __all__ = [
     "OrderNotFoundError",
     "OrderStatus",
     "PaymentDeclinedError",
+    "PaymentStatus",
     "PaymentUnavailableError",
     "PickAdjustmentError",
     "PickedLineInput",
@@ -90,9 +89,9 @@ __all__ = [
     "order_mark_delivery_failed",
     "order_mark_out_for_delivery",
     "order_mark_packed",
-    "order_record_packed",
     "order_mark_picking",
     "order_place",
+    "order_record_packed",
     "order_refund",
     "orders_for_customer",
 ]

@@ -14,11 +14,12 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.money import to_decimal
 
-from .dtos import BasketLimits
+from .dtos import BasketLimits, OrderLineInput
 
 ZERO = Decimal("0.00")
 
@@ -33,7 +34,12 @@ class PricedLine:
     line_total: Decimal
 
 
-def amount(value, *, field: str, maximum: Decimal | None = None) -> Decimal:
+class Totalled(Protocol):
+    @property
+    def line_total(self) -> Decimal: ...
+
+
+def amount(value: Decimal | int | str, *, field: str, maximum: Decimal | None = None) -> Decimal:
     """An amount entering ordering: a Decimal, int or str, rounded to the cent half up."""
     try:
         rounded = to_decimal(value)
@@ -50,7 +56,7 @@ def amount(value, *, field: str, maximum: Decimal | None = None) -> Decimal:
     return rounded
 
 
-def price_lines(lines: Sequence, *, limits: BasketLimits) -> list[PricedLine]:
+def price_lines(lines: Sequence[OrderLineInput], *, limits: BasketLimits) -> list[PricedLine]:
     if not lines:
         raise ValidationError("An order needs at least one line.", fields={"lines": "Empty."})
     if len(lines) > limits.max_lines:
@@ -103,12 +109,12 @@ def picked_line_total(
     substitute_quantity: int,
 ) -> Decimal:
     total = to_decimal(unit_price) * picked_quantity
-    if substitute_quantity:
+    if substitute_quantity and substitute_unit_price is not None:
         total += to_decimal(substitute_unit_price) * substitute_quantity
     return to_decimal(total)
 
 
-def subtotal(lines: Iterable) -> Decimal:
+def subtotal(lines: Iterable[Totalled]) -> Decimal:
     return to_decimal(sum((line.line_total for line in lines), ZERO))
 
 

@@ -5,11 +5,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog import services as catalog
 from prime_now.kernel.money import default_currency, to_decimal
 
+from ..models import Cart, CartLine
 from . import conf
 from .dtos import (
     BASKET_LIMITS,
@@ -20,14 +22,17 @@ from .dtos import (
     CartOwner,
     ProductUnavailableError,
 )
-from .models import Cart, CartLine
+
+
+def _owned_by(owner: CartOwner) -> Q:
+    if owner.user_id is not None:
+        return Q(user_id=owner.user_id)
+    return Q(session_key=owner.session_key)
 
 
 def _find(owner: CartOwner, *, lock: bool = False) -> Cart | None:
-    carts = Cart.objects.select_for_update() if lock else Cart.objects
-    if owner.user_id is not None:
-        return carts.filter(user_id=owner.user_id).first()
-    return carts.filter(session_key=owner.session_key).first()
+    carts = Cart.objects.select_for_update() if lock else Cart.objects.all()
+    return carts.filter(_owned_by(owner)).first()
 
 
 def _get_or_create(owner: CartOwner) -> Cart:
@@ -40,14 +45,14 @@ def _get_or_create(owner: CartOwner) -> Cart:
             Cart.objects.create(user_id=owner.user_id, session_key=owner.session_key)
     except IntegrityError:
         pass  # created by a concurrent request: use theirs
-    return _find(owner, lock=True)
+    return Cart.objects.select_for_update().get(_owned_by(owner))
 
 
 def _touch(cart: Cart) -> None:
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
 
 
-def _available_product(sku: str):
+def _available_product(sku: str) -> catalog.ProductDTO:
     try:
         product = catalog.product_get(sku=sku)
     except catalog.ProductNotFoundError as exc:
@@ -83,7 +88,7 @@ def _render(lines: Iterable[CartLine], notices: tuple[str, ...] = ()) -> CartDTO
     for line in lines:
         product = products.get(line.sku)
         available = product is not None and product.active
-        price = to_decimal(product.price) if available else to_decimal(line.unit_price)
+        price = to_decimal(product.price if product and available else line.unit_price)
         line_total = to_decimal(price * line.quantity) if available else to_decimal(0)
         if available:
             subtotal += line_total
@@ -119,10 +124,13 @@ def _lines(cart: Cart | None) -> list[CartLine]:
 
 
 def cart_get(*, owner: CartOwner) -> CartDTO:
+    """The owner's cart at live prices (empty when there is none; nothing is created)."""
     return _render(_lines(_find(owner)))
 
 
 def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
+    """Add the product, or more of it. CartLimitError past BASKET_LIMITS,
+    ProductUnavailableError for a product not sold."""
     if quantity < 1:
         raise CartLimitError("Add at least one.", fields={"quantity": "Must be 1 or more."})
     _check_quantity(quantity)
@@ -158,13 +166,14 @@ def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
 
 
 def cart_set_quantity(*, owner: CartOwner, sku: str, quantity: int) -> CartDTO:
+    """Set how many of a product the cart holds (0 removes it)."""
     _check_quantity(quantity)
     if quantity == 0:
         return cart_remove(owner=owner, sku=sku)
     with transaction.atomic():
         cart = _find(owner, lock=True)
         line = cart.lines.filter(sku=sku).first() if cart is not None else None
-        if line is None:
+        if cart is None or line is None:
             raise CartLineNotFoundError(f"{sku} is not in your cart.", fields={"sku": sku})
         if quantity > line.quantity:
             _available_product(sku)  # adding more of something gone is refused
@@ -243,6 +252,7 @@ def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
 
 
 def cart_clear(*, owner: CartOwner) -> None:
+    """Empty the owner's cart (after its order was placed)."""
     with transaction.atomic():
         cart = _find(owner, lock=True)
         if cart is not None:

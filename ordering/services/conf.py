@@ -1,0 +1,19 @@
+"""Ordering's tunables; each may be overridden in settings under the same name. (The basket
+limits are not tunables: they are one rule, BASKET_LIMITS in dtos.py.)"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+
+
+def max_tip() -> Decimal:
+    return Decimal(getattr(settings, "ORDERING_MAX_TIP", "100.00"))
+
+
+def guest_cart_ttl() -> timedelta:
+    return timedelta(days=int(getattr(settings, "ORDERING_GUEST_CART_DAYS", 14)))
+
+
+def user_cart_ttl() -> timedelta:
+    return timedelta(days=int(getattr(settings, "ORDERING_USER_CART_DAYS", 90)))

@@ -1,0 +1,30 @@
+"""The statuses of an order and of its payment: stored by the models, published in events and
+exported through the door (ordering.services), so they cross as enums, never as strings."""
+
+from django.db import models
+
+
+class OrderStatus(models.TextChoices):
+    """An order's status; only ordering's status changes move it."""
+
+    PLACED = "placed", "Placed"
+    PICKING = "picking", "Picking"
+    PACKED = "packed", "Packed"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+# The customer may cancel until the order leaves the hub.
+CANCELLABLE = (OrderStatus.PLACED, OrderStatus.PICKING, OrderStatus.PACKED)
+
+
+class PaymentStatus(models.TextChoices):
+    """Where the order's payment stands at the provider."""
+
+    AUTHORIZED = "authorized", "Authorized"
+    CAPTURED = "captured", "Captured"
+    VOIDED = "voided", "Voided"
+    REFUNDED = "refunded", "Refunded"
