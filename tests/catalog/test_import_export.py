@@ -325,7 +325,6 @@ def test_seed_catalog_small_is_deterministic_and_idempotent():
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_of_the_same_new_products_at_once_both_succeed(tmp_path):
     # given one file of new products, imported twice at the same moment

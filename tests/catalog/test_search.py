@@ -113,7 +113,6 @@ def test_inactive_products_are_never_listed(assortment):
     assert "D-1" not in skus(services.product_search(page_size=100))
 
 
-@pytest.mark.postgres
 def test_search_follows_a_renamed_product_because_the_vector_is_kept_by_the_database(
     assortment,
 ):

@@ -107,7 +107,6 @@ def test_the_expiry_task_runs_the_sweeper():
     assert expire_reservations.delay().get() == 0
 
 
-@pytest.mark.postgres
 def test_the_database_refuses_to_rewrite_the_ledger():
     row = StockFactory(on_hand=3)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -116,7 +115,6 @@ def test_the_database_refuses_to_rewrite_the_ledger():
         StockMovement.objects.filter(stock=row).delete()
 
 
-@pytest.mark.postgres
 def test_the_database_refuses_reserved_above_on_hand():
     row = StockFactory(on_hand=3)
     with pytest.raises(DatabaseError), transaction.atomic():

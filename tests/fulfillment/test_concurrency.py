@@ -15,7 +15,6 @@ from fulfillment.services import InsufficientStockError, PickLineSpec, StockLine
 from tests.fulfillment.factories import HubFactory, PickerFactory, StockFactory
 
 pytestmark = [
-    pytest.mark.postgres,
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
 ]

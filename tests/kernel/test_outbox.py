@@ -124,7 +124,6 @@ def _write_if(staged: bus.StagedEvent, condition: bool) -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_an_event_written_by_its_publishers_own_statement_is_relayed_after_commit(
     django_capture_on_commit_callbacks,
@@ -139,7 +138,6 @@ def test_an_event_written_by_its_publishers_own_statement_is_relayed_after_commi
     assert OutboxEvent.objects.get(pk=staged.id).relayed_at is not None
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_staged_event_its_statement_did_not_write_is_not_there():
     staged = bus.stage(ProbePinged(probe_id=new_id()))
@@ -239,7 +237,6 @@ def _in_thread(target, count: int) -> list:
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_relays_running_at_once_hand_each_event_on_once():
@@ -263,7 +260,6 @@ def test_relays_running_at_once_hand_each_event_on_once():
     broker.flushdb()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_delivering_the_same_event_at_once_run_the_handler_once():
     probe = new_id()

@@ -17,7 +17,6 @@ FREE_BROKER_DBS = (11, 10, 9, 8, 7, 5, 4, 3, 2, 15)
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
 ]

@@ -148,7 +148,6 @@ def test_the_same_key_from_another_customer_is_another_order():
     assert a.number != b.number
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_placements_with_one_key_make_one_order():
     customer = UserFactory()

@@ -113,7 +113,6 @@ def test_widgets_run_side_by_side_outside_a_transaction():
     assert all(r.value.startswith("storefront-widget") for r in assembly.results.values())
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_shutting_the_pool_down_ends_every_widget_threads_database_session():
     # Given four widgets that each queried the database from their own thread

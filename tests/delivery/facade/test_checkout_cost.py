@@ -38,7 +38,6 @@ def test_an_eight_line_checkout_stays_within_its_queries(
     assert sent  # OrderPlaced was relayed
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_eight_line_reservation_is_one_statement(django_assert_num_queries):
     from datetime import timedelta

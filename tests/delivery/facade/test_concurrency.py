@@ -15,7 +15,7 @@ from tests.kernel.factories import UserFactory
 
 from .conftest import APPROVED, make_world
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # PostgreSQL allows 100 connections here, shared with other test runs: 40 threads run the
 # 200 checkouts, all released together by a barrier, so they genuinely overlap.

@@ -13,7 +13,7 @@ from delivery.transport.offers import job_offer_next, offer_accept, offers_sweep
 
 from .support import age_back, make_courier, north, packed_order
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(calls):

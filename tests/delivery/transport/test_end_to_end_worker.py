@@ -28,7 +28,6 @@ BROKER_DB = int(os.environ.get("TEST_REDIS_BROKER_DB", "6"))
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_an_order_goes_from_checkout_to_delivered_through_a_real_worker():
