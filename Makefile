@@ -46,6 +46,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# docs/doors.md, generated from each door's __all__ and docstrings (a test fails when stale).
+doors: install
+	$(PY) manage.py doors_doc
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

@@ -16,7 +16,6 @@ from delivery.services import (
     checkout_place,
     promise_for,
 )
-from prime_now.kernel.api.validation import validated
 
 from .facade_serializers import CheckoutInput, CheckoutOutput, PromiseInput, PromiseOutput
 
@@ -35,7 +34,9 @@ class PromiseGetApi(APIView):
         operation_id="delivery_promise_get",
     )
     def get(self, request):
-        promise = promise_for(**validated(PromiseInput, request.query_params))
+        query = PromiseInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        promise = promise_for(**query.validated_data)
         return Response(PromiseOutput(promise).data)
 
 
@@ -69,7 +70,9 @@ class CheckoutPlaceApi(APIView):
     )
     def post(self, request):
         key = idempotency_key_check(request.headers.get("Idempotency-Key"))
-        args = validated(CheckoutInput, request.data)
+        body = CheckoutInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        args = body.validated_data
         try:
             result = checkout_place(
                 customer_id=request.user.pk,

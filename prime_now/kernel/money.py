@@ -7,7 +7,7 @@ sums of rounded lines and so exact. Minor units (cents) are for payment provider
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -84,7 +84,11 @@ class Money:
         return f"{self.amount:.2f} {self.currency}"
 
 
-class MoneyField(models.DecimalField[Any, Decimal]):
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
+
+
+class MoneyField(models.DecimalField[_ST, _GT]):
     """An amount of money in a model: the one size every app stores (12 digits, 2 places)."""
 
     MAX_DIGITS = 12

@@ -74,12 +74,12 @@ class ProductFilterForm(Form):
 
     def __init__(self, *args, categories=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "All categories")] + [
-            (c.slug, c.name) for c in categories
-        ]
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [("", "All categories")] + [(c.slug, c.name) for c in categories]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         low, high = data.get("price_min"), data.get("price_max")
         if low is not None and high is not None and low > high:
             self.add_error("price_max", "The maximum price must be at least the minimum.")
@@ -124,7 +124,9 @@ class CheckoutForm(Form):
     def __init__(self, *args, windows=(), **kwargs) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4())
         super().__init__(*args, **kwargs)
-        self.fields["window"].choices = [(w.value, w.label) for w in windows]
+        window = self.fields["window"]
+        assert isinstance(window, forms.ChoiceField)
+        window.choices = [(w.value, w.label) for w in windows]
 
     def clean_card(self) -> str:
         digits = "".join(self.cleaned_data["card"].split()).replace("-", "")

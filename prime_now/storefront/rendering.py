@@ -50,7 +50,7 @@ def render_page(
     full = {
         "deliver_to": address,
         "header_promise": header.value if header and header.ok else None,
-        "header_degraded": bool(header) and header.state in {"failed", "timeout"},
+        "header_degraded": header is not None and header.state in {"failed", "timeout"},
         "cart_count": shopper.cart_count(request),
         "w": assembly.results,
         **(context or {}),

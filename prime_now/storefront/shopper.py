@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from catalog import services as catalog
@@ -164,9 +165,17 @@ def promise_for_basket(postcode: str, skus: list[str]) -> Promise:
     return Promise(found, hub_tz(found.hub_code))
 
 
+def customer_id(request: HttpRequest) -> int:
+    """The signed-in customer's id (for views behind login_required)."""
+    if request.user.pk is None:
+        raise PermissionDenied
+    return int(request.user.pk)
+
+
 def in_stock_ids(hub_code: str) -> frozenset[int]:
-    return cache.get_or_set(
+    ids = cache.get_or_set(
         f"sf:instock:{hub_code}",
         lambda: fulfillment.product_ids_in_stock(hub_code=hub_code),
         STOCK_SECONDS,
     )
+    return frozenset(ids or ())

@@ -21,7 +21,6 @@ from ..rendering import render_page
 from ..templatetags.storefront import day_label
 
 KIND_LABEL = {"one_hour": "Within one hour", "two_hour": "Two-hour window"}
-DECLINED_CODES = {"payment_declined", "insufficient_funds"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             result = delivery.checkout_place(
-                customer_id=request.user.pk,
+                customer_id=shopper.customer_id(request),
                 idempotency_key=str(data["idempotency_key"]),
                 request=delivery.CheckoutRequest(
                     lines=tuple(
@@ -96,15 +95,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
             )
         except ApplicationError as exc:
             status = exc.status
-            if exc.code in DECLINED_CODES:
+            if isinstance(exc, ordering.PaymentDeclinedError):
                 form.add_error("card", _decline_message(exc))
             else:
                 form.add_error(None, exc.message)
             # A fresh key: the corrected form is a new attempt, not a replay of this one.
-            form.data = form.data.copy()
-            form.data["idempotency_key"] = str(CheckoutForm().initial["idempotency_key"])
-            if exc.code == "price_changed":
-                form.data["expected_subtotal"] = str(cart.subtotal)
+            form.data = fresh = request.POST.copy()
+            fresh["idempotency_key"] = str(CheckoutForm().initial["idempotency_key"])
+            if isinstance(exc, delivery.PriceChangedError):
+                fresh["expected_subtotal"] = str(cart.subtotal)
         else:
             ordering.cart_clear(owner=owner)
             shopper.set_deliver_to(request, postcode=address.postcode, address=data["address"])
@@ -132,7 +131,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @require_GET
 def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     try:
-        order = ordering.order_get(number=number, customer_id=request.user.pk)
+        order = ordering.order_get(number=number, customer_id=shopper.customer_id(request))
     except ordering.OrderNotFoundError:
         raise Http404("No such order")
     return render_page(

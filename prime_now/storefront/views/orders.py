@@ -15,32 +15,30 @@ from prime_now.kernel.errors import ApplicationError
 from .. import shopper
 from ..rendering import render_page
 
-FINAL = {"delivered", "cancelled", "delivery_failed", "refunded", "failed"}
+Status = ordering.OrderStatus
+OFF_TRACK = {Status.CANCELLED, Status.DELIVERY_FAILED, Status.REFUNDED}
+FINAL = {Status.DELIVERED, *OFF_TRACK}
 REFRESH_SECONDS = 5
 
 STEPS = [
-    ("placed", "Order placed"),
-    ("picking", "Being picked"),
-    ("packed", "Packed"),
-    ("out_for_delivery", "On its way"),
-    ("delivered", "Delivered"),
+    (Status.PLACED, "Order placed"),
+    (Status.PICKING, "Being picked"),
+    (Status.PACKED, "Packed"),
+    (Status.OUT_FOR_DELIVERY, "On its way"),
+    (Status.DELIVERED, "Delivered"),
 ]
 STEP_INDEX = {status: i for i, (status, _) in enumerate(STEPS)}
 
 
-def status_label(status: str) -> str:
-    labels = dict(STEPS) | {
-        "cancelled": "Cancelled",
-        "delivery_failed": "Delivery failed",
-        "refunded": "Refunded",
-    }
-    return labels.get(status, status.replace("_", " ").capitalize())
+def status_label(status: ordering.OrderStatus) -> str:
+    """The customer's words for a status: the tracking steps' own, else the status's label."""
+    return dict(STEPS).get(status) or Status(status).label
 
 
 @login_required
 @require_GET
 def order_history(request: HttpRequest) -> HttpResponse:
-    orders = ordering.orders_for_customer(customer_id=request.user.pk, limit=20)
+    orders = ordering.orders_for_customer(customer_id=shopper.customer_id(request), limit=20)
     rows = [
         {
             "order": o,
@@ -54,9 +52,10 @@ def order_history(request: HttpRequest) -> HttpResponse:
 
 
 def _tracking_context(request: HttpRequest, number: str) -> dict:
+    customer_id = shopper.customer_id(request)
     try:
-        tracking = delivery.tracking_for(order_number=number, customer_id=request.user.pk)
-        order = ordering.order_get(number=number, customer_id=request.user.pk)
+        tracking = delivery.tracking_for(order_number=number, customer_id=customer_id)
+        order = ordering.order_get(number=number, customer_id=customer_id)
     except ordering.OrderNotFoundError:
         raise Http404("No such order")
     current = STEP_INDEX.get(tracking.status)
@@ -80,8 +79,8 @@ def _tracking_context(request: HttpRequest, number: str) -> dict:
         "steps": steps,
         "label": status_label(tracking.status),
         "final": final,
-        "off_track": tracking.status in FINAL - {"delivered"},
-        "courier_moving": tracking.status == "out_for_delivery"
+        "off_track": tracking.status in OFF_TRACK,
+        "courier_moving": tracking.status == Status.OUT_FOR_DELIVERY
         and tracking.courier_lat is not None,
         "refresh_seconds": None if final else REFRESH_SECONDS,
     }
@@ -116,8 +115,8 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
         ordering.order_cancel(
             number=number,
             reason="Cancelled by the customer",
-            actor_id=request.user.pk,
-            customer_id=request.user.pk,
+            actor_id=shopper.customer_id(request),
+            customer_id=shopper.customer_id(request),
         )
     except ordering.OrderNotFoundError:
         raise Http404("No such order")
