@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck format migrate demo stop clean browser-tools \
+.PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools \
 	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront
 
 $(STAMP): requirements.txt requirements-dev.txt
