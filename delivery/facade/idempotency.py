@@ -24,7 +24,7 @@ from django.utils import timezone
 from ordering.services import IdempotencyKeyReusedError
 from prime_now.kernel.errors import ApplicationError
 
-from ..models import Checkout, CheckoutStatus
+from ..models import Checkout, CheckoutStatus, WindowKind
 from .dtos import CheckoutResult, WindowDTO
 from .errors import CheckoutFailedError, CheckoutInProgressError, IdempotencyKeyMissingError
 from .windows import CONFIRM_HOLD_CTE, window_hold_confirm
@@ -221,6 +221,7 @@ def _replayed(replay: dict[str, Any]) -> CheckoutResult:
         window[name] = datetime.fromisoformat(window[name])
     for name in ("fee", "free_above"):
         window[name] = None if window[name] is None else Decimal(window[name])
+    window["kind"] = WindowKind(window["kind"])
     return CheckoutResult(
         order_number=replay["order_number"],
         total=Decimal(replay["total"]),

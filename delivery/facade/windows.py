@@ -15,7 +15,7 @@ from django.utils import timezone
 from fulfillment import services as fulfillment
 from prime_now.kernel.errors import ApplicationError, ValidationError
 
-from ..models import HoldStatus, Window, WindowHold, WindowTemplate
+from ..models import HoldStatus, Window, WindowHold, WindowKind, WindowTemplate
 from .dtos import GenerateReport, HeldSeat, WindowDTO
 from .errors import (
     WindowClosedError,
@@ -34,7 +34,7 @@ def window_dto(window: Window) -> WindowDTO:
     return WindowDTO(
         id=window.pk,
         hub_code=window.hub_code,
-        kind=window.kind,
+        kind=WindowKind(window.kind),
         start=window.start,
         end=window.end,
         fee=window.fee,

@@ -88,10 +88,6 @@ class CourierProfile(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.home_hub_code})"
 
-    @property
-    def default_speed_kmh(self) -> float:
-        return vehicle_speed_kmh(self.vehicle)
-
 
 class Block(models.Model):
     """A Flex-style shift an operator publishes: this hub wants `wanted` couriers then."""

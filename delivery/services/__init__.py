@@ -29,7 +29,7 @@ from ..facade.errors import (
 from ..facade.promise import promise_for
 from ..facade.tracking import TrackingDTO, tracking_for
 from ..facade.windows import window_get, windows_open
-from ..models import JobStatus
+from ..models import JobStatus, WindowKind
 
 __all__ = [
     "CheckoutFailedError",
@@ -48,6 +48,7 @@ __all__ = [
     "WindowClosedError",
     "WindowDTO",
     "WindowFullError",
+    "WindowKind",
     "WindowNotFoundError",
     "WindowNotServedError",
     "checkout_place",

@@ -19,10 +19,19 @@ The sandbox keeps its own ledger (SandboxAuthorization) and refuses what a proce
 
 import secrets
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ..models import SandboxAuthorization
 from .base import Authorization, CardDeclined, ProviderRefused, ProviderUnavailable
+
+_AUTHORIZE = """
+    INSERT INTO ordering_sandboxauthorization
+           (reference, idempotency_key, brand, currency, authorized_minor, captured_minor,
+            refunded_minor, status, created_at, updated_at)
+    VALUES (%s, %s, %s, %s, %s, 0, 0, 'authorized', now(), now())
+    ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+    RETURNING reference, authorized_minor, currency
+"""
 
 APPROVE = "approve"
 UNAVAILABLE = "processing_error"
@@ -68,28 +77,18 @@ class SandboxProvider:
             raise ProviderUnavailable(outcome, "The sandbox processor reported an error.")
         if outcome != APPROVE:
             raise CardDeclined(outcome)
-        # ON CONFLICT DO NOTHING on the key, then the key's row: ours, or the one a call with
-        # this key made before (a retry gets the same authorization, as at a processor).
-        SandboxAuthorization.objects.bulk_create(
-            [
-                SandboxAuthorization(
-                    reference=f"sbx_auth_{secrets.token_hex(12)}",
-                    idempotency_key=idempotency_key,
-                    brand=brand,
-                    currency=currency,
-                    authorized_minor=amount_minor,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        row = SandboxAuthorization.objects.get(idempotency_key=idempotency_key)
-        if row.authorized_minor != amount_minor or row.currency != currency:
+        # One atomic statement inserts the key's row or, when a call with this key came first,
+        # returns that one (a retry gets the same authorization, as at a processor). The ORM's
+        # bulk_create(ignore_conflicts) cannot return the existing row: it needs a second read.
+        reference = f"sbx_auth_{secrets.token_hex(12)}"
+        with connection.cursor() as cursor:
+            cursor.execute(_AUTHORIZE, [reference, idempotency_key, brand, currency, amount_minor])
+            reference, authorized_minor, authorized_currency = cursor.fetchone()
+        if authorized_minor != amount_minor or authorized_currency != currency:
             raise ProviderRefused(
                 "idempotency_mismatch", "This idempotency key authorized another amount."
             )
-        return Authorization(
-            reference=row.reference, amount_minor=row.authorized_minor, brand=brand
-        )
+        return Authorization(reference=reference, amount_minor=authorized_minor, brand=brand)
 
     def _locked(self, reference: str) -> SandboxAuthorization:
         row = SandboxAuthorization.objects.select_for_update().filter(reference=reference).first()

@@ -8,6 +8,11 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Checked before the base settings load: without DATABASE_URL they would start the embedded
+# PostgreSQL, which is for development and tests only.
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured("Set DATABASE_URL in production (the embedded server is for dev).")
+
 from . import *
 from . import env_bool
 

@@ -117,7 +117,9 @@ class Promise:
 
     @property
     def one_hour(self) -> bool:
-        return any(w.kind == "one_hour" and w.available > 0 for w in self.promise.windows)
+        return any(
+            w.kind == delivery.WindowKind.ONE_HOUR and w.available > 0 for w in self.promise.windows
+        )
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(zoneinfo.ZoneInfo(self.tz))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from ordering import services as ordering
 from prime_now.kernel.errors import ApplicationError
-from prime_now.kernel.roles import Role
+from prime_now.kernel.roles import Role, role_grant
 
 from .. import shopper
 from ..forms import SignInForm, SignUpForm
@@ -63,8 +62,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save()
-            group, _ = Group.objects.get_or_create(name=str(Role.CUSTOMER))
-            user.groups.add(group)
+            role_grant(user_id=user.pk, role=Role.CUSTOMER)
         _sign_in(request, user)
         messages.success(request, f"Welcome to Prime Now, {user.get_username()}!")
         return redirect(safe_next(request, "/"))

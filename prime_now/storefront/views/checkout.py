@@ -20,7 +20,10 @@ from ..forms import CheckoutForm
 from ..rendering import render_page
 from ..templatetags.storefront import day_label
 
-KIND_LABEL = {"one_hour": "Within one hour", "two_hour": "Two-hour window"}
+KIND_LABEL = {
+    delivery.WindowKind.ONE_HOUR: "Within one hour",
+    delivery.WindowKind.TWO_HOUR: "Two-hour window",
+}
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             "form": form,
             "cart": cart,
             "promise": found,
-            "one_hour": [c for c in choices if c.window.kind == "one_hour"],
-            "two_hour": [c for c in choices if c.window.kind != "one_hour"],
+            "one_hour": [c for c in choices if c.window.kind == delivery.WindowKind.ONE_HOUR],
+            "two_hour": [c for c in choices if c.window.kind == delivery.WindowKind.TWO_HOUR],
             "address": address,
         },
         page="checkout",
