@@ -1,0 +1,20 @@
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+pytestmark = pytest.mark.redis
+
+
+def test_the_shared_cache_is_django_s_own_redis_cache():
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_a_value_set_in_the_shared_cache_is_read_back():
+    # Given a value written to the shared cache
+    cache.set("kernel-test:answer", {"n": 42}, 30)
+
+    # When it is read back (through a new client, as another process would)
+    found = cache.get("kernel-test:answer")
+
+    # Then it is the same value
+    assert found == {"n": 42}
