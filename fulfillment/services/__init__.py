@@ -6,6 +6,7 @@ Other apps import only this module (and fulfillment.events); the submodules are 
 from .availability import low_stock, product_ids_in_stock, stock_available, stock_levels
 from .dto import (
     AddressNotServedError,
+    HubClosedError,
     HubDTO,
     HubInactiveError,
     HubNotFoundError,
@@ -64,6 +65,7 @@ __all__ = [
     "AddressNotServedError",
     "HubDTO",
     "HubInactiveError",
+    "HubClosedError",
     "HubNotFoundError",
     "InsufficientStockError",
     "MovementKind",

@@ -18,6 +18,7 @@ __all__ = [
     "AddressNotServedError",
     "HubDTO",
     "HubInactiveError",
+    "HubClosedError",
     "HubNotFoundError",
     "InsufficientStockError",
     "MovementKind",
@@ -192,6 +193,12 @@ class AddressNotServedError(ApplicationError):
     code = "address_not_served"
     status = 422
     default_message = "Sorry, we do not deliver to this address yet."
+
+
+class HubClosedError(AddressNotServedError):
+    """Hubs serve the address but all are closed now (fields["next_open_at"]: when one opens)."""
+
+    default_message = "Our hub for this address is closed right now."
 
 
 class InsufficientStockError(ConflictError):

@@ -11,6 +11,7 @@ from prime_now.kernel.geo import distance_km
 from ..models import Hub, OpeningHours, PickJob, PickJobStatus
 from .dto import (
     AddressNotServedError,
+    HubClosedError,
     HubDTO,
     HubInactiveError,
     HubNotFoundError,
@@ -113,8 +114,8 @@ def hub_for_location(
 ) -> HubDTO:
     """The nearest active hub that serves the address and is open at `at` (default: now).
 
-    Raises AddressNotServedError; when hubs serve the address but all are closed, its fields
-    say so: {"reason": "closed", "next_open_at": ISO datetime}.
+    Raises AddressNotServedError; HubClosedError (one of those) when hubs serve the address
+    but all are closed: {"reason": "closed", "next_open_at": ISO datetime}.
     """
     _check_address(lat, lon, postcode)
     at = at or timezone.now()
@@ -130,8 +131,7 @@ def hub_for_location(
         if (opening := next_opening(list(hub.opening_hours.all()), hub.timezone, at))
     ]
     next_open = min(openings) if openings else None
-    raise AddressNotServedError(
-        "Our hub for this address is closed right now.",
+    raise HubClosedError(
         fields={
             "reason": "closed",
             "next_open_at": next_open.isoformat() if next_open else None,

@@ -39,6 +39,7 @@ def test_a_closed_hub_hands_over_to_an_open_one_or_says_when_it_opens():
     assert services.hub_for_location(lat=47.61, lon=-122.34, at=NOON).code == "day"
     with pytest.raises(AddressNotServedError) as raised:
         services.hub_for_location(lat=47.61, lon=-122.34, at=MIDNIGHT)
+    assert isinstance(raised.value, services.HubClosedError)
     assert raised.value.fields["reason"] == "closed"
     assert raised.value.fields["next_open_at"].startswith("2026-03-04T07:00:00-08:00")
     HubFactory(code="night", lat=47.65, lon=-122.34, radius_km=20)  # open 24 h

@@ -4,6 +4,7 @@ import pytest
 
 from prime_now.storefront import shopper
 from prime_now.storefront.views import pages
+from tests.fulfillment.factories import HubFactory
 
 from .conftest import POSTCODE, UNSERVED
 
@@ -38,6 +39,19 @@ def test_an_unserved_postcode_says_so_and_is_not_kept(visitor, shop):
     assert response.status_code == 422
     assert b"we don&#x27;t deliver to 10001 yet" in response.content
     assert shopper.SESSION_ADDRESS not in visitor.session
+
+
+def test_a_postcode_whose_hub_is_closed_is_kept_and_says_so(visitor, db):
+    # Given the only hub for a postcode is closed today
+    HubFactory(code="SHUT", postcodes=["98199"], hours={})
+
+    # When a visitor sets that postcode
+    response = visitor.post("/deliver-to/", {"postcode": "98199", "address": "1 Dock St"})
+
+    # Then it is kept, and the next page says the hub is closed right now
+    assert response.status_code == 302
+    assert visitor.session[shopper.SESSION_ADDRESS]["postcode"] == "98199"
+    assert "Our hub for 98199 is closed right now." in visitor.get("/").content.decode()
 
 
 def test_a_malformed_postcode_is_refused_before_any_lookup(visitor, shop):

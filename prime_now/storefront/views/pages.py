@@ -64,9 +64,10 @@ def deliver_to(request: HttpRequest) -> HttpResponse:
         served, closed = True, False
         try:
             fulfillment.hub_for_location(postcode=postcode)
-        except fulfillment.AddressNotServedError as exc:
-            closed = exc.fields.get("reason") == "closed"
-            served = closed
+        except fulfillment.HubClosedError:
+            closed = True
+        except fulfillment.AddressNotServedError:
+            served = False
         except Exception:
             logger.exception("deliver-to: hub lookup failed")
             form.add_error(None, "We can't check delivery right now. Please try again shortly.")
