@@ -69,7 +69,7 @@ browser-tools: $(AXE_STAMP)
 test: lint typecheck browser-tools
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=prime_now.settings.production \
-	  DATABASE_URL=$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused} \
+	  DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m prime_now.embedded_db url)} \
 	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	  ALLOWED_HOSTS=primenow.example \
 	  $(PY) manage.py check --deploy --fail-level WARNING

@@ -6,7 +6,7 @@ needs it starts it (under a lock file in the run dir, so one process starts it w
 wait; stopping takes the same lock) and every later process (web, worker, beat, tests) reuses
 it: it is never stopped when a process exits. `make stop` stops it, `make clean` removes it:
 
-    python -m prime_now.embedded_db start|stop|status [run dir]
+    python -m prime_now.embedded_db start|stop|status|url [run dir]
 
 Only settings import this module.
 """
@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -48,6 +49,11 @@ def database_settings(run_dir: Path) -> dict[str, Any]:
         "HOST": str(socket_dir),
         "PORT": "",
     }
+
+
+def database_url(socket_dir: str) -> str:
+    """A DATABASE_URL for the embedded server (its socket directory as the host)."""
+    return f"postgres://{USER}@{quote(socket_dir, safe='')}/{DATABASE}"
 
 
 def server_start(run_dir: Path) -> Path:
@@ -146,7 +152,7 @@ def _answers(socket_dir: Path, database: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"start", "stop", "status"}:
+    if not argv or argv[0] not in {"start", "stop", "status", "url"}:
         print(__doc__)
         return 2
     command = argv[0]
@@ -156,6 +162,9 @@ def main(argv: list[str]) -> int:
     if command == "start":
         settings = database_settings(run_dir)
         print(f"embedded PostgreSQL running: {pgdata} (socket in {settings['HOST']})")
+    elif command == "url":
+        settings = database_settings(run_dir)
+        print(database_url(settings["HOST"]))
     elif command == "stop":
         stopped = server_stop(run_dir)
         print(f"embedded PostgreSQL {'stopped' if stopped else 'was not running'}: {pgdata}")

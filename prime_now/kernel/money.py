@@ -95,14 +95,13 @@ class MoneyField(models.DecimalField[_ST, _GT]):
     DECIMAL_PLACES = 2
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", self.MAX_DIGITS)
-        kwargs.setdefault("decimal_places", self.DECIMAL_PLACES)
+        size = (kwargs.pop("max_digits", self.MAX_DIGITS), kwargs.pop("decimal_places", 2))
+        if size != (self.MAX_DIGITS, self.DECIMAL_PLACES):
+            raise ValueError(f"MoneyField is always {self.MAX_DIGITS} digits, 2 places: {size}")
+        kwargs.update(max_digits=self.MAX_DIGITS, decimal_places=self.DECIMAL_PLACES)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
-        if kwargs.get("max_digits") == self.MAX_DIGITS:
-            del kwargs["max_digits"]
-        if kwargs.get("decimal_places") == self.DECIMAL_PLACES:
-            del kwargs["decimal_places"]
+        del kwargs["max_digits"], kwargs["decimal_places"]
         return name, path, args, kwargs

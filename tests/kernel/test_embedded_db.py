@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dj_database_url
 import psycopg
 
 from prime_now import embedded_db
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, sys
 from pathlib import Path
+import dj_database_url
 import psycopg
 from prime_now.embedded_db import database_settings
 db = database_settings(Path(sys.argv[1]))
@@ -57,3 +59,14 @@ def test_a_stopped_server_no_longer_answers_and_starts_again_on_demand(embedded_
     # And the next process that needs it starts it again, with its data kept
     assert embedded_db.database_settings(embedded_run_dir)["HOST"] == host
     psycopg.connect(host=host, user="postgres", dbname="prime_now").close()
+
+
+def test_the_embedded_server_s_url_names_its_socket_directory():
+    # Given the embedded server's socket directory
+    socket_dir = "/work/prime now/.run/postgres"
+
+    # When it is written as a DATABASE_URL and read back as Django reads it
+    parsed = dj_database_url.parse(embedded_db.database_url(socket_dir))
+
+    # Then it is the same server and database
+    assert (parsed["HOST"], parsed["NAME"], parsed["USER"]) == (socket_dir, "prime_now", "postgres")

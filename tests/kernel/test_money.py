@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from prime_now.kernel.money import Money, to_decimal
+from prime_now.kernel.money import Money, MoneyField, to_decimal
 
 
 def test_amounts_are_kept_to_the_cent_rounding_half_up():
@@ -40,3 +40,14 @@ def test_minor_units_round_trip():
 def test_a_bad_amount_is_a_clear_error():
     with pytest.raises(ValueError, match="Not an amount"):
         to_decimal("twelve")
+
+
+def test_a_money_field_is_always_twelve_digits_and_two_places():
+    field = MoneyField()
+
+    assert (field.max_digits, field.decimal_places) == (12, 2)
+
+
+def test_a_money_field_of_another_size_is_refused():
+    with pytest.raises(ValueError, match="12 digits, 2 places"):
+        MoneyField(max_digits=8, decimal_places=2)
