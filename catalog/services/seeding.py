@@ -53,6 +53,8 @@ def catalog_seed(*, small: bool = False) -> SeedReport:
             ]
         )
         publish_changes(product_ids=ids.values())
+    if len(new) > bulk.LARGE_WRITE:
+        bulk.statistics_refresh()
     return SeedReport(created=len(new), already_there=total - len(new))
 
 

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from catalog.models import Category, Department, PriceHistory, Product
+from catalog.services import bulk
 from prime_now.kernel.models import OutboxEvent
 from tests.catalog.factories import ProductFactory
 
@@ -349,3 +350,46 @@ def test_two_imports_of_the_same_new_products_at_once_both_succeed(tmp_path):
     # then neither fails and each product exists once
     assert errors == [None, None]
     assert Product.objects.filter(sku__startswith="PN-2").count() == 300
+
+
+def _many_rows(count: int) -> str:
+    return "".join(
+        f'PN-{300000 + n},Item {n},Brand,1 ea,dairy,Dairy,dairy-milk,Milk,1.00,true,false,"{{}}"\n'
+        for n in range(count)
+    )
+
+
+def _refreshes(monkeypatch) -> list[bool]:
+    """Records each refresh of the planner's statistics (the real one still runs)."""
+    calls: list[bool] = []
+    real = bulk.statistics_refresh
+
+    def recorded() -> None:
+        calls.append(True)
+        real()
+
+    monkeypatch.setattr(bulk, "statistics_refresh", recorded)
+    return calls
+
+
+def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
+    # Given an import of more rows than a large write
+    refreshes = _refreshes(monkeypatch)
+    path = write(tmp_path, "big.csv", HEADER + _many_rows(bulk.LARGE_WRITE + 1))
+
+    # When it runs
+    error, _, _ = run(path)
+
+    # Then the product table's statistics are refreshed once, and the planner sees the rows
+    assert error is None and refreshes == [True]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'catalog_product'")
+        assert cursor.fetchone()[0] >= bulk.LARGE_WRITE + 1
+
+
+def test_a_small_import_leaves_the_statistics_to_autovacuum(tmp_path, monkeypatch):
+    refreshes = _refreshes(monkeypatch)
+
+    error, _, _ = run(write(tmp_path, "small.csv", HEADER + _many_rows(10)))
+
+    assert error is None and refreshes == []
