@@ -15,6 +15,8 @@ from ..models import Product
 
 @dataclass(frozen=True)
 class CategoryDTO:
+    """A category of a department: its slug, name and path ("department/category")."""
+
     slug: str
     name: str
     path: str  # "groceries/snacks"
@@ -22,6 +24,8 @@ class CategoryDTO:
 
 @dataclass(frozen=True)
 class DepartmentDTO:
+    """A department with its categories, in display order."""
+
     slug: str
     name: str
     categories: tuple[CategoryDTO, ...]
@@ -29,6 +33,8 @@ class DepartmentDTO:
 
 @dataclass(frozen=True)
 class ProductDTO:
+    """A product as the catalog sells it (active or not), with its current price."""
+
     id: int
     sku: str
     name: str
@@ -47,12 +53,16 @@ class ProductDTO:
 
 @dataclass(frozen=True)
 class ProductPage:
+    """One page of products; a cursor is None when there is no page that way."""
+
     items: tuple[ProductDTO, ...]
     next_cursor: str | None
     previous_cursor: str | None
 
 
 class ProductNotFoundError(NotFoundError):
+    """No product has this SKU (`fields["sku"]`)."""
+
     code = "product_not_found"
     default_message = "No product with this SKU."
 

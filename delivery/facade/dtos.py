@@ -9,6 +9,9 @@ from ..models import WindowKind
 
 @dataclass(frozen=True)
 class WindowDTO:
+    """A delivery window of a hub: its times, fee, cut-off and seats (`available` is
+    capacity less booked and held)."""
+
     id: int
     hub_code: str
     kind: WindowKind
@@ -38,6 +41,9 @@ class HeldSeat:
 
 @dataclass(frozen=True)
 class PromiseDTO:
+    """What delivery can promise an address: the serving hub, its open windows, the earliest
+    delivery and the basket SKUs the hub cannot supply (`available`: a window is open)."""
+
     available: bool
     hub_code: str | None
     hub_name: str | None
@@ -49,6 +55,8 @@ class PromiseDTO:
 
 @dataclass(frozen=True)
 class CheckoutLine:
+    """One line of a checkout request: a SKU and its quantity."""
+
     sku: str
     quantity: int
 
@@ -70,6 +78,8 @@ class CheckoutRequest:
 
 @dataclass(frozen=True)
 class CheckoutResult:
+    """The placed order: its number, total and currency, and the window it is booked in."""
+
     order_number: str
     total: Decimal
     currency: str
@@ -79,6 +89,8 @@ class CheckoutResult:
 
 @dataclass(frozen=True)
 class GenerateReport:
+    """What windows_generate did: how many windows it created, for which hubs, which it skipped."""
+
     created: int
     hubs: tuple[str, ...]
     skipped_hubs: tuple[str, ...]  # templates whose hub is unknown or inactive

@@ -14,6 +14,9 @@ _SHOW_COURIER = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
 
 @dataclass(frozen=True)
 class TrackingDTO:
+    """An order as its customer follows it: status, timeline, window and, once a courier has
+    it, the courier's first name, position, ETA and stops before this one."""
+
     order_number: str
     status: OrderStatus
     timeline: tuple[TimelineEntryDTO, ...]

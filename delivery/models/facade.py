@@ -24,6 +24,8 @@ __all__ = [
 
 
 class WindowKind(models.TextChoices):
+    """The kinds of delivery window: one hour (paid) or two hours (free above a basket minimum)."""
+
     ONE_HOUR = "one_hour", "One hour (paid)"
     TWO_HOUR = "two_hour", "Two hours (free above a minimum basket)"
 

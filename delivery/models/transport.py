@@ -194,6 +194,8 @@ class Trip(models.Model):
 
 
 class JobStatus(models.TextChoices):
+    """Where a delivery job stands, from waiting for a courier to delivered, failed or cancelled."""
+
     PENDING = "pending", "Waiting for a courier"
     OFFERED = "offered", "Offered"
     ASSIGNED = "assigned", "Assigned"

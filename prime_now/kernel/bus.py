@@ -40,6 +40,17 @@ from kombu.exceptions import KombuError
 
 from .models import HandledEvent, OutboxEvent
 
+# What the apps use; the rest (relay, deliver, purge, ...) is for the kernel's own tasks.
+__all__ = [
+    "Event",
+    "StagedEvent",
+    "outbox_insert",
+    "publish",
+    "stage",
+    "staged_written",
+    "subscribe",
+]
+
 logger = logging.getLogger(__name__)
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
@@ -65,18 +76,24 @@ class Event:
 
 
 def handler_key(handler: Callable[..., Any]) -> str:
+    """The name a subscriber is known by: its module and qualified name."""
     return f"{handler.__module__}.{handler.__qualname__}"
 
 
 def subscribe(event_type: type[Event], handler: Callable[[Any], None]) -> None:
+    """Have `handler` called with each published event of this type (on its app's queue).
+    Subscribing the same handler again changes nothing."""
     _SUBSCRIBERS[event_type.name][handler_key(handler)] = handler
 
 
 def subscribers(event_name: str) -> dict[str, Callable[[Any], None]]:
+    """The handlers subscribed to this event name, by handler key (a copy)."""
     return dict(_SUBSCRIBERS.get(event_name, {}))
 
 
 def encode(event: Event) -> dict[str, Any]:
+    """The event's fields as a JSON-ready dict; raises TypeError for anything but a dataclass
+    instance."""
     if not dataclasses.is_dataclass(event) or isinstance(event, type):
         raise TypeError("only an Event dataclass instance is published")
     payload: dict[str, Any] = json.loads(
@@ -110,6 +127,7 @@ def _typed(kind: Any, value: Any) -> Any:
 
 
 def decode(name: str, payload: dict[str, Any]) -> Event:
+    """The event of this name rebuilt from its encoded payload, its fields typed as declared."""
     event_type = _EVENT_TYPES[name]
     hints = typing.get_type_hints(event_type)
     return event_type(**{key: _typed(hints[key], value) for key, value in payload.items()})
@@ -197,6 +215,7 @@ def _relay_published(event_id: uuid.UUID, name: str) -> None:
 
 
 def queue_for(key: str) -> str:
+    """The Celery queue a handler runs on: its app's queue, or the default queue."""
     app = key.split(".")[0]
     queues: tuple[str, ...] = settings.CELERY_TASK_QUEUES_ALL
     return app if app in queues else str(settings.CELERY_TASK_DEFAULT_QUEUE)
@@ -285,6 +304,8 @@ def deliver(*, event_id: str, handler: str) -> bool:
 
 
 def purge(*, older_than_days: int = 7) -> int:
+    """Delete the relayed events and the handled-event records older than this many days;
+    returns how many events were deleted."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = OutboxEvent.objects.filter(relayed_at__lt=cutoff).delete()
     HandledEvent.objects.filter(handled_at__lt=cutoff).delete()

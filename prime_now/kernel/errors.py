@@ -34,30 +34,40 @@ class ApplicationError(Exception):
 
 
 class ValidationError(ApplicationError):
+    """The input is not acceptable (HTTP 400); `fields` name what is wrong."""
+
     code = "invalid"
     status = 400
     default_message = "Some fields are not valid."
 
 
 class NotFoundError(ApplicationError):
+    """What was asked for does not exist (HTTP 404)."""
+
     code = "not_found"
     status = 404
     default_message = "Not found."
 
 
 class PermissionDeniedError(ApplicationError):
+    """The caller may not do this (HTTP 403)."""
+
     code = "permission_denied"
     status = 403
     default_message = "You do not have permission to do this."
 
 
 class ConflictError(ApplicationError):
+    """The request does not fit the current state (HTTP 409)."""
+
     code = "conflict"
     status = 409
     default_message = "The request conflicts with the current state."
 
 
 class UnavailableError(ApplicationError):
+    """Something needed is unavailable for now; the request may be retried later (HTTP 503)."""
+
     code = "unavailable"
     status = 503
     default_message = "This is unavailable right now. Please try again shortly."

@@ -12,6 +12,8 @@ def _key(name: str) -> str:
 
 
 def lever_enabled(name: str, *, default: bool = True) -> bool:
+    """Whether the lever is on (`default` when there is no such lever), cached for
+    CACHE_SECONDS."""
     cached: bool | None = cache.get(_key(name))
     if cached is not None:
         return cached
@@ -22,6 +24,8 @@ def lever_enabled(name: str, *, default: bool = True) -> bool:
 
 
 def lever_set(name: str, *, enabled: bool, description: str = "") -> None:
+    """Turn the lever on or off, creating it if need be (the description kept unless given);
+    clears its cached value."""
     defaults: dict[str, bool | str] = {"enabled": enabled}
     if description:
         defaults["description"] = description

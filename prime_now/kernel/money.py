@@ -16,6 +16,8 @@ CENT = Decimal("0.01")
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
+    """The amount rounded half up to the cent. Raises TypeError for a float, ValueError for
+    what is not a number."""
     if isinstance(value, float):
         raise TypeError("Money never takes a float; pass a Decimal, int or string.")
     try:
@@ -25,11 +27,15 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
 
 
 def default_currency() -> str:
+    """The currency code in settings.CURRENCY."""
     return settings.CURRENCY
 
 
 @dataclass(frozen=True, order=True)
 class Money:
+    """An amount in one currency (ISO 4217 code), kept to the cent; combining two currencies
+    raises ValueError, a float raises TypeError."""
+
     amount: Decimal
     currency: str = "USD"
 

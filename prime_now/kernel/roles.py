@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group
 
 
 class Role(StrEnum):
+    """The roles a user can hold, each a Django group of that name."""
+
     CUSTOMER = "customer"
     COURIER = "courier"
     PICKER = "picker"
