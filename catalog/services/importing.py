@@ -400,7 +400,7 @@ def catalog_import(
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run and report.created + report.updated > bulk.LARGE_WRITE:
-        bulk.statistics_refresh()
+        bulk.after_large_write()
     report.errors.sort(key=lambda e: e.line)
     return report
 

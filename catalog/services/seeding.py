@@ -54,7 +54,7 @@ def catalog_seed(*, small: bool = False) -> SeedReport:
         )
         publish_changes(product_ids=ids.values())
     if len(new) > bulk.LARGE_WRITE:
-        bulk.statistics_refresh()
+        bulk.after_large_write()
     return SeedReport(created=len(new), already_there=total - len(new))
 
 

@@ -360,19 +360,19 @@ def _many_rows(count: int) -> str:
 
 
 def _refreshes(monkeypatch) -> list[bool]:
-    """Records each refresh of the planner's statistics (the real one still runs)."""
+    """Records each after_large_write (the real one still runs)."""
     calls: list[bool] = []
-    real = bulk.statistics_refresh
+    real = bulk.after_large_write
 
     def recorded() -> None:
         calls.append(True)
         real()
 
-    monkeypatch.setattr(bulk, "statistics_refresh", recorded)
+    monkeypatch.setattr(bulk, "after_large_write", recorded)
     return calls
 
 
-def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
+def test_a_large_import_folds_the_search_indexes_and_refreshes_the_statistics(tmp_path, monkeypatch):
     # Given an import of more rows than a large write
     refreshes = _refreshes(monkeypatch)
     path = write(tmp_path, "big.csv", HEADER + _many_rows(bulk.LARGE_WRITE + 1))
@@ -380,14 +380,14 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, monkeypatch):
     # When it runs
     error, _, _ = run(path)
 
-    # Then the product table's statistics are refreshed once, and the planner sees the rows
+    # Then the indexes and statistics are refreshed once, and the planner sees the rows
     assert error is None and refreshes == [True]
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'catalog_product'")
         assert cursor.fetchone()[0] >= bulk.LARGE_WRITE + 1
 
 
-def test_a_small_import_leaves_the_statistics_to_autovacuum(tmp_path, monkeypatch):
+def test_a_small_import_leaves_indexes_and_statistics_to_autovacuum(tmp_path, monkeypatch):
     refreshes = _refreshes(monkeypatch)
 
     error, _, _ = run(write(tmp_path, "small.csv", HEADER + _many_rows(10)))
