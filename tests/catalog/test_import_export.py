@@ -372,7 +372,7 @@ def _refreshes(monkeypatch) -> list[bool]:
     return calls
 
 
-def test_a_large_import_folds_the_search_indexes_and_refreshes_the_statistics(tmp_path, monkeypatch):
+def test_a_large_import_folds_the_search_indexes_and_refreshes_statistics(tmp_path, monkeypatch):
     # Given an import of more rows than a large write
     refreshes = _refreshes(monkeypatch)
     path = write(tmp_path, "big.csv", HEADER + _many_rows(bulk.LARGE_WRITE + 1))
