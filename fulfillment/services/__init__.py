@@ -3,6 +3,7 @@
 Other apps import only this module (and fulfillment.events); the submodules are private.
 """
 
+from ..models import MovementKind, PickJobStatus, PickLineStatus, ReservationStatus
 from .availability import low_stock, product_ids_in_stock, stock_available, stock_levels
 from .dto import (
     AddressNotServedError,
@@ -11,20 +12,16 @@ from .dto import (
     HubInactiveError,
     HubNotFoundError,
     InsufficientStockError,
-    MovementKind,
     NotHubStaffError,
     OpeningHoursDTO,
     PickJobDTO,
     PickJobNotFoundError,
     PickJobStateError,
-    PickJobStatus,
     PickLineDTO,
     PickLineSpec,
-    PickLineStatus,
     ReservationDTO,
     ReservationExpiredError,
     ReservationNotFoundError,
-    ReservationStatus,
     Shortage,
     StockLevelDTO,
     StockLine,

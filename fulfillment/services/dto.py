@@ -12,35 +12,7 @@ from prime_now.kernel.errors import (
     ValidationError,
 )
 
-from ..models import MovementKind, PickJobStatus, PickLineStatus, ReservationStatus
-
-__all__ = [
-    "AddressNotServedError",
-    "HubDTO",
-    "HubInactiveError",
-    "HubClosedError",
-    "HubNotFoundError",
-    "InsufficientStockError",
-    "MovementKind",
-    "NotHubStaffError",
-    "OpeningHoursDTO",
-    "PickJobDTO",
-    "PickJobNotFoundError",
-    "PickJobStateError",
-    "PickJobStatus",
-    "PickLineDTO",
-    "PickLineSpec",
-    "PickLineStatus",
-    "ReservationDTO",
-    "ReservationExpiredError",
-    "ReservationNotFoundError",
-    "ReservationStatus",
-    "Shortage",
-    "StockLevelDTO",
-    "StockLine",
-    "StockMismatch",
-    "StockValidationError",
-]
+from ..models import PickJobStatus, PickLineStatus, ReservationStatus
 
 
 @dataclass(frozen=True)
