@@ -69,7 +69,7 @@ def upsert(rows: Sequence[Row]) -> dict[str, int]:
     return {product.sku: product.id for product in products}
 
 
-# Writes of more rows than this are followed by after_large_write().
+# Writes of more rows than this leave the search indexes and the planner's statistics behind.
 LARGE_WRITE = 1000
 
 # The product table's GIN indexes (full text, trigrams) keep new entries in a pending list that
@@ -81,6 +81,12 @@ _CLEAN_GIN_PENDING_LISTS = """
       JOIN pg_am a ON a.oid = c.relam
      WHERE i.indrelid = %s::regclass AND a.amname = 'gin'
 """
+
+
+def after_write(rows: int) -> None:
+    """After a write of more than LARGE_WRITE product rows: after_large_write()."""
+    if rows > LARGE_WRITE:
+        after_large_write()
 
 
 def after_large_write() -> None:

@@ -399,8 +399,8 @@ def catalog_import(
         _upsert(good, categories, report, dry_run=dry_run)
         if dry_run:
             transaction.set_rollback(True)
-    if not dry_run and report.created + report.updated > bulk.LARGE_WRITE:
-        bulk.after_large_write()
+    if not dry_run:
+        bulk.after_write(report.created + report.updated)
     report.errors.sort(key=lambda e: e.line)
     return report
 

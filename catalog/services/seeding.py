@@ -53,8 +53,7 @@ def catalog_seed(*, small: bool = False) -> SeedReport:
             ]
         )
         publish_changes(product_ids=ids.values())
-    if len(new) > bulk.LARGE_WRITE:
-        bulk.after_large_write()
+    bulk.after_write(len(new))
     return SeedReport(created=len(new), already_there=total - len(new))
 
 

@@ -29,8 +29,9 @@ from ..models import MovementKind, Stock, StockMovement
 logger = logging.getLogger(__name__)
 
 AVAILABILITY_CACHE_SECONDS = 5
-# Changes of on-hand an operator or a batch made: subscribers hear about them.
-ANNOUNCED_KINDS = frozenset(
+# Changes of on-hand an operator or a batch makes (stock_adjust takes only these); subscribers
+# hear about them.
+OPERATOR_KINDS = frozenset(
     {MovementKind.RECEIVED, MovementKind.ADJUSTED, MovementKind.DAMAGED, MovementKind.RETURNED}
 )
 
@@ -138,7 +139,7 @@ class RowChange:
 def _announce(
     changed: Sequence[Stock], available_before: dict[int, int], moves: Sequence[Move]
 ) -> None:
-    announced = {m.stock_id for m in moves if m.kind in ANNOUNCED_KINDS and m.on_hand_delta}
+    announced = {m.stock_id for m in moves if m.kind in OPERATOR_KINDS and m.on_hand_delta}
     announce(
         [
             RowChange(

@@ -38,7 +38,6 @@ from .ledger import RowChange, announce
 
 MAX_HOLD = timedelta(days=7)
 MAX_LINES = 200
-LIVE = (ReservationStatus.HELD, ReservationStatus.CONFIRMED)
 
 
 # --- reserve -----------------------------------------------------------------------------------
@@ -203,7 +202,7 @@ def stock_reservation_release(*, reservation_id: str, reason: str = "") -> None:
     reason = (reason or "released")[:300]
     with transaction.atomic():
         # Ending it takes the reservation's row lock, as lock_reservation would.
-        ended = Reservation.objects.filter(pk=pk, status__in=LIVE).update(
+        ended = Reservation.objects.filter(pk=pk, status__in=Reservation.LIVE).update(
             status=ReservationStatus.RELEASED, ended_at=timezone.now(), end_reason=reason
         )
         if not ended:

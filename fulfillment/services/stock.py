@@ -24,11 +24,7 @@ from .dto import (
     StockValidationError,
 )
 from .hubs import hub_row
-from .ledger import Move, MoveRefused, forget_cached, locked_stock, write_moves
-
-ADJUSTMENT_KINDS = frozenset(
-    {MovementKind.RECEIVED, MovementKind.ADJUSTED, MovementKind.DAMAGED, MovementKind.RETURNED}
-)
+from .ledger import OPERATOR_KINDS, Move, MoveRefused, forget_cached, locked_stock, write_moves
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ def stock_adjust(
 
 
 def _check_adjustment(kind: MovementKind, delta: int, reason: str) -> None:
-    if kind not in ADJUSTMENT_KINDS:
+    if kind not in OPERATOR_KINDS:
         raise StockValidationError("Not an adjustment kind.", fields={"kind": kind})
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
         raise StockValidationError(
