@@ -202,9 +202,8 @@ def analyze() -> None:
     """Refresh the planner's statistics, as autovacuum would in production: this machine's
     PostgreSQL runs without autovacuum, and plans made on the counts of an emptier database
     walked whole tables."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def start_worker(concurrency: int) -> subprocess.Popen:

@@ -191,7 +191,6 @@ class OrderLine(models.Model):
     substitute_product_id = models.BigIntegerField(null=True, blank=True)
     substitute_sku = models.CharField(max_length=64, blank=True)
     substitute_name = models.CharField(max_length=300, blank=True)
-    # The ignore goes once MoneyField is generic in the kernel (nullable money fields).
     substitute_unit_price = MoneyField(null=True, blank=True)
     substitute_quantity = models.PositiveIntegerField(default=0)
     line_total = MoneyField()

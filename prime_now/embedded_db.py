@@ -8,7 +8,7 @@ it: it is never stopped when a process exits. `make stop` stops it, `make clean`
 
     python -m prime_now.embedded_db start|stop|status|url [run dir]
 
-Only settings import this module.
+Of the code, only settings import this module (make and the tests run it too).
 """
 
 import fcntl

@@ -101,9 +101,10 @@ class MoneyField(models.DecimalField[_ST, _GT]):
     DECIMAL_PLACES = 2
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        size = (kwargs.pop("max_digits", self.MAX_DIGITS), kwargs.pop("decimal_places", 2))
-        if size != (self.MAX_DIGITS, self.DECIMAL_PLACES):
-            raise ValueError(f"MoneyField is always {self.MAX_DIGITS} digits, 2 places: {size}")
+        size = (self.MAX_DIGITS, self.DECIMAL_PLACES)
+        asked = (kwargs.pop("max_digits", size[0]), kwargs.pop("decimal_places", size[1]))
+        if asked != size:
+            raise ValueError(f"MoneyField is always {size[0]} digits, {size[1]} places: {asked}")
         kwargs.update(max_digits=self.MAX_DIGITS, decimal_places=self.DECIMAL_PLACES)
         super().__init__(*args, **kwargs)
 

@@ -6,7 +6,6 @@ tables itself (identity is the kernel's).
 
 from enum import StrEnum
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 
@@ -22,11 +21,11 @@ class Role(StrEnum):
 def role_grant(*, user_id: int, role: Role) -> None:
     """Give the user this role (idempotent: granting a role held already changes nothing)."""
     group, _ = Group.objects.get_or_create(name=str(role))
-    membership = get_user_model().groups.through
-    membership.objects.get_or_create(user_id=user_id, group_id=group.pk)
+    group.user_set.add(user_id)
 
 
 def role_revoke(*, user_id: int, role: Role) -> None:
     """Take the role away (idempotent: revoking a role not held changes nothing)."""
-    membership = get_user_model().groups.through
-    membership.objects.filter(user_id=user_id, group__name=str(role)).delete()
+    group = Group.objects.filter(name=str(role)).first()
+    if group is not None:
+        group.user_set.remove(user_id)

@@ -33,7 +33,6 @@ if USING_REDIS:
     CELERY_BROKER_URL = redis_url_with_db(
         REDIS_URL, int(os.environ.get("TEST_REDIS_BROKER_DB", "13"))
     )
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"

@@ -13,7 +13,7 @@ def test_a_value_set_in_the_shared_cache_is_read_back():
     # Given a value written to the shared cache
     cache.set("kernel-test:answer", {"n": 42}, 30)
 
-    # When it is read back (through a new client, as another process would)
+    # When it is read back
     found = cache.get("kernel-test:answer")
 
     # Then it is the same value

@@ -83,7 +83,7 @@ def test_a_user_deactivated_after_a_call_is_refused_at_once(api_client):
 
 
 def test_a_token_given_to_another_user_in_the_admin_answers_for_that_user_at_once():
-    # Given a token remembered for its first user
+    # Given a token that has signed in its first user
     token = Token.objects.create(user=UserFactory())
     authentication = TokenAuthentication()
     authentication.authenticate_credentials(token.key)

@@ -29,8 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from prime_now.kernel.bus import Event
 
 APPS = ("catalog", "fulfillment", "ordering", "delivery")
-# The kernel modules the apps import (every app may import the kernel); one that is gone is
-# left out.
+# The kernel modules the apps import (every app may import the kernel).
 KERNEL_MODULES = (
     "prime_now.kernel.errors",
     "prime_now.kernel.bus",
@@ -397,14 +396,7 @@ def door_modules() -> list[tuple[str, list[types.ModuleType]]]:
         )
         for app in APPS
     ]
-    kernel = []
-    for name in KERNEL_MODULES:
-        try:
-            kernel.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    sections.append(("kernel", kernel))
+    sections.append(("kernel", [importlib.import_module(name) for name in KERNEL_MODULES]))
     return sections
 
 

@@ -28,11 +28,12 @@ STEPS = [
     (Status.DELIVERED, "Delivered"),
 ]
 STEP_INDEX = {status: i for i, (status, _) in enumerate(STEPS)}
+STEP_LABEL = dict(STEPS)
 
 
 def status_label(status: ordering.OrderStatus) -> str:
     """The customer's words for a status: the tracking steps' own, else the status's label."""
-    return dict(STEPS).get(status) or Status(status).label
+    return STEP_LABEL.get(status) or Status(status).label
 
 
 @login_required
@@ -111,12 +112,13 @@ def order_tracking_status(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    customer_id = shopper.customer_id(request)
     try:
         ordering.order_cancel(
             number=number,
             reason="Cancelled by the customer",
-            actor_id=shopper.customer_id(request),
-            customer_id=shopper.customer_id(request),
+            actor_id=customer_id,
+            customer_id=customer_id,
         )
     except ordering.OrderNotFoundError:
         raise Http404("No such order")
