@@ -7,9 +7,10 @@ from datetime import datetime
 from ordering.services import OrderStatus, TimelineEntryDTO, order_get
 
 from ..models import DeliveryJob, JobStatus
+from ..models.transport import ASSIGNED_JOB_STATUSES
 
 # The courier's position is shown only while they are bringing this order, never after.
-_SHOW_COURIER = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
+_SHOW_COURIER = ASSIGNED_JOB_STATUSES
 
 
 @dataclass(frozen=True)

@@ -46,14 +46,6 @@ def window_dto(window: Window) -> WindowDTO:
     )
 
 
-def window_get(*, window_id: int) -> WindowDTO:
-    """The window with this id; raises WindowNotFoundError."""
-    window = Window.objects.filter(pk=window_id).first()
-    if window is None:
-        raise WindowNotFoundError(fields={"window_id": window_id})
-    return window_dto(window)
-
-
 def windows_open(
     *,
     hub_code: str,

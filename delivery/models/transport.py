@@ -207,13 +207,9 @@ class JobStatus(models.TextChoices):
 
 
 UNASSIGNED_JOB_STATUSES = (JobStatus.PENDING, JobStatus.OFFERED)
-LIVE_JOB_STATUSES = (
-    JobStatus.PENDING,
-    JobStatus.OFFERED,
-    JobStatus.ASSIGNED,
-    JobStatus.PICKED_UP,
-    JobStatus.ON_THE_WAY,
-)
+# A courier has the job: on their trip, from accepting it to the door.
+ASSIGNED_JOB_STATUSES = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
+LIVE_JOB_STATUSES = UNASSIGNED_JOB_STATUSES + ASSIGNED_JOB_STATUSES
 FINAL_JOB_STATUSES = (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
@@ -337,7 +333,7 @@ class DeliveryJob(models.Model):
 
     @transition(
         field=status,
-        source=(JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY),
+        source=ASSIGNED_JOB_STATUSES,
         target=JobStatus.FAILED,
     )
     def fail(self) -> None:

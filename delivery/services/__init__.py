@@ -28,7 +28,7 @@ from ..facade.errors import (
 )
 from ..facade.promise import promise_for
 from ..facade.tracking import TrackingDTO, tracking_for
-from ..facade.windows import window_get, windows_open
+from ..facade.windows import windows_open
 from ..models import JobStatus, WindowKind
 
 __all__ = [
@@ -54,6 +54,5 @@ __all__ = [
     "checkout_place",
     "promise_for",
     "tracking_for",
-    "window_get",
     "windows_open",
 ]

@@ -22,6 +22,7 @@ from ordering.services import (
 from prime_now.kernel.geo import distance_km
 
 from ..models.transport import (
+    ASSIGNED_JOB_STATUSES,
     BATCHABLE_TRIP_STATUSES,
     OPEN_TRIP_STATUSES,
     CourierProfile,
@@ -47,9 +48,6 @@ from .hubs import HubPoint, hub_point
 from .jobs import job_stop
 from .metrics import deliveries_finished
 from .profiles import courier_for_user, position_is_fresh, profile_speed
-
-LIVE_IN_TRIP = (JobStatus.ASSIGNED, JobStatus.PICKED_UP, JobStatus.ON_THE_WAY)
-
 
 # --- joining a trip (called by offer_accept inside its transaction) --------------------------
 
@@ -93,7 +91,11 @@ def _join_and_resequence(
     """Put the accepted `job` in `trip`, then `_resequence` and `_refresh`, on one read of
     the trip's other stops (none to read on a new trip) and with one write."""
     hub = hub_point(trip.hub_code)
-    others = [] if new_trip else list(trip.jobs.filter(status__in=LIVE_IN_TRIP).exclude(pk=job.pk))
+    others = (
+        []
+        if new_trip
+        else list(trip.jobs.filter(status__in=ASSIGNED_JOB_STATUSES).exclude(pk=job.pk))
+    )
     stamp = timezone.now()
     job.trip, job.status, job.updated_at = trip, JobStatus.ASSIGNED, stamp
     jobs = [*others, job]
@@ -137,7 +139,7 @@ def _resequence(trip: Trip) -> None:
 def _refresh(trip: Trip, *, courier: CourierProfile, now: datetime) -> None:
     """Recompute the ETA of each stop still to come from where the courier is now."""
     hub = hub_point(trip.hub_code)
-    jobs = list(trip.jobs.filter(status__in=LIVE_IN_TRIP).order_by("stop_sequence"))
+    jobs = list(trip.jobs.filter(status__in=ASSIGNED_JOB_STATUSES).order_by("stop_sequence"))
     if not jobs:
         return
     _set_etas(trip, jobs, courier=courier, now=now, hub=hub)
@@ -400,7 +402,7 @@ def _advance(trip: Trip, *, now: datetime) -> None:
         nxt.head_out()
         nxt.save(update_fields=["status", "updated_at"])
         return
-    if not trip.jobs.filter(status__in=LIVE_IN_TRIP).exists():
+    if not trip.jobs.filter(status__in=ASSIGNED_JOB_STATUSES).exists():
         trip.complete()
         trip.save(update_fields=["status", "completed_at"])
 
@@ -416,7 +418,7 @@ def trip_detach_job(*, job: DeliveryJob, now: datetime) -> None:
     job.trip = None
     job.stop_sequence = None
     job.save(update_fields=["trip", "stop_sequence", "updated_at"])
-    if not trip.jobs.filter(status__in=LIVE_IN_TRIP).exists():
+    if not trip.jobs.filter(status__in=ASSIGNED_JOB_STATUSES).exists():
         trip.complete()
         trip.save(update_fields=["status", "completed_at"])
     else:

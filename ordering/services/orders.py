@@ -75,9 +75,7 @@ def order_dto(
         number=order.number,
         customer_id=order.customer_id,
         status=status,
-        lines=tuple(
-            _line_dto(line) for line in (lines if lines is not None else order.lines.all())
-        ),
+        lines=tuple(_line_dto(line) for line in lines),
         subtotal=order.subtotal,
         delivery_fee=order.delivery_fee,
         tip=order.tip,
