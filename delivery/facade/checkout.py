@@ -15,7 +15,7 @@ raises one error naming the cause; an undo that fails is not fatal, as both hold
 """
 
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -55,15 +55,6 @@ STEP_NAMES = {
     "order": "order placement (ordering)",
     "confirm": "confirming the stock and window",
 }
-
-
-@dataclass(frozen=True)
-class _PricedLine:
-    product_id: int
-    sku: str
-    name: str
-    unit_price: Decimal
-    quantity: int
 
 
 def checkout_place(
@@ -112,13 +103,14 @@ def _run(
     now = timezone.now()
     reference = f"checkout:{checkout.pk}:{checkout.attempt}"
     hub = steps.run("address", lambda: _find_hub(request))
-    priced = steps.run("pricing", lambda: _price(request))
+    priced, subtotal = steps.run("pricing", lambda: _price(request))
     seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))
     reservation = steps.run("stock", lambda: _reserve_stock(hub.code, priced, reference))
     window = seat.window
     with transaction.atomic():
         order = steps.run(
-            "order", lambda: _place_order(customer_id, reference, request, hub, window, priced)
+            "order",
+            lambda: _place_order(customer_id, reference, request, hub, window, priced, subtotal),
         )
         # The window as held, its seat now booked instead (nothing else changes).
         result = CheckoutResult(
@@ -207,7 +199,9 @@ def _find_hub(request: CheckoutRequest) -> tuple[fulfillment.HubDTO, None]:
     return hub, None
 
 
-def _price(request: CheckoutRequest) -> tuple[tuple[_PricedLine, ...], None]:
+def _price(
+    request: CheckoutRequest,
+) -> tuple[tuple[tuple[ordering.OrderLineInput, ...], Decimal], None]:
     """Today's prices of the lines; PriceChangedError when they no longer make the subtotal
     the customer saw."""
     products = catalog.products_by_skus(skus=[line.sku for line in request.lines])
@@ -222,7 +216,7 @@ def _price(request: CheckoutRequest) -> tuple[tuple[_PricedLine, ...], None]:
             fields={"skus": unknown},
         )
     priced = tuple(
-        _PricedLine(
+        ordering.OrderLineInput(
             product_id=products[line.sku].id,
             sku=line.sku,
             name=products[line.sku].name,
@@ -242,7 +236,7 @@ def _price(request: CheckoutRequest) -> tuple[tuple[_PricedLine, ...], None]:
                 "prices": {line.sku: str(line.unit_price) for line in priced},
             },
         )
-    return priced, None
+    return (priced, subtotal), None
 
 
 def _hold_window(
@@ -253,7 +247,7 @@ def _hold_window(
 
 
 def _reserve_stock(
-    hub_code: str, priced: tuple[_PricedLine, ...], reference: str
+    hub_code: str, priced: tuple[ordering.OrderLineInput, ...], reference: str
 ) -> tuple[fulfillment.ReservationDTO, Undo]:
     try:
         reservation = fulfillment.stock_reserve(
@@ -273,7 +267,7 @@ def _reserve_stock(
 
 
 def _named_shortages(
-    error: fulfillment.InsufficientStockError, priced: tuple[_PricedLine, ...]
+    error: fulfillment.InsufficientStockError, priced: tuple[ordering.OrderLineInput, ...]
 ) -> fulfillment.InsufficientStockError:
     """The shortages by SKU, as the customer knows the lines."""
     skus = {line.product_id: line.sku for line in priced}
@@ -300,23 +294,14 @@ def _place_order(
     request: CheckoutRequest,
     hub: fulfillment.HubDTO,
     window: WindowDTO,
-    priced: tuple[_PricedLine, ...],
+    priced: tuple[ordering.OrderLineInput, ...],
+    subtotal: Decimal,
 ) -> tuple[ordering.OrderDTO, None]:
     """The order, with its payment authorized. Undone by its transaction's rollback."""
-    subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
     order = ordering.order_place(
         customer_id=customer_id,
         idempotency_key=reference,
-        lines=[
-            ordering.OrderLineInput(
-                product_id=line.product_id,
-                sku=line.sku,
-                name=line.name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-            )
-            for line in priced
-        ],
+        lines=priced,
         delivery=ordering.DeliverySnapshot(
             address=request.address.strip(),
             postcode=request.postcode,
