@@ -112,17 +112,16 @@ def window_hold(
 
 def window_hold_confirm(*, hold_id: str, window_id: int) -> None:
     """The order is placed: the held seat becomes a booking. Idempotent. If the hold expired
-    meanwhile, books a free seat again or raises WindowFullError."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CONFIRM, {"hold": uuid.UUID(str(hold_id)), "now": timezone.now()})
-        if cursor.fetchone():
-            return
+    meanwhile, books a free seat again or raises WindowFullError. (Checkout books in its own
+    statement, CONFIRM_HOLD_CTE, and comes here only when that found the hold expired.)"""
     with transaction.atomic():
         hold = WindowHold.objects.select_for_update().get(pk=hold_id)
         if hold.status == HoldStatus.CONFIRMED:
             return
-        free = Window.objects.filter(pk=window_id, capacity__gt=F("booked") + F("held"))
-        if not free.update(booked=F("booked") + 1):
+        window = Window.objects.filter(pk=window_id)
+        if hold.status == HoldStatus.HELD:
+            window.update(held=F("held") - 1, booked=F("booked") + 1)
+        elif not window.filter(capacity__gt=F("booked") + F("held")).update(booked=F("booked") + 1):
             raise WindowFullError(fields={"window_id": window_id})
         hold.status = HoldStatus.CONFIRMED
         hold.save(update_fields=["status", "updated_at"])
@@ -175,7 +174,6 @@ CONFIRM_HOLD_CTE = f"""
         RETURNING id
     )
 """
-_CONFIRM = f"WITH {CONFIRM_HOLD_CTE} SELECT id FROM seat"
 
 
 def _window_from_row(row: tuple[Any, ...]) -> WindowDTO:
