@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from prime_now.kernel.geo import distance_km
 
-__all__ = ["TYPICAL_SPEED_KMH", "UNKNOWN_RIDE", "distance_km", "ride_time", "travel_time"]
+from .models.transport import TYPICAL_SPEED_KMH
 
-# A courier in city traffic when nothing better is known (the vehicle's usual speed otherwise).
-TYPICAL_SPEED_KMH = 18.0
+__all__ = ["TYPICAL_SPEED_KMH", "UNKNOWN_RIDE", "ride_time", "travel_time"]
+
 # A door without coordinates: a typical ride inside a hub's area.
 UNKNOWN_RIDE = timedelta(minutes=20)
 

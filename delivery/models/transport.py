@@ -37,6 +37,8 @@ class Vehicle(models.TextChoices):
     CAR = "car", "Car"
 
 
+# A courier in city traffic when nothing better is known (no vehicle, no reported speed).
+TYPICAL_SPEED_KMH = 18.0
 # Typical urban door-to-door speeds, used for ETAs when a courier reports no speed.
 VEHICLE_SPEED_KMH: dict[str, float] = {
     Vehicle.BICYCLE: 14.0,
@@ -47,7 +49,7 @@ VEHICLE_SPEED_KMH: dict[str, float] = {
 
 
 def vehicle_speed_kmh(vehicle: str) -> float:
-    return VEHICLE_SPEED_KMH.get(vehicle, 18.0)
+    return VEHICLE_SPEED_KMH.get(vehicle, TYPICAL_SPEED_KMH)
 
 
 class CourierProfile(models.Model):
