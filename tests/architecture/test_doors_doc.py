@@ -1,6 +1,5 @@
 """docs/doors.md is generated from the doors (`manage.py doors_doc`) and kept current."""
 
-import difflib
 import io
 import sys
 import textwrap
@@ -15,6 +14,7 @@ from prime_now.management.commands.doors_doc import (
     Door,
     render_doors,
     render_module,
+    stale_diff,
 )
 
 SAMPLE = '''
@@ -90,13 +90,9 @@ def sample(monkeypatch) -> types.ModuleType:
 
 
 def test_docs_doors_md_is_what_the_doors_say():
-    expected = render_doors()
-    actual = OUTPUT.read_text() if OUTPUT.exists() else ""
-    if actual != expected:
-        diff = difflib.unified_diff(
-            actual.splitlines(), expected.splitlines(), "docs/doors.md", "generated", lineterm=""
-        )
-        pytest.fail(STALE + "\n" + "\n".join(list(diff)[:80]), pytrace=False)
+    difference = stale_diff(OUTPUT)
+    if difference is not None:
+        pytest.fail(STALE + "\n" + difference, pytrace=False)
 
 
 def test_a_door_lists_its_names_grouped_by_kind_in_a_fixed_order(sample):

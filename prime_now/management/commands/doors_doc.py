@@ -418,6 +418,18 @@ def undocumented_names() -> list[str]:
     ]
 
 
+def stale_diff(output: Path = OUTPUT) -> str | None:
+    """How the file differs from what the doors say now (a diff), None when it is current."""
+    text = render_doors()
+    current = output.read_text() if output.exists() else ""
+    if current == text:
+        return None
+    diff = difflib.unified_diff(
+        current.splitlines(), text.splitlines(), "on disk", "generated", lineterm=""
+    )
+    return "\n".join(list(diff)[:80])
+
+
 class Command(BaseCommand):
     help = "Write docs/doors.md from the doors' __all__, signatures and docstrings."
 
@@ -435,20 +447,13 @@ class Command(BaseCommand):
             for name in undocumented_names():
                 self.stdout.write(name)
             return
-        text = render_doors()
-        current = output.read_text() if output.exists() else ""
+        difference = stale_diff(output)
+        if difference is None:
+            self.stdout.write(f"{output} is up to date.")
+            return
         if check:
-            if current != text:
-                diff = difflib.unified_diff(
-                    current.splitlines(), text.splitlines(), "on disk", "generated", lineterm=""
-                )
-                self.stderr.write("\n".join(list(diff)[:60]))
-                raise CommandError(STALE, returncode=1)
-            self.stdout.write(f"{output} is up to date.")
-            return
-        if current == text:
-            self.stdout.write(f"{output} is up to date.")
-            return
+            self.stderr.write(difference)
+            raise CommandError(STALE, returncode=1)
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
+        output.write_text(render_doors())
         self.stdout.write(self.style.SUCCESS(f"Wrote {output}."))
