@@ -85,10 +85,7 @@ def _body(request, version: str, data: Callable[[], Any]) -> HttpResponseBase:
         return Response(data())  # the browsable API (DEBUG only): rendered, never stored
     # The absolute URL: bodies carry absolute next/previous links.
     key = readcache.key("api", version, request.build_absolute_uri())
-    body = readcache.get(key)
-    if body is readcache.MISSING:
-        body = RENDERER.render(data())
-        readcache.put(key, body)
+    body = readcache.remembered(key, lambda: RENDERER.render(data()))
     return HttpResponse(body, content_type=RENDERER.media_type)
 
 

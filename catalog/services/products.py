@@ -44,13 +44,7 @@ def prices_for_skus(*, skus: Iterable[str]) -> dict[str, Decimal]:
 
 def department_tree() -> tuple[DepartmentDTO, ...]:
     """Departments in display order, each with its categories (two queries; shared cache)."""
-    cache_key = readcache.key("departments", catalog_version())
-    cached = readcache.get(cache_key)
-    if isinstance(cached, tuple):
-        return cached
-    tree = _department_tree()
-    readcache.put(cache_key, tree)
-    return tree
+    return readcache.remembered(readcache.key("departments", catalog_version()), _department_tree)
 
 
 def _department_tree() -> tuple[DepartmentDTO, ...]:

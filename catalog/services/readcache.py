@@ -20,7 +20,8 @@ process every DOWN_PAUSE seconds, not one per request).
 import hashlib
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -89,6 +90,16 @@ def put(cache_key: str, value: Any) -> None:
         _backend().set(cache_key, value, seconds())
     except Exception as exc:
         _failed(exc)
+
+
+def remembered[T](cache_key: str, compute: Callable[[], T]) -> T:
+    """The stored value, else compute()'s, stored for the next reader."""
+    stored = get(cache_key)
+    if stored is not MISSING:
+        return cast(T, stored)
+    value = compute()
+    put(cache_key, value)
+    return value
 
 
 def generation() -> int:

@@ -130,12 +130,9 @@ def product_search(
     cache_key = readcache.key(
         "search", catalog_version(), query, filters, ordering, page_size, cursor
     )
-    cached = readcache.get(cache_key)
-    if isinstance(cached, ProductPage):
-        return cached
-    page = _search(query, filters, ordering, page_size, cursor)
-    readcache.put(cache_key, page)
-    return page
+    return readcache.remembered(
+        cache_key, lambda: _search(query, filters, ordering, page_size, cursor)
+    )
 
 
 def product_suggest(*, prefix: str, limit: int = 8) -> tuple[ProductDTO, ...]:
