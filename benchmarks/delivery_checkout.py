@@ -79,10 +79,10 @@ def seed() -> tuple[list[str], list[int], list[str]]:
 
     from django.contrib.auth import get_user_model
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from delivery.models import Window
     from fulfillment.models import Stock
+    from prime_now.kernel.tokens import token_issue
     from tests.catalog.factories import ProductFactory
     from tests.fulfillment.factories import HubFactory, StockFactory
 
@@ -111,7 +111,7 @@ def seed() -> tuple[list[str], list[int], list[str]]:
     tokens = []
     for n in range(64):
         user, _ = get_user_model().objects.get_or_create(username=f"bench-{n}")
-        tokens.append(Token.objects.get_or_create(user=user)[0].key)
+        tokens.append(token_issue(user=user, device="bench")[1])
     # Fresh planner statistics, as autovacuum keeps them in production (this machine's
     # PostgreSQL runs without it, and every run adds thousands of orders).
     from django.db import connection

@@ -3,12 +3,14 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from prime_now import metrics
-from prime_now.kernel.api.views import MeGetApi, TokenCreateApi
+from prime_now.kernel.api.views import MeGetApi, TokenCreateApi, TokenLogoutAllApi, TokenLogoutApi
 from prime_now.storefront import views as storefront_views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me", MeGetApi.as_view(), name="me"),
     path("auth/token", TokenCreateApi.as_view(), name="token-create"),
+    path("auth/logout", TokenLogoutApi.as_view(), name="logout"),
+    path("auth/logout-all", TokenLogoutAllApi.as_view(), name="logout-all"),
     path("catalog/", include("catalog.api.urls")),
     path("", include("fulfillment.api.urls")),
     path("", include("ordering.api.urls")),

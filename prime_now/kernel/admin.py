@@ -3,18 +3,45 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import bus
-from .models import HandledEvent, Lever, OutboxEvent, User
+from . import bus, tokens
+from .models import DeviceToken, HandledEvent, Lever, OutboxEvent, User
 
 
 @admin.register(User)
 class PrimeNowUserAdmin(UserAdmin[User]):
     list_display = ("username", "email", "first_name", "last_name", "role_names", "is_staff")
     list_filter = ("groups", "is_staff", "is_superuser", "is_active")
+    actions = ("sign_out_everywhere",)
 
     @admin.display(description="roles")
     def role_names(self, obj: User) -> str:
         return ", ".join(obj.roles)
+
+    @admin.action(description="Sign out of the API on every device", permissions=["change"])
+    def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = sum(
+            tokens.tokens_revoke_all(user_id=user_id)
+            for user_id in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Revoked {count} API token(s).")
+
+
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
+    """Users' API sign-ins, one per device. Deleting one signs that device out; the token
+    itself is never shown (only its hash is kept)."""
+
+    list_display = ("user", "device", "token_key", "created", "expiry")
+    search_fields = ("user__username", "device", "token_key")
+    list_select_related = ("user",)
+    fields = ("user", "device", "token_key", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OutboxEvent)

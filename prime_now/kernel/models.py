@@ -1,12 +1,14 @@
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from knox.models import AbstractAuthToken
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox is untyped
     """Customers, couriers, pickers and operators are all users; roles are groups."""
 
     email = models.EmailField("email address", blank=True)
@@ -21,6 +23,34 @@ class User(AbstractUser):
     @property
     def roles(self) -> list[str]:
         return sorted(self.groups.values_list("name", flat=True))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # set_password() leaves the new raw password in _password until the next save.
+        password_changed = getattr(self, "_password", None) is not None
+        super().save(*args, **kwargs)
+        if password_changed or not self.is_active:
+            # Tidying only: the tokens are refused already (DeviceToken.credentials no longer
+            # matches, or the user is inactive), even when a bulk update skipped this save.
+            DeviceToken.objects.filter(user=self).delete()
+
+
+class DeviceToken(AbstractAuthToken):
+    """A user's API token on one device (django-rest-knox): only its hash is stored; it expires
+    unless used (sliding); logging out deletes it.
+
+    `credentials` is a keyed hash of the user's password hash when the token was issued: a
+    token issued before the password changed no longer matches and is refused at once.
+    """
+
+    device = models.CharField(max_length=100, blank=True)
+    credentials = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["user", "expiry"], name="devicetoken_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.device or 'a device'} ({self.token_key}…)"
 
 
 class OutboxEvent(models.Model):

@@ -7,6 +7,7 @@ those servers. Production adds prime_now.settings.production.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -58,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "prime_now.kernel",
@@ -251,7 +252,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "prime_now.kernel.api.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -265,6 +266,21 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
+
+# Users' API tokens (django-rest-knox): hashed, one per device, expiring after API_TOKEN_TTL_DAYS
+# without use (each use moves the expiry forward, at most once a minute), never living longer
+# than API_TOKEN_MAX_DAYS.
+KNOX_TOKEN_MODEL = "kernel.DeviceToken"
+# knox's own migrations would create its unused default token table (they ignore the swap).
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "14"))),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))),
+    "MIN_REFRESH_INTERVAL": 60,
+    "TOKEN_PREFIX": "pn_",
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prime Now API",
