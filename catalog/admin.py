@@ -82,7 +82,7 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [PriceHistoryInline]
     actions = ("activate", "deactivate")
     fieldsets = (
-        (None, {"fields": ("sku", "name", "slug", "brand", "size", "category")}),
+        (None, {"fields": ("sku", "name", "slug", "brand", "product_type", "size", "category")}),
         ("Selling", {"fields": ("price", "currency", "active", "age_restricted")}),
         ("Content", {"fields": ("description", "image_url", "attributes")}),
         ("Record", {"fields": ("created_at", "updated_at")}),

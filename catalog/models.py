@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models, transaction
 from django.db.models import F, Func, Q, Value
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Now
+from django.db.models.functions import Coalesce, Now, NullIf
 
 from prime_now.kernel.money import MoneyField
 
@@ -23,13 +23,30 @@ CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_PRICE = Decimal("9999999999.99")  # what a MoneyField (12 digits, 2 places) holds
 
 
+def head_noun() -> Func:
+    """The last word of the product type, or else of the name: what the product is ("Kettle
+    Chips" are chips, a "Snack Gift Basket" is a basket). Names carry no size (its own field)."""
+    return Func(
+        Coalesce(NullIf(F("product_type"), Value("")), F("name")),
+        Value(r"^.*[^[:alnum:]]"),
+        Value(""),
+        function="regexp_replace",
+        output_field=models.TextField(),
+    )
+
+
 def search_document() -> CombinedExpression:
-    """What search matches, by weight: name (A) > brand (B) > description (C) > size and the
+    """What search matches, by weight: what the product is (A: its department's and category's
+    names and the type's last word) > its type (B: "Atlantic Salmon Fillet", so "salmon" finds
+    fillets before salmon-flavoured cat food) > name and brand (C) > description, size and the
     attributes' keys and strings (D)."""
     words = (
-        SearchVector("name", config="english", weight="A")
-        + SearchVector("brand", config="english", weight="B")
-        + SearchVector("description", config="english", weight="C")
+        SearchVector("taxonomy", config="english", weight="A")
+        + SearchVector(head_noun(), config="english", weight="A")
+        + SearchVector("product_type", config="english", weight="B")
+        + SearchVector("name", config="english", weight="C")
+        + SearchVector("brand", config="english", weight="C")
+        + SearchVector("description", config="english", weight="D")
         + SearchVector("size", config="english", weight="D")
     )
     attribute_words = Func(
@@ -43,6 +60,10 @@ def search_document() -> CombinedExpression:
         attribute_words, Value("D"), function="setweight", output_field=SearchVectorField()
     )
     return CombinedExpression(words, "||", weighted, output_field=SearchVectorField())
+
+
+def taxonomy(department_name: str, category_name: str) -> str:
+    return f"{department_name} {category_name}"[:210]
 
 
 class Department(models.Model):
@@ -61,6 +82,13 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            for category in self.categories.all():
+                words = taxonomy(self.name, category.name)
+                category.products.exclude(taxonomy=words).update(taxonomy=words)
 
 
 class Category(models.Model):
@@ -96,6 +124,8 @@ class Category(models.Model):
             self.products.exclude(department_id=self.department_id).update(
                 department_id=self.department_id
             )
+            words = taxonomy(self.department.name, self.name)
+            self.products.exclude(taxonomy=words).update(taxonomy=words)
 
 
 class Product(models.Model):
@@ -103,6 +133,11 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220)
     brand = models.CharField(max_length=100, blank=True, db_index=True)
+    product_type = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='What it is, without brand or variant ("Potato Chips"): search ranks it high.',
+    )
     size = models.CharField(max_length=50, blank=True, help_text='e.g. "500 g", "6 x 330 ml"')
     description = models.TextField(blank=True)
     image_url = models.URLField(max_length=500, blank=True)
@@ -121,6 +156,11 @@ class Product(models.Model):
     attributes = models.JSONField(
         default=dict, blank=True, help_text='Searchable facts, e.g. {"organic": true}.'
     )
+    # The department's and category's names, kept here for search (a generated column sees
+    # only its own row): set by save(), bulk.upsert(), Category.save() and Department.save().
+    taxonomy = models.CharField(max_length=210, blank=True, default="", editable=False)
+    # Units sold over the last days, as ordering last reported it (product_popularity_set).
+    popularity = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     search_vector = models.GeneratedField(
         expression=search_document(), output_field=SearchVectorField(), db_persist=True
     )
@@ -164,8 +204,9 @@ class Product(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.department_id = self.category.department_id
+        self.taxonomy = taxonomy(self.category.department.name, self.category.name)
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "department"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "department", "taxonomy"}
         super().save(*args, **kwargs)
 
 

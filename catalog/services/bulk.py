@@ -1,5 +1,7 @@
 """Bulk writes of product rows (seed and import): one upsert by SKU through the ORM.
 
+Each row's `taxonomy` (the search words of its department and category) is filled in here.
+
 PostgreSQL computes `search_vector` (a generated column) for inserted and updated rows alike,
 so search stays right. Callers validate rows first (importing) and run inside a transaction.
 """
@@ -11,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 
-from ..models import Product
+from ..models import Category, Product, taxonomy
 
 # Everything an import or export carries, in file order (category and department by id here).
 FIELDS = (
@@ -19,6 +21,7 @@ FIELDS = (
     "name",
     "slug",
     "brand",
+    "product_type",
     "size",
     "description",
     "image_url",
@@ -39,6 +42,7 @@ class Row:
     name: str
     slug: str
     brand: str
+    product_type: str
     size: str
     description: str
     image_url: str
@@ -59,12 +63,25 @@ def upsert(rows: Sequence[Row]) -> dict[str, int]:
     SKU); returns the products' ids by SKU."""
     if not rows:
         return {}
+    words = {
+        c.id: taxonomy(c.department.name, c.name)
+        for c in Category.objects.filter(id__in={row.category_id for row in rows}).select_related(
+            "department"
+        )
+    }
     products = Product.objects.bulk_create(
-        [Product(**dict(zip(FIELDS, row.values(), strict=True))) for row in rows],
+        [
+            Product(**dict(zip(FIELDS, row.values(), strict=True)), taxonomy=words[row.category_id])
+            for row in rows
+        ],
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["sku"],
-        update_fields=[*(f.removesuffix("_id") for f in FIELDS if f != "sku"), "updated_at"],
+        update_fields=[
+            *(f.removesuffix("_id") for f in FIELDS if f != "sku"),
+            "taxonomy",
+            "updated_at",
+        ],
     )
     return {product.sku: product.id for product in products}
 

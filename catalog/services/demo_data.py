@@ -1038,6 +1038,7 @@ class ProductSpec:
     name: str
     slug: str
     brand: str
+    product_type: str
     size: str
     description: str
     department: str
@@ -1095,6 +1096,7 @@ def product_spec(i: int) -> ProductSpec:
         name=name,
         slug=_slug(f"{name} {size}"),
         brand=brand,
+        product_type=item,
         size=size,
         description=description,
         department=dept.slug,

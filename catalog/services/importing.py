@@ -1,7 +1,8 @@
 """Catalog files in and out: CSV and JSON Lines, one product per row, keyed by SKU.
 
-Columns (both formats): sku, name, slug, brand, size, description, image_url, department,
-department_name, category, category_name, price, currency, active, age_restricted, attributes.
+Columns (both formats): sku, name, slug, brand, product_type, size, description, image_url,
+department, department_name, category, category_name, price, currency, active, age_restricted,
+attributes.
 In CSV, booleans are true/false and `attributes` is a JSON object; in JSON Lines the values
 are native, except `price`, which is a string ("3.49") so that no float ever carries money.
 
@@ -45,6 +46,7 @@ COLUMNS = (
     "name",
     "slug",
     "brand",
+    "product_type",
     "size",
     "description",
     "image_url",
@@ -66,6 +68,7 @@ LENGTHS = {
     "name": 200,
     "slug": 220,
     "brand": 100,
+    "product_type": 100,
     "size": 50,
     "image_url": 500,
     "department": 60,
@@ -112,6 +115,7 @@ class Candidate:
     name: str
     slug: str
     brand: str
+    product_type: str
     size: str
     description: str
     image_url: str
@@ -342,6 +346,7 @@ def validate(line: int, row: dict[str, Any]) -> Candidate:
         name=name,
         slug=slug,
         brand=_text(row, "brand", limit=LENGTHS["brand"]),
+        product_type=_text(row, "product_type", limit=LENGTHS["product_type"]),
         size=_text(row, "size", limit=LENGTHS["size"]),
         description=_text(row, "description"),
         image_url=image_url,
@@ -498,6 +503,7 @@ def _row(cand: Candidate, category: Category) -> bulk.Row:
         name=cand.name,
         slug=cand.slug,
         brand=cand.brand,
+        product_type=cand.product_type,
         size=cand.size,
         description=cand.description,
         image_url=cand.image_url,

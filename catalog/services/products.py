@@ -1,9 +1,10 @@
-"""Products by SKU, prices, the department tree; price changes and (de)activation."""
+"""Products by SKU, prices, the department tree; price changes, (de)activation, popularity."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from prime_now.kernel.errors import ValidationError
@@ -120,3 +121,34 @@ def products_set_active(*, ids: Iterable[int], active: bool) -> int:
             Product.objects.filter(id__in=changing).update(active=active, updated_at=timezone.now())
             publish_changes(product_ids=changing)
     return len(changing)
+
+
+# --- popularity -------------------------------------------------------------------------------
+
+
+def product_popularity_set(*, units_by_sku: Mapping[str, int]) -> int:
+    """Record how many units of each product sold lately (what ordering reports, say over the
+    last 30 days): search lifts popular products a little among equally good matches.
+
+    The mapping is the whole report: products left out go back to 0. Unknown SKUs are
+    ignored; a negative count is refused. Returns how many products changed. Idempotent.
+    """
+    bad = {sku: n for sku, n in units_by_sku.items() if isinstance(n, bool) or int(n) < 0}
+    if bad:
+        raise ValidationError("Units sold cannot be negative.", fields={"units_by_sku": str(bad)})
+    wanted = {sku: int(n) for sku, n in units_by_sku.items() if int(n) > 0}
+    with transaction.atomic():
+        current = Product.objects.filter(Q(popularity__gt=0) | Q(sku__in=wanted)).only(
+            "id", "sku", "popularity"
+        )
+        changed = []
+        for product in current.select_for_update(of=("self",)).order_by("id"):
+            units = wanted.get(product.sku, 0)
+            if product.popularity != units:
+                product.popularity = units
+                changed.append(product)
+        Product.objects.bulk_update(changed, ["popularity"], batch_size=1000)
+    if changed:
+        # Search pages are cached per catalog version: move readers to fresh ones.
+        transaction.on_commit(readcache.bump_generation)
+    return len(changed)

@@ -1,12 +1,17 @@
 """Product search and listing pages: product_search and product_suggest.
 
 A query is matched in two modes, chosen per query:
-- words: every term (the last one typed may be a prefix) appears in the product, matched
-  against the generated column `search_vector` (name A > brand B > description C >
-  size/attributes D) with a prefix tsquery and the GIN index; ranked by ts_rank, so a match in
-  the name outranks one in the brand, which outranks one in the description.
+- words: every term (or one of its synonyms, catalog/services/synonyms.py; any term may be a
+  prefix) appears in the product, matched against the generated column `search_vector` with a
+  prefix tsquery and the GIN index. Ranked by ts_rank on the weights of what a word matched:
+  what the product is (department, category, the name's last word: A) > name (B) > brand (C)
+  > description, size, attributes (D), so "chips" puts chips before chocolate-chip bars and
+  "snack" the snacks department before a snack gift basket. Whole words rank above prefixes
+  ("pop" is soda before popcorn), and the product's popularity (units sold lately) multiplies
+  the rank a little, so among equally good matches what people buy comes first.
 - typo: when no product matches the words, the query is compared to names and brands by
-  pg_trgm word similarity (trigram GIN indexes), ranked by similarity.
+  pg_trgm word similarity (trigram GIN indexes), ranked by that similarity plus the product
+  type's.
 The mode travels in the cursor, so every page of one listing uses the same one.
 
 Pagination is keyset ("cursor"): the cursor holds the sort key of the boundary row, so pages
@@ -26,14 +31,15 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, FloatField, Lookup, Q, Subquery
-from django.db.models.functions import Cast, Greatest
+from django.db.models import F, FloatField, Lookup, Q, Subquery, Value
+from django.db.models.functions import Cast, Greatest, Ln
 from django.db.models.sql.compiler import SQLCompiler
 
 from ..models import Category, Department, Product
 from . import readcache
 from .changes import catalog_version
 from .dtos import DTO_COLUMNS, InvalidSearchError, ProductDTO, ProductPage, dto_from_row
+from .synonyms import synonyms_of
 
 ORDERINGS = ("relevance", "name", "price", "-price")
 MAX_PAGE_SIZE = 100
@@ -46,6 +52,13 @@ TYPO_THRESHOLD = 0.5
 # one-character term matches whole words only.
 PREFIX_FROM = 2
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# ts_rank's weights for D, C, B, A (see the module docstring), the share of the rank a prefix
+# match earns next to a whole word, and how much popularity lifts a rank: 1 + 0.05 ln(1 + units),
+# so 100 units sold lift it by a quarter, less than one weight class. Tuned on the judged query
+# set (catalog/relevance/judged_queries.json; `manage.py search_quality`).
+RANK_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+PREFIX_SHARE = 0.3
+POPULARITY_LIFT = 0.05
 
 # (field, descending) pairs; every ordering ends with the id as tiebreak.
 SortKeys = tuple[tuple[str, bool], ...]
@@ -305,20 +318,37 @@ class _AnyOf(_IntLookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
-def _prefix_tsquery(terms: list[str]) -> str:
-    # Terms are [^\W_]+ words, so they cannot inject tsquery syntax.
-    return " & ".join(t + (":*" if len(t) >= PREFIX_FROM else "") for t in terms)
+def _alternatives(term: str, prefix: bool) -> str:
+    """A term or any of its synonyms, as tsquery text (a phrase's words follow each other)."""
+    words = [term + (":*" if prefix and len(term) >= PREFIX_FROM else "")]
+    words += [" <-> ".join(terms_of(phrase)) for phrase in synonyms_of(term)]
+    return words[0] if len(words) == 1 else "(" + " | ".join(words) + ")"
+
+
+def tsquery_text(terms: list[str], *, prefix: bool = True) -> str:
+    # Terms are [^\W_]+ words and synonyms are ours, so nothing injects tsquery syntax.
+    return " & ".join(_alternatives(t, prefix) for t in terms)
 
 
 def _match(terms: list[str], mode: Match) -> tuple[Q, Cast]:
     """What a product matching the terms in this mode meets, and its rank (as a float8, so
     that the rank a cursor carries compares equal to the row's own)."""
     if mode is Match.WORDS:
-        tsquery = SearchQuery(_prefix_tsquery(terms), config="english", search_type="raw")
-        rank = SearchRank(F("search_vector"), tsquery)
-        return Q(search_vector=tsquery), Cast(rank, FloatField())
+        typed = SearchQuery(tsquery_text(terms), config="english", search_type="raw")
+        whole = SearchQuery(tsquery_text(terms, prefix=False), config="english", search_type="raw")
+        text_rank = SearchRank(F("search_vector"), whole, weights=RANK_WEIGHTS) + Value(
+            PREFIX_SHARE
+        ) * SearchRank(F("search_vector"), typed, weights=RANK_WEIGHTS)
+        lift = Value(1.0) + Value(POPULARITY_LIFT) * Ln(
+            Cast(F("popularity"), FloatField()) + Value(1.0)
+        )
+        return Q(search_vector=typed), Cast(text_rank * lift, FloatField())
     text = " ".join(terms)
-    similarity = Greatest(TrigramWordSimilarity(text, "name"), TrigramWordSimilarity(text, "brand"))
+    # Matched on the name or brand (the trigram indexes); a near miss of what the product is
+    # ranks first ("chedar": cheddar before white-cheddar cheese puffs).
+    similarity = Greatest(
+        TrigramWordSimilarity(text, "name"), TrigramWordSimilarity(text, "brand")
+    ) + TrigramWordSimilarity(text, "product_type")
     matching = Q(name__trigram_word_similar=text) | Q(brand__trigram_word_similar=text)
     return matching, Cast(similarity, FloatField())
 

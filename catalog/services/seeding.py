@@ -38,6 +38,7 @@ def catalog_seed(*, small: bool = False) -> SeedReport:
                     name=spec.name,
                     slug=spec.slug,
                     brand=spec.brand,
+                    product_type=spec.product_type,
                     size=spec.size,
                     description=spec.description,
                     image_url="",

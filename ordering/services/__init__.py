@@ -40,6 +40,7 @@ from .dtos import (
 from .orders import customers_also_bought, order_get, orders_for_customer
 from .picking import order_adjust_after_pick, order_record_packed
 from .placement import order_place
+from .popularity import popularity_share
 from .transitions import (
     order_cancel,
     order_mark_delivered,
@@ -94,4 +95,5 @@ __all__ = [
     "order_record_packed",
     "order_refund",
     "orders_for_customer",
+    "popularity_share",
 ]

@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-offers": {"task": "delivery.sweep_offers", "schedule": 5.0},
     "watch-late-orders": {"task": "delivery.watch_late_orders", "schedule": 60.0},
     "expire-carts": {"task": "ordering.expire_carts", "schedule": 3600.0},
+    "share-popularity": {"task": "ordering.share_popularity", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "delivery.purge_idempotency_keys", "schedule": 3600.0},
 }
 
