@@ -23,6 +23,12 @@ def _widget_threads_closed(django_db_setup, django_db_blocker):
     pool_shutdown()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    """Stored files (product pictures) go to a temporary folder, never .run/media."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (only this process's keys are removed)."""

@@ -17,6 +17,8 @@ from .dtos import (
     ProductNotFoundError,
     ProductPage,
 )
+from .pictures import SIZES as PICTURE_SIZES
+from .pictures import PictureDTO, product_picture
 from .products import (
     department_tree,
     prices_for_skus,
@@ -29,8 +31,10 @@ from .products import (
 from .search import product_search, product_suggest
 
 __all__ = [
+    "PICTURE_SIZES",
     "CategoryDTO",
     "DepartmentDTO",
+    "PictureDTO",
     "InvalidSearchError",
     "ProductDTO",
     "ProductNotFoundError",
@@ -38,6 +42,7 @@ __all__ = [
     "department_tree",
     "prices_for_skus",
     "product_get",
+    "product_picture",
     "product_popularity_set",
     "product_price_set",
     "product_search",

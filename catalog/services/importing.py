@@ -2,7 +2,11 @@
 
 Columns (both formats): sku, name, slug, brand, product_type, size, description, image_url,
 department, department_name, category, category_name, price, currency, active, age_restricted,
-attributes.
+attributes, image. `image` names a picture file (JPEG, PNG, WebP...) in the images folder
+(`images_dir`, by default the file's own folder): it is checked like any field (a missing or
+unreadable file is that row's error) and, once the rows are written, stored in both sizes in
+place of the drawn picture (catalog/services/pictures.py). Export leaves `image` empty: the
+pictures stay in storage.
 In CSV, booleans are true/false and `attributes` is a JSON object; in JSON Lines the values
 are native, except `price`, which is a string ("3.49") so that no float ever carries money.
 
@@ -38,7 +42,7 @@ from ..models import (
     PriceHistory,
     Product,
 )
-from . import bulk
+from . import bulk, pictures
 from .changes import publish_changes
 
 COLUMNS = (
@@ -59,6 +63,7 @@ COLUMNS = (
     "active",
     "age_restricted",
     "attributes",
+    "image",
 )
 REQUIRED = ("sku", "name", "category", "price")
 FORMATS = ("csv", "jsonl")
@@ -128,6 +133,7 @@ class Candidate:
     active: bool
     age_restricted: bool
     attributes: dict[str, Any]
+    image: Path | None = None
 
 
 @dataclass
@@ -137,6 +143,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     price_changes: int = 0
+    pictures: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
 
@@ -318,7 +325,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def validate(line: int, row: dict[str, Any]) -> Candidate:
+def _image(row: dict[str, Any], images_dir: Path | None) -> Path | None:
+    name = _text(row, "image", limit=255)
+    if not name:
+        return None
+    if images_dir is None:
+        raise _Bad("image: no images folder given")
+    path = (images_dir / name).resolve()
+    if not path.is_relative_to(images_dir.resolve()):
+        raise _Bad(f"image: {name!r} is outside the images folder")
+    try:
+        pictures.picture_check(path.read_bytes())
+    except OSError as exc:
+        raise _Bad(f"image: cannot read {name!r} ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise _Bad(f"image: {name!r} is {exc}") from None
+    return path
+
+
+def validate(line: int, row: dict[str, Any], images_dir: Path | None = None) -> Candidate:
     sku = _text(row, "sku", required=True)
     if not _sku.match(sku):
         raise _Bad(f"sku: {sku!r} must be 2-32 capital letters, digits or dashes (e.g. PN-000123)")
@@ -359,6 +384,7 @@ def validate(line: int, row: dict[str, Any]) -> Candidate:
         active=_bool(row, "active", True),
         age_restricted=_bool(row, "age_restricted", False),
         attributes=_attributes(row),
+        image=_image(row, images_dir),
     )
 
 
@@ -374,8 +400,10 @@ def catalog_import(
     rows: Iterable[RawRow],
     dry_run: bool = False,
     progress: Callable[[Iterable[RawRow]], Iterable[RawRow]] = _as_is,
+    images_dir: Path | None = None,
 ) -> ImportReport:
-    """Validate every row, then upsert the good ones (unless dry_run) in one transaction."""
+    """Validate every row, then upsert the good ones (unless dry_run) in one transaction;
+    then store the pictures their `image` column names (files in images_dir)."""
     report = ImportReport(dry_run=dry_run)
     candidates: dict[str, Candidate] = {}
     for line, raw in progress(rows):
@@ -384,7 +412,7 @@ def catalog_import(
             report.errors.append(RowError(line, "", raw))
             continue
         try:
-            candidate = validate(line, raw)
+            candidate = validate(line, raw, images_dir)
         except _Bad as exc:
             sku = raw.get("sku") if isinstance(raw.get("sku"), str) else ""
             report.errors.append(RowError(line, (sku or "").strip(), str(exc)))
@@ -406,6 +434,10 @@ def catalog_import(
             transaction.set_rollback(True)
     if not dry_run:
         bulk.after_write(report.created + report.updated)
+        for cand in good:
+            if cand.image is not None:
+                pictures.picture_store(sku=cand.sku, image=cand.image.read_bytes())
+                report.pictures += 1
     report.errors.sort(key=lambda e: e.line)
     return report
 
@@ -588,6 +620,7 @@ def export_rows() -> Iterator[dict[str, Any]]:
         row["department_name"] = category.department.name
         row["category"] = category.slug
         row["category_name"] = category.name
+        row["image"] = ""
         yield {column: row[column] for column in COLUMNS}
 
 

@@ -225,6 +225,10 @@ CURRENCY = os.environ.get("CURRENCY", "USD")
 # How long the catalog keeps public read pages in the shared cache (0: no cache).
 CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", "30"))
 
+# Uploaded and generated files (product pictures), through Django's storage API.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", RUN_DIR / "media"))
+MEDIA_URL = "/media/"
+
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("search/", pages.search, name="search"),
     path("search/suggest/", pages.suggest, name="suggest"),
     path("p/<str:sku>/", pages.product, name="product"),
+    path("p/<str:sku>/picture-<str:size>.webp", pages.product_picture, name="product_picture"),
     path("cart/", cart.cart_view, name="cart"),
     path("cart/add/", cart.cart_add, name="cart_add"),
     path("cart/<str:sku>/quantity/", cart.cart_update, name="cart_update"),

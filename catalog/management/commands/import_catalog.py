@@ -1,6 +1,7 @@
 """import_catalog FILE: upsert products by SKU from CSV or JSON Lines (services.importing)."""
 
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -20,8 +21,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Only validate and report; write nothing."
         )
+        parser.add_argument(
+            "--images",
+            help="Folder of the picture files the `image` column names (default: the file's).",
+        )
 
-    def handle(self, *args, file: str, format: str | None = None, dry_run: bool = False, **opts):
+    def handle(
+        self,
+        *args,
+        file: str,
+        format: str | None = None,
+        dry_run: bool = False,
+        images: str | None = None,
+        **opts,
+    ):
         try:
             fmt = importing.detect_format(file, format)
             with importing.open_text(file) as stream:
@@ -31,7 +44,10 @@ class Command(BaseCommand):
                     return tqdm(rows, desc="rows", unit=" rows", disable=not show, leave=False)
 
                 report = importing.catalog_import(
-                    rows=importing.read_rows(stream, fmt), dry_run=dry_run, progress=progress
+                    rows=importing.read_rows(stream, fmt),
+                    dry_run=dry_run,
+                    progress=progress,
+                    images_dir=Path(images) if images else Path(file).resolve().parent,
                 )
         except importing.FileFormatError as exc:
             raise CommandError(str(exc))
@@ -43,7 +59,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{report.rows} rows read: {report.created} {verb} created, {report.updated} "
             f"{verb} updated ({report.price_changes} price changes), {report.unchanged} "
-            f"unchanged, {len(report.errors)} bad."
+            f"unchanged, {len(report.errors)} bad; {report.pictures} pictures stored."
         )
         if report.errors:
             raise CommandError(

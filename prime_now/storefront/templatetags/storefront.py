@@ -13,6 +13,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
 
 from .. import memo as _memo
+from ..pictures import picture_for
 
 register = template.Library()
 
@@ -26,6 +27,15 @@ def _link(name: str, prefix: str) -> str:
 def link(name: str) -> str:
     """`{% url name %}` for a URL without arguments, reversed once per process."""
     return _link(name, get_script_prefix())
+
+
+@register.inclusion_tag("storefront/_picture.html")
+def product_picture(sku: str, name: str, image_url: str = "", size: str = "s", sizes: str = ""):
+    """`<img>` of a product: lazy, with srcset and alt text (nothing when picture_for says)."""
+    return {
+        "picture": picture_for(sku=sku, name=name, image_url=image_url, size=size),
+        "sizes": sizes,
+    }
 
 
 class MemoNode(template.Node):

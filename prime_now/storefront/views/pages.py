@@ -323,3 +323,21 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
         {"sku": sku, "add_form": AddToCartForm(initial={"sku": sku, "quantity": 1})},
         assembly=assembly,
     )
+
+
+PICTURE_MAX_AGE = 24 * 3600
+
+
+@require_GET
+def product_picture(request: HttpRequest, sku: str, size: str) -> HttpResponse:
+    """A product's picture (drawn on first request and kept in storage), or a redirect to its
+    own `image_url`."""
+    try:
+        picture = catalog.product_picture(sku=sku, size=size)
+    except catalog.ProductNotFoundError:
+        raise Http404("No such picture")
+    if picture.url:
+        return redirect(picture.url)
+    response = HttpResponse(picture.content, content_type=picture.content_type)
+    response["Cache-Control"] = f"public, max-age={PICTURE_MAX_AGE}"
+    return response
