@@ -19,6 +19,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from prime_now.kernel.levers import declared, lever_states
 
 REQUESTS = Counter("http_requests_total", "HTTP requests served", ["method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["route"])
@@ -39,6 +43,27 @@ class RequestMetricsMiddleware:
         return response
 
 
+class ResilienceCollector(Collector):
+    """State read at scrape time (the same in every process, so not summed across them):
+    `lever_on{lever,owner,criticality}` 1 while the feature is served, 0 while shed."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        levers = GaugeMetricFamily(
+            "lever_on",
+            "1: the lever's feature is served, 0: shed",
+            labels=["lever", "owner", "criticality"],
+        )
+        states = lever_states() or {}
+        for name, spec in sorted(declared().items()):
+            on = states.get(name, spec.default if states else spec.safe)
+            levers.add_metric([name, spec.owner, str(spec.criticality)], 1.0 if on else 0.0)
+        yield levers
+
+
+RESILIENCE = ResilienceCollector()
+REGISTRY.register(RESILIENCE)
+
+
 def metrics(request: HttpRequest) -> HttpResponse:
     allowed = request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
     if not (allowed or (request.user.is_authenticated and request.user.is_staff)):
@@ -47,4 +72,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(RESILIENCE)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

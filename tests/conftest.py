@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
+from prime_now.kernel.levers import forget_snapshot
 from tests.kernel.factories import UserFactory
 
 
@@ -33,6 +34,7 @@ def _media_root(tmp_path_factory):
 def _fresh_cache():
     """Each test starts with an empty cache (only this process's keys are removed)."""
     yield
+    forget_snapshot()
     caches["local"].clear()
     if settings.USING_REDIS:
         client = cache._cache.get_client(write=True)

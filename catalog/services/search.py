@@ -35,6 +35,9 @@ from django.db.models import F, FloatField, Lookup, Q, Subquery, Value
 from django.db.models.functions import Cast, Greatest, Ln
 from django.db.models.sql.compiler import SQLCompiler
 
+from prime_now.kernel.levers import lever_on
+
+from ..levers import TYPO_SEARCH
 from ..models import Category, Department, Product
 from . import readcache
 from .changes import catalog_version
@@ -140,8 +143,16 @@ def product_search(
     if product_ids is not None:
         return _search(query, filters, ordering, page_size, cursor)
     # Only valid arguments are ever stored (_search raises first), and the key is their repr.
+    # The typo lever is in the key: pulling it is not hidden behind pages cached before.
     cache_key = readcache.key(
-        "search", catalog_version(), query, filters, ordering, page_size, cursor
+        "search",
+        catalog_version(),
+        lever_on(TYPO_SEARCH),
+        query,
+        filters,
+        ordering,
+        page_size,
+        cursor,
     )
     return readcache.remembered(
         cache_key, lambda: _search(query, filters, ordering, page_size, cursor)
@@ -258,7 +269,7 @@ def _search(
         mode = position.mode if position else Match.WORDS
         return _page(filters, terms, mode, ordering, page_size, position)
     page = _page(filters, terms, Match.WORDS, ordering, page_size, None)
-    if page.items:
+    if page.items or not lever_on(TYPO_SEARCH):
         return page
     return _page(filters, terms, Match.TYPO, ordering, page_size, None)
 

@@ -48,6 +48,12 @@ class PromiseOutput(serializers.Serializer):
     earliest_delivery = serializers.DateTimeField(allow_null=True)
     unavailable_skus = serializers.ListField(child=serializers.CharField())
     message = serializers.CharField()
+    stale = serializers.BooleanField(help_text="The hub's last good promise, `stale_seconds` old.")
+    stale_seconds = serializers.IntegerField(allow_null=True)
+    conservative = serializers.BooleanField(
+        help_text="The hub's standard two-hour promise (a service behind the promise is down, "
+        "or the precise promise is shed)."
+    )
 
 
 SKU_MAX_LENGTH = 64

@@ -42,7 +42,12 @@ class HeldSeat:
 @dataclass(frozen=True)
 class PromiseDTO:
     """What delivery can promise an address: the serving hub, its open windows, the earliest
-    delivery and the basket SKUs the hub cannot supply (`available`: a window is open)."""
+    delivery and the basket SKUs the hub cannot supply (`available`: a window is open).
+
+    From the stand-in provider (a service behind the promise failed, or its breaker is open):
+    `stale` with `stale_seconds` is the hub's last good promise, that old; `conservative` is
+    the hub's standard two-hour promise (no backlog or stock known: `unavailable_skus` empty).
+    """
 
     available: bool
     hub_code: str | None
@@ -51,6 +56,9 @@ class PromiseDTO:
     earliest_delivery: datetime | None
     unavailable_skus: tuple[str, ...]
     message: str
+    stale: bool = False
+    stale_seconds: int | None = None
+    conservative: bool = False
 
 
 @dataclass(frozen=True)

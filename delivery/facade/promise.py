@@ -12,16 +12,17 @@ from catalog import services as catalog
 from fulfillment import services as fulfillment
 from ordering.services import BASKET_LIMITS
 from prime_now.kernel.errors import ValidationError
-from prime_now.kernel.levers import lever_enabled
+from prime_now.kernel.levers import lever_on
 
+from .. import levers
 from ..travel import ride_time
+from . import standin
 from .dtos import PromiseDTO
 from .promise_cache import PROMISE_SECONDS, hub_version
 from .windows import windows_open
 
 logger = logging.getLogger(__name__)
 
-LEVER = "delivery-promise"
 UNAVAILABLE_NOW = "Delivery windows are unavailable right now. Please try again in a moment."
 NO_WINDOWS = "No delivery windows are left for the next two days at this address."
 # The promise plans with slack on top of the ride (delivery/travel.py): time at the door, and
@@ -71,6 +72,7 @@ def hub_for_address(
     if hub is None:
         hub = fulfillment.hub_for_location(postcode=postcode or None, lat=lat, lon=lon)
         caches["local"].set(key, hub, PROMISE_SECONDS)
+        standin.remember_hub(key, hub)
     return hub
 
 
@@ -121,8 +123,10 @@ def promise_for(
     basket_skus: Sequence[str] = (),
 ) -> PromiseDTO:
     """The serving hub, its open windows (earliest first), the earliest delivery time given the
-    hub's picking backlog, and the basket lines the hub cannot supply. Cached a few seconds;
-    when a service behind it fails, says "unavailable right now" instead of raising."""
+    hub's picking backlog, and the basket lines the hub cannot supply. Cached a few seconds.
+    When a service behind it fails, answers from the stand-in provider (standin.py: the hub's
+    last good promise, stale, else its conservative two-hour promise), and says "unavailable
+    right now" only when there is nothing to stand in with; it never raises for a failure."""
     postcode = (postcode or "").strip() or None
     if postcode is None and (lat is None or lon is None):
         raise ValidationError(
@@ -132,15 +136,19 @@ def promise_for(
     most = BASKET_LIMITS.max_lines  # ordering owns the basket limits
     if len(skus) > most:
         raise ValidationError(f"At most {most} basket items.", fields={"basket": "too many"})
-    if not lever_enabled(LEVER):
-        return _unavailable(UNAVAILABLE_NOW)
+    now = timezone.now()
     try:
         hub = hub_for_address(postcode=postcode, lat=lat, lon=lon)
     except fulfillment.AddressNotServedError as exc:
         return _unavailable(exc.message)
     except Exception:
         logger.exception("promise: hub lookup failed")
-        return _unavailable(UNAVAILABLE_NOW)
+        known = standin.last_hub(_location_key(postcode, lat, lon))
+        if known is None:
+            return _unavailable(UNAVAILABLE_NOW)
+        return standin.stand_in(known, now) or _unavailable(UNAVAILABLE_NOW, known)
+    if not lever_on(levers.PRECISE_PROMISE):
+        return standin.conservative(hub, now) or _unavailable(UNAVAILABLE_NOW, hub)
     basket = hashlib.sha1("\n".join(sorted(skus)).encode()).hexdigest()[:16]
     loc = "" if lat is None or lon is None else f"{lat:.3f},{lon:.3f}"
     key = f"delivery:promise:{hub.code}:{hub_version(hub.code)}:{loc}:{basket}"
@@ -148,9 +156,10 @@ def promise_for(
     if cached is not None:
         return cached
     try:
-        promise = _compute(hub, lat, lon, skus, timezone.now())
+        promise = _compute(hub, lat, lon, skus, now)
     except Exception:
         logger.exception("promise: a service behind the promise failed (hub %s)", hub.code)
-        return _unavailable(UNAVAILABLE_NOW, hub)
+        return standin.stand_in(hub, now) or _unavailable(UNAVAILABLE_NOW, hub)
     cache.set(key, promise, PROMISE_SECONDS)
+    standin.remember_promise(promise, now)
     return promise

@@ -14,7 +14,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from prime_now.kernel.geo import distance_km
+from prime_now.kernel.levers import lever_on
 
+from ..levers import COURIER_BATCHING
 from ..models.transport import (
     BATCHABLE_TRIP_STATUSES,
     OPEN_TRIP_STATUSES,
@@ -203,8 +205,11 @@ def iter_candidates(
         return
     stops_of = _trip_stops_reader(couriers, preload=every)
     new_stop = job_stop(job, hub)
+    batching = lever_on(COURIER_BATCHING)
     for km, courier in _ranked(couriers, hub=hub, now=now):
         joins = courier.trip_id is not None
+        if joins and not batching:
+            continue  # batching is shed: a courier already on a trip is not asked
         if courier.trip_id is not None and not _can_join_trip(
             courier,
             job=job,

@@ -1,10 +1,14 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import bus, tokens
-from .models import DeviceToken, HandledEvent, Lever, OutboxEvent, User
+from .levers import lever_set
+from .models import DeviceToken, HandledEvent, Lever, LeverChange, OutboxEvent, User
 
 
 @admin.register(User)
@@ -85,8 +89,90 @@ class HandledEventAdmin(admin.ModelAdmin[HandledEvent]):
         return False
 
 
+class LeverForm(forms.ModelForm[Lever]):
+    reason = forms.CharField(
+        max_length=300, help_text="Why (kept in the lever's history with your name)."
+    )
+
+    class Meta:
+        model = Lever
+        fields = ("enabled",)
+
+
+class LeverChangeInline(admin.TabularInline[LeverChange, Lever]):
+    model = LeverChange
+    fields = ("at", "old", "new", "automatic", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Lever)
 class LeverAdmin(admin.ModelAdmin[Lever]):
-    list_display = ("name", "enabled", "description", "updated_at")
-    list_editable = ("enabled",)
-    search_fields = ("name",)
+    """Levers are declared in code (created on migrate): operators pull and restore them here,
+    with a reason; every change is in the history below (and `LeverChange`)."""
+
+    form = LeverForm
+    list_display = ("name", "enabled", "criticality", "owner", "description", "updated_at")
+    list_filter = ("enabled", "criticality", "owner")
+    search_fields = ("name", "description")
+    readonly_fields = ("name", "description", "owner", "criticality", "default", "safe")
+    fields = (*readonly_fields, "enabled", "reason")
+    inlines = [LeverChangeInline]
+    actions = ["pull", "restore"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Lever, form: Any, change: bool) -> None:
+        lever_set(
+            obj.name,
+            enabled=form.cleaned_data["enabled"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+
+    def _set_all(self, request: HttpRequest, queryset: QuerySet[Lever], enabled: bool) -> None:
+        verb = "restored" if enabled else "pulled"
+        changed = [
+            lever.name
+            for lever in queryset
+            if lever_set(
+                lever.name,
+                enabled=enabled,
+                reason=f"{verb} from the admin list",
+                actor=request.user,
+            )
+        ]
+        self.message_user(request, f"{len(changed)} lever(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Pull the selected levers (shed their features)")
+    def pull(self, request: HttpRequest, queryset: QuerySet[Lever]) -> None:
+        self._set_all(request, queryset, False)
+
+    @admin.action(description="Restore the selected levers (serve their features)")
+    def restore(self, request: HttpRequest, queryset: QuerySet[Lever]) -> None:
+        self._set_all(request, queryset, True)
+
+
+@admin.register(LeverChange)
+class LeverChangeAdmin(admin.ModelAdmin[LeverChange]):
+    list_display = ("at", "lever", "old", "new", "automatic", "actor", "reason")
+    list_filter = ("automatic", "lever")
+    search_fields = ("lever__name", "reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

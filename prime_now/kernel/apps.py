@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
+
+
+def _sync_levers(**kwargs: object) -> None:
+    from .levers import sync_declared
+
+    sync_declared()
 
 
 class KernelConfig(AppConfig):
@@ -10,3 +18,7 @@ class KernelConfig(AppConfig):
         # The bus hands events to the task `kernel.deliver_event` by name: register it in every
         # process that publishes (a worker would find it anyway; a web process would not).
         from . import tasks  # noqa: F401
+
+        # Each app declares its levers in its own `levers.py`; they exist once migrated.
+        autodiscover_modules("levers")
+        post_migrate.connect(_sync_levers, sender=self, dispatch_uid="kernel-sync-levers")

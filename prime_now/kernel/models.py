@@ -101,12 +101,49 @@ class HandledEvent(models.Model):
 
 
 class Lever(models.Model):
-    """An operator's switch: turns a feature or a storefront widget off without a deploy."""
+    """A switch that sheds a feature without a deploy. Declared in code by the app that owns the
+    feature (`<app>/levers.py`) and created on migrate; `enabled` is its only state."""
+
+    class Criticality(models.TextChoices):
+        LOW = "low"
+        MEDIUM = "medium"
+        HIGH = "high"
 
     name = models.SlugField(max_length=100, unique=True)
-    enabled = models.BooleanField(default=True)
-    description = models.CharField(max_length=300, blank=True)
+    enabled = models.BooleanField(default=True, help_text="On: the feature is served.")
+    description = models.CharField("what it sheds", max_length=300, blank=True)
+    owner = models.CharField(max_length=50, blank=True, help_text="The app that declares it.")
+    criticality = models.CharField(
+        max_length=10, choices=Criticality.choices, default=Criticality.LOW
+    )
+    default = models.BooleanField(default=True, help_text="Its state when created.")
+    safe = models.BooleanField(
+        default=True, help_text="The state assumed while the lever store cannot be read."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({'on' if self.enabled else 'off'})"
+
+
+class LeverChange(models.Model):
+    """The audit log of levers: every change, by hand or by the load-shedding controller."""
+
+    lever = models.ForeignKey(Lever, on_delete=models.CASCADE, related_name="changes")
+    old = models.BooleanField()
+    new = models.BooleanField()
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    automatic = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(old=models.F("new")), name="lever_change_changes")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lever.name}: {'on' if self.old else 'off'} -> {'on' if self.new else 'off'}"

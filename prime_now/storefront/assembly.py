@@ -25,16 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import close_old_connections, connection, connections
 from django.http import HttpResponse
 from prometheus_client import Counter, Histogram
 
 from prime_now.kernel.errors import NotFoundError
-from prime_now.kernel.levers import CACHE_SECONDS
-from prime_now.kernel.models import Lever
+from prime_now.kernel.levers import is_declared, lever_on
 
-from .memo import MISSING, remembered
+from .memo import MISSING
 
 logger = logging.getLogger(__name__)
 
@@ -54,30 +52,17 @@ WIDGET_SECONDS = Histogram(
 
 
 LEVER_PREFIX = "storefront-"
-LEVERS_KEY = "sf:levers"
 
 
 def lever_name(widget: str) -> str:
-    """The lever that switches a widget off (a Lever row named e.g. `storefront-also-bought`)."""
+    """The lever that switches a widget off (e.g. `storefront-also-bought`, declared in
+    storefront/levers.py); a widget without a declared lever is always on."""
     return f"{LEVER_PREFIX}{widget.replace('_', '-')}"
 
 
-def widgets_switched_off() -> frozenset[str]:
-    """Names of the storefront levers switched off: one query for all widgets of a page,
-    cached like any lever (a flip takes effect within CACHE_SECONDS)."""
-
-    def load() -> frozenset[str]:
-        off = cache.get(LEVERS_KEY)
-        if off is None:
-            off = frozenset(
-                Lever.objects.filter(name__startswith=LEVER_PREFIX, enabled=False).values_list(
-                    "name", flat=True
-                )
-            )
-            cache.set(LEVERS_KEY, off, CACHE_SECONDS)
-        return off
-
-    return remembered(LEVERS_KEY, 2, load)
+def switched_off(widget: str) -> bool:
+    name = lever_name(widget)
+    return is_declared(name) and not lever_on(name)
 
 
 @dataclass(frozen=True)
@@ -201,11 +186,10 @@ def assemble(page: str, widgets: list[Widget]) -> Assembly:
     """Run the widgets of one page; never raises for a widget's failure or slowness."""
     assembly = Assembly(page)
     active: list[Widget] = []
-    off = widgets_switched_off()
     for widget in widgets:
         # Placeholders first so results keep the page's declared order.
         assembly.results[widget.name] = WidgetResult(widget.name, state="off")
-        if lever_name(widget.name) not in off:
+        if not switched_off(widget.name):
             active.append(widget)
     pending = [w for w in active if not _taken_ready(assembly, w)]
     if len(pending) > 1 and not connection.in_atomic_block:

@@ -304,3 +304,13 @@ def test_singular_and_plural_find_each_other(fruit):
 
     assert skus(services.product_search(query="strawberries")) == ["JAM"]
     assert skus(services.product_search(query="blueberry")) == ["BLUE"]
+
+
+def test_pulling_the_typo_lever_drops_the_typo_pass_only(assortment):
+    from catalog.levers import TYPO_SEARCH
+    from prime_now.kernel.levers import lever_set
+
+    lever_set(TYPO_SEARCH, enabled=False, reason="test")
+
+    assert skus(services.product_search(query="bananna")) == []
+    assert skus(services.product_search(query="bana")) == ["F-1", "D-2"]

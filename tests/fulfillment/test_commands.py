@@ -121,3 +121,17 @@ def test_seed_fulfillment_is_idempotent_and_stocks_every_demo_product():
     assert HubStaff.objects.filter(user__username="picker-sea-downtown").exists()
     assert services.hub_for_location(postcode="98107").code in {"sea-ballard", "sea-downtown"}
     assert services.stock_verify() == ()
+
+
+def test_pulling_the_reports_lever_skips_the_low_stock_report_unless_forced():
+    from fulfillment.levers import REPORTS
+    from prime_now.kernel.levers import lever_set
+
+    low = StockFactory(on_hand=1, low_stock_threshold=2)
+    lever_set(REPORTS, enabled=False, reason="test")
+
+    skipped, said = run("low_stock_report")
+    forced, _ = run("low_stock_report", "--force")
+
+    assert skipped == "" and "lever is pulled" in said
+    assert low.sku in forced

@@ -52,7 +52,7 @@ def test_no_header_when_nothing_degraded():
 @pytest.mark.django_db
 def test_a_lever_switches_a_widget_off_without_calling_its_door():
     called = []
-    lever_set(lever_name("also_bought"), enabled=False)
+    lever_set(lever_name("also_bought"), enabled=False, reason="test")
 
     assembly = assemble("page", [Widget("also_bought", lambda: called.append(1))])
 

@@ -122,7 +122,7 @@ def test_customers_also_bought_lists_what_others_bought(visitor, shop, monkeypat
 def test_an_operator_lever_switches_a_widget_off_without_degrading(visitor, shop, monkeypatch):
     calls = []
     monkeypatch.setattr(ordering, "customers_also_bought", lambda **kw: calls.append(kw) or ())
-    lever_set(lever_name("also_bought"), enabled=False)
+    lever_set(lever_name("also_bought"), enabled=False, reason="test")
 
     response = visitor.get(f"/p/{shop.products[0].sku}/")
 

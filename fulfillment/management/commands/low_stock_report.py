@@ -3,6 +3,8 @@ import csv
 from django.core.management.base import BaseCommand
 
 from fulfillment import services
+from fulfillment.levers import REPORTS
+from prime_now.kernel.levers import lever_on
 
 
 class Command(BaseCommand):
@@ -10,8 +12,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--hub", help="only this hub")
+        parser.add_argument(
+            "--force", action="store_true", help=f"run even while the {REPORTS} lever is pulled"
+        )
 
-    def handle(self, *args, hub: str | None = None, **options):
+    def handle(self, *args, hub: str | None = None, force: bool = False, **options):
+        if not force and not lever_on(REPORTS):
+            self.stderr.write(f"Skipped: the {REPORTS} lever is pulled (--force runs it anyway).")
+            return
         writer = csv.writer(self.stdout)
         writer.writerow(
             ["hub", "sku", "name", "aisle", "bin", "on_hand", "reserved", "available", "threshold"]

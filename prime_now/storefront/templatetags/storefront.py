@@ -12,7 +12,10 @@ from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
 
+from prime_now.kernel.levers import lever_on
+
 from .. import memo as _memo
+from ..levers import IMAGES
 from ..pictures import picture_for
 
 register = template.Library()
@@ -31,7 +34,10 @@ def link(name: str) -> str:
 
 @register.inclusion_tag("storefront/_picture.html")
 def product_picture(sku: str, name: str, image_url: str = "", size: str = "s", sizes: str = ""):
-    """`<img>` of a product: lazy, with srcset and alt text (nothing when picture_for says)."""
+    """`<img>` of a product: lazy, with srcset and alt text (nothing when picture_for says,
+    or while the `storefront-images` lever is pulled)."""
+    if not lever_on(IMAGES):
+        return {"picture": None, "sizes": sizes}
     return {
         "picture": picture_for(sku=sku, name=name, image_url=image_url, size=size),
         "sizes": sizes,

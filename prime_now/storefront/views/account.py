@@ -12,9 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from ordering import services as ordering
 from prime_now.kernel.errors import ApplicationError
+from prime_now.kernel.levers import lever_on
 from prime_now.kernel.roles import Role, role_grant
 
-from .. import shopper
+from .. import levers, shopper
 from ..forms import SignInForm, SignUpForm
 from ..rendering import render_page
 from .pages import safe_next
@@ -58,6 +59,16 @@ class SignOutView(auth_views.LogoutView):
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("storefront:home")
+    if not lever_on(levers.SIGN_UPS):
+        response = render_page(
+            request,
+            "registration/signup.html",
+            {"paused": True},
+            page="signup",
+            status=503 if request.method == "POST" else 200,
+        )
+        response["Retry-After"] = "600"
+        return response
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

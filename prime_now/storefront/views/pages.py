@@ -19,9 +19,10 @@ from catalog import services as catalog
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 from prime_now.kernel.errors import ValidationError
+from prime_now.kernel.levers import lever_on
 
-from .. import shopper
-from ..assembly import Widget
+from .. import levers, shopper
+from ..assembly import Assembly, Widget, assemble
 from ..forms import AddToCartForm, DeliverToForm, ProductFilterForm
 from ..memo import Once, peek, remembered
 from ..rendering import NEXT_WINDOW, assemble_page, render_page
@@ -111,11 +112,42 @@ def product_url(sku: str) -> str:
     return f"{_product_prefix()}{quote(sku)}/"
 
 
-def _tiles(items, hub_code: str | None) -> list[Tile]:
-    if hub_code is None:
+BADGES = "availability_badges"
+
+
+def _tiles(assembly: Assembly, items, hub_code: str | None) -> list[Tile]:
+    """The listing's tiles, with availability badges for the shopper's hub: a widget of its
+    own (lever `storefront-availability-badges`); when it fails, overruns or is switched off
+    the tiles render without badges."""
+    if hub_code is None or not items:
         return [Tile(p, None, product_url(p.sku)) for p in items]
-    stock = fulfillment.stock_available(hub_code=hub_code, product_ids=[p.id for p in items])
-    return [Tile(p, stock.get(p.id, 0) > 0, product_url(p.sku)) for p in items]
+    ids = [p.id for p in items]
+    badges = assemble(
+        assembly.page,
+        [
+            Widget(
+                BADGES,
+                lambda: fulfillment.stock_available(hub_code=hub_code, product_ids=ids),
+                budget_ms=250,
+            )
+        ],
+    )[BADGES]
+    assembly.results[BADGES] = badges
+    if not badges.ok:
+        return [Tile(p, None, product_url(p.sku)) for p in items]
+    return [Tile(p, badges.value.get(p.id, 0) > 0, product_url(p.sku)) for p in items]
+
+
+def _deliverable_ids(request: HttpRequest, hub_code: str) -> frozenset[int] | None:
+    """The 'deliverable only' filter's products (None: the filter is off for now)."""
+    if not lever_on(levers.AVAILABILITY_BADGES):
+        return None
+    try:
+        return shopper.in_stock_ids(hub_code)
+    except Exception:
+        logger.exception("listing: the in-stock filter failed")
+        messages.warning(request, "We can't filter by what's deliverable right now.")
+        return None
 
 
 def _hub_code(assembly) -> str | None:
@@ -144,7 +176,7 @@ def _product_list(
         query = data.get("q", "")
         product_ids = None
         if data.get("deliverable") and hub_code:
-            product_ids = shopper.in_stock_ids(hub_code)
+            product_ids = _deliverable_ids(request, hub_code)
         try:
             page = catalog.product_search(
                 query=query,
@@ -161,7 +193,7 @@ def _product_list(
         except ValidationError as exc:
             messages.error(request, exc.message)
         else:
-            tiles = _tiles(page.items, hub_code)
+            tiles = _tiles(assembly, page.items, hub_code)
     params = request.GET.copy()
     params.pop("cursor", None)
     return render_page(
@@ -197,7 +229,8 @@ def search(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     """Search-as-you-type: a list of links (an HTML fragment fetched by site.js)."""
     prefix = request.GET.get("q", "").strip()[:60]
-    items = catalog.product_suggest(prefix=prefix, limit=8) if len(prefix) >= 2 else ()
+    wanted = len(prefix) >= 2 and lever_on(levers.SEARCH_SUGGESTIONS)
+    items = catalog.product_suggest(prefix=prefix, limit=8) if wanted else ()
     return render(request, "storefront/_suggestions.html", {"items": items, "prefix": prefix})
 
 

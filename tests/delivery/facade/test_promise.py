@@ -84,9 +84,20 @@ def test_the_promise_degrades_when_fulfillment_fails(world, monkeypatch):
 
     promise = promise_for(postcode="98101")
 
-    assert not promise.available
-    assert promise.message == UNAVAILABLE_NOW
+    # No last good promise and no two-hour window: the conservative promise has nothing.
+    assert promise.conservative and not promise.available
     assert promise.windows == ()
+
+
+def test_without_a_hub_the_promise_says_unavailable_right_now(world, monkeypatch):
+    def broken(**kwargs):
+        raise ConnectionError("fulfillment down")
+
+    monkeypatch.setattr(fulfillment, "hub_for_location", broken)
+
+    promise = promise_for(postcode="98101")
+
+    assert not promise.available and promise.message == UNAVAILABLE_NOW
 
 
 def test_a_location_or_postcode_is_required():

@@ -176,3 +176,18 @@ def test_generate_windows_command_fails_on_templates_of_unknown_hubs():
 
     with pytest.raises(CommandError, match="nowhere"):
         call_command("generate_windows", "--days", "1")
+
+
+def test_pulling_windows_ahead_skips_the_periodic_generation_only():
+    from delivery.levers import WINDOWS_AHEAD
+    from delivery.tasks.facade import generate_windows
+    from prime_now.kernel.levers import lever_set
+
+    hub = HubFactory(timezone="UTC")
+    WindowTemplateFactory(hub_code=hub.code, start_hour=0, end_hour=24)
+    lever_set(WINDOWS_AHEAD, enabled=False, reason="test")
+
+    skipped = generate_windows(days=1)
+    by_hand = windows_generate(days=1).created
+
+    assert skipped == 0 and by_hand > 0

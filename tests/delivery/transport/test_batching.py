@@ -173,3 +173,19 @@ def test_batch_fits_refuses_a_route_that_misses_a_window():
 def test_stops_are_ordered_nearest_first():
     stops = [stop("far", *north(3)), stop("near", *north(1)), stop("mid", *north(2))]
     assert [s.key for s in order_stops(HUB_LAT, HUB_LON, stops)] == ["near", "mid", "far"]
+
+
+def test_pulling_batching_offers_the_job_to_a_free_courier_not_the_one_on_a_trip(hub):
+    from delivery.levers import COURIER_BATCHING
+    from prime_now.kernel.levers import lever_set
+
+    busy = make_courier(hub, bag_capacity=4)
+    offer_and_accept(hub, busy, door=NEAR_DOOR)
+    free = make_courier(hub, at=north(3))  # farther away: batching would have chosen `busy`
+    lever_set(COURIER_BATCHING, enabled=False, reason="test")
+
+    number = packed_order(hub, door=DOOR)
+    job_id, _ = job_create_for_packed_order(order_number=number, hub_code=hub.code, bags=1)
+
+    assert job_offer_next(job_id=job_id) == "offered"
+    assert Offer.objects.get(job_id=job_id, status="pending").courier.user_id == free.pk
