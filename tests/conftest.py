@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
-from prime_now.kernel.levers import forget_snapshot
+from prime_now.kernel import levers
 from tests.kernel.factories import UserFactory
 
 
@@ -32,9 +32,12 @@ def _media_root(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (only this process's keys are removed)."""
+    """Each test starts with an empty cache (only this process's keys are removed), but for
+    the levers' published states: every lever at its default, as the test database holds
+    them (so a test's query count does not include rebuilding them)."""
+    _publish_default_levers()
     yield
-    forget_snapshot()
+    levers.forget_snapshot()
     caches["local"].clear()
     if settings.USING_REDIS:
         client = cache._cache.get_client(write=True)
@@ -43,6 +46,12 @@ def _fresh_cache():
             client.delete(*keys)
     else:
         cache.clear()
+    _publish_default_levers()
+
+
+def _publish_default_levers() -> None:
+    defaults = {name: spec.default for name, spec in levers.declared().items()}
+    cache.set(levers.SNAPSHOT_KEY, defaults, levers.SNAPSHOT_TTL)
 
 
 @pytest.fixture
