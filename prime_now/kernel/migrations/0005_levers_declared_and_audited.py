@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kernel', '0003_outbox_lease'),
+        ('kernel', '0004_device_tokens'),
     ]
 
     operations = [
