@@ -7,7 +7,8 @@ from django.db import close_old_connections, connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
 
-app = Celery("prime_now")
+# Every task counts its deliveries and is dead-lettered when its worker keeps dying with it.
+app = Celery("prime_now", task_cls="prime_now.kernel.deadletters:CountedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -8,10 +8,14 @@ reserve / confirm / release so that it still works as a saga once the apps are s
     window   hold a seat in the window (ours, own transaction)    release the seat
     stock    reserve the stock (fulfillment, own transaction)     release the reservation
     order    place the order (ordering authorizes the payment)  } one transaction: a failure
-    confirm  confirm the stock and the seat, record the checkout } rolls both back
+    confirm  confirm the stock and the seat, record the checkout } rolls both back, and
+                                                                   voids the authorization
 
 No stock row stays locked while the payment runs. Any failure undoes the done steps and
-raises one error naming the cause; an undo that fails is not fatal, as both holds expire.
+raises one error naming the cause; an undo that fails is not fatal, as both holds expire (and
+reconciliation releases them and voids an orphaned authorization). When the database itself
+failed, the outcome is read back first: a COMMIT that did happen answers placed, never runs
+again.
 """
 
 import logging
@@ -34,8 +38,10 @@ from .errors import CheckoutUnavailableError, PriceChangedError
 from .idempotency import (
     PlacedCheckout,
     checkout_claim,
+    checkout_outcome,
     checkout_record_failed,
     checkout_record_placed,
+    connection_reset_if_broken,
     request_fingerprint,
 )
 from .promise import delivery_lead, hub_for_address
@@ -86,13 +92,23 @@ def checkout_place(
         checkout_record_failed(checkout, error)
         raise
     except Exception as exc:
-        steps.undo()
+        logger.exception("checkout %s failed at %s", checkout.pk, steps.current)
         unavailable = CheckoutUnavailableError(
             f"Checkout could not be completed: {STEP_NAMES[steps.current]} failed. Nothing was "
             "ordered and nothing is held for you; please try again in a moment.",
             fields={"step": steps.current},
         )
-        logger.exception("checkout %s failed at %s", checkout.pk, steps.current)
+        # The database may be what failed (a lost connection, even a COMMIT whose outcome is
+        # unknown): settle by reading back, on a fresh connection, before undoing anything.
+        connection_reset_if_broken()
+        try:
+            placed = checkout_outcome(checkout)
+        except Exception:
+            logger.exception("checkout %s: outcome unknown; holds left to expire", checkout.pk)
+            raise unavailable from exc
+        if placed is not None:
+            return placed
+        steps.undo()
         checkout_record_failed(checkout, unavailable)
         raise unavailable from exc
 
@@ -296,8 +312,9 @@ def _place_order(
     window: WindowDTO,
     priced: tuple[ordering.OrderLineInput, ...],
     subtotal: Decimal,
-) -> tuple[ordering.OrderDTO, None]:
-    """The order, with its payment authorized. Undone by its transaction's rollback."""
+) -> tuple[ordering.OrderDTO, Undo]:
+    """The order, with its payment authorized. Undone by its transaction's rollback, and the
+    authorization by a void (a processor's hold does not roll back with our transaction)."""
     order = ordering.order_place(
         customer_id=customer_id,
         idempotency_key=reference,
@@ -317,7 +334,12 @@ def _place_order(
         tip=request.tip,
         payment_token=request.payment_token,
     )
-    return order, None
+    return order, lambda: _void_unless_placed(order.payment_reference)
+
+
+def _void_unless_placed(reference: str) -> None:
+    connection_reset_if_broken()
+    ordering.authorization_void(reference=reference)
 
 
 def _confirm(

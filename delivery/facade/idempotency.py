@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -150,7 +150,7 @@ _PLACED = f"""
            pick_due_by = %(pick_due_by)s, total = %(total)s, currency = %(currency)s,
            failure_code = '', failure_message = '', replay = %(replay)s::jsonb,
            updated_at = %(now)s
-     WHERE id = %(checkout)s
+     WHERE id = %(checkout)s AND attempt = %(attempt)s AND status = '{CheckoutStatus.STARTED}'
     RETURNING (SELECT count(*) FROM seat)
 """
 
@@ -159,8 +159,10 @@ def checkout_record_placed(
     checkout: Checkout, *, hold_id: str, placed: PlacedCheckout, result: CheckoutResult
 ) -> None:
     """The order is placed: book the held window seat, record the order and the result a
-    retry with the key gets. Raises WindowFullError when the hold expired and its seat went
-    meanwhile."""
+    retry with the key gets. Fenced on the run's attempt: raises CheckoutInProgressError when
+    a retry took the checkout over meanwhile (this run's transaction then rolls back, so one
+    key never makes two orders). Raises WindowFullError when the hold expired and its seat
+    went meanwhile."""
     with connection.cursor() as cursor:
         cursor.execute(
             _PLACED,
@@ -176,10 +178,14 @@ def checkout_record_placed(
                 "replay": json.dumps(_replay_of(result)),
                 "now": timezone.now(),
                 "checkout": checkout.pk,
+                "attempt": checkout.attempt,
                 "hold": uuid.UUID(hold_id),
             },
         )
-        (seats,) = cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        raise CheckoutInProgressError()
+    (seats,) = row
     if not seats:  # the hold expired meanwhile: book a free seat again, if there is one
         window_hold_confirm(hold_id=hold_id, window_id=placed.window_id)
 
@@ -194,6 +200,27 @@ def checkout_record_failed(checkout: Checkout, error: ApplicationError) -> None:
         replay=replay,
         updated_at=timezone.now(),
     )
+
+
+def checkout_outcome(checkout: Checkout) -> CheckoutResult | None:
+    """What this run of the checkout ended as, read back from the database: its result when
+    it is recorded placed (its COMMIT happened after all), None when it is not."""
+    row = (
+        Checkout.objects.filter(
+            pk=checkout.pk, attempt=checkout.attempt, status=CheckoutStatus.PLACED
+        )
+        .values_list("replay", flat=True)
+        .first()
+    )
+    return None if row is None else replace(_replayed(row), replayed=False)
+
+
+def connection_reset_if_broken() -> None:
+    """Drop the database connection if it broke (killed by the server, network lost, a COMMIT
+    cut off), so the next query opens a new one. Outside a transaction only."""
+    broken = connection.connection is not None and not connection.is_usable()
+    if broken and not connection.in_atomic_block:
+        connection.close()
 
 
 def _json_value(value: object) -> object:

@@ -18,15 +18,30 @@ from .trips import trip_detach_job, trips_refresh_all
 logger = logging.getLogger(__name__)
 
 
+LOCK_TRIES = 5
+
+
 def _lock_job(**lookup: object) -> DeliveryJob | None:
-    """Lock a job the way every writer does: its courier (if any) first, then the job."""
-    job = DeliveryJob.objects.filter(**lookup).first()
-    if job is None:
-        return None
-    if job.courier_id is not None:
-        CourierProfile.objects.select_for_update().filter(pk=job.courier_id).first()
-    job = DeliveryJob.objects.select_for_update().get(pk=job.pk)
-    return job
+    """Lock a job the way every writer does: its courier (if any) first, then the job. The
+    courier is read before the locks, so it is checked again under them: when the job
+    changed hands meanwhile, the locks are given back (a savepoint) and taken again."""
+    for _ in range(LOCK_TRIES - 1):
+        seen = DeliveryJob.objects.filter(**lookup).only("pk", "courier_id").first()
+        if seen is None:
+            return None
+        savepoint = transaction.savepoint()
+        if seen.courier_id is not None:
+            CourierProfile.objects.select_for_update().filter(pk=seen.courier_id).first()
+        job = DeliveryJob.objects.select_for_update().get(pk=seen.pk)
+        if job.courier_id is None or job.courier_id == seen.courier_id:
+            transaction.savepoint_commit(savepoint)
+            return job
+        transaction.savepoint_rollback(savepoint)
+    # Handed over on every try: lock it as it is now (the lock timeout bounds any wait).
+    latest = DeliveryJob.objects.select_for_update().filter(**lookup).first()
+    if latest is not None and latest.courier_id is not None:
+        CourierProfile.objects.select_for_update().filter(pk=latest.courier_id).first()
+    return latest
 
 
 def _release(job: DeliveryJob, *, now: datetime) -> None:

@@ -5,9 +5,14 @@ authorization when picking comes up short, capture the picked amount on delivery
 (before capture) or refund (after capture) on cancellation, failed delivery or refund.
 Amounts cross as integer minor units (cents). A provider never sees or keeps an order model,
 and ordering never keeps a card number or token: only the provider's reference.
+
+Every call returns or raises within ORDERING_PAYMENT_TIMEOUT_SECONDS (a provider passes it to
+its HTTP client; a call that runs out raises ProviderUnavailable), so a slow processor holds
+one request worker for that long at most.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -60,4 +65,9 @@ class PaymentProvider(Protocol):
 
     def refund(self, *, reference: str, amount_minor: int) -> None:
         """Give back part or all of a captured amount."""
+        ...
+
+    def open_authorizations(self, *, created_before: datetime, limit: int) -> list[str]:
+        """The references of authorizations still held (neither captured nor voided) that
+        were made before this time: what reconciliation checks for orphans."""
         ...

@@ -12,13 +12,20 @@ Test cards and tokens (documented in docs/ordering.md):
 | 4000 0000 0000 0069  | tok_chargeDeclinedExpiredCard          | declined: expired_card         |
 | 4000 0000 0000 0127  | tok_chargeDeclinedIncorrectCvc         | declined: incorrect_cvc        |
 | 4000 0000 0000 0119  | tok_chargeDeclinedProcessingError      | processor unavailable (retry)  |
+| 4000 0000 0000 0259  | tok_slow                               | approved, slowly (see below)   |
 
 Anything else is declined as `invalid_token`, as a test-mode processor refuses real cards.
+`tok_slow` answers after ORDERING_SANDBOX_SLOW_SECONDS, or, when that is beyond the payment
+timeout (ORDERING_PAYMENT_TIMEOUT_SECONDS), gives up at the timeout as unavailable: the fault
+drills use it for a slow processor.
 The sandbox keeps its own ledger (SandboxAuthorization) and refuses what a processor refuses.
 """
 
 import secrets
+import time
+from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from ..models import SandboxAuthorization
@@ -34,6 +41,7 @@ _AUTHORIZE = """
 """
 
 APPROVE = "approve"
+SLOW = "slow"
 UNAVAILABLE = "processing_error"
 
 # token -> (outcome, brand)
@@ -54,6 +62,8 @@ TEST_TOKENS: dict[str, tuple[str, str]] = {
     "tok_chargeDeclinedIncorrectCvc": ("incorrect_cvc", "visa"),
     "4000000000000119": (UNAVAILABLE, "visa"),
     "tok_chargeDeclinedProcessingError": (UNAVAILABLE, "visa"),
+    "4000000000000259": (SLOW, "visa"),
+    "tok_slow": (SLOW, "visa"),
 }
 
 
@@ -75,6 +85,8 @@ class SandboxProvider:
         outcome, brand = TEST_TOKENS.get(normalize_token(token), ("invalid_token", ""))
         if outcome == UNAVAILABLE:
             raise ProviderUnavailable(outcome, "The sandbox processor reported an error.")
+        if outcome == SLOW:
+            outcome = _slow_answer()
         if outcome != APPROVE:
             raise CardDeclined(outcome)
         # One atomic statement inserts the key's row or, when a call with this key came first,
@@ -89,6 +101,13 @@ class SandboxProvider:
                 "idempotency_mismatch", "This idempotency key authorized another amount."
             )
         return Authorization(reference=reference, amount_minor=authorized_minor, brand=brand)
+
+    def open_authorizations(self, *, created_before: datetime, limit: int) -> list[str]:
+        return list(
+            SandboxAuthorization.objects.filter(status="authorized", created_at__lt=created_before)
+            .order_by("created_at")
+            .values_list("reference", flat=True)[:limit]
+        )
 
     def _locked(self, reference: str) -> SandboxAuthorization:
         row = SandboxAuthorization.objects.select_for_update().filter(reference=reference).first()
@@ -138,3 +157,14 @@ class SandboxProvider:
             if row.refunded_minor == row.captured_minor:
                 row.status = "refunded"
             row.save(update_fields=["refunded_minor", "status", "updated_at"])
+
+
+def _slow_answer() -> str:
+    """A processor that takes its time: approves after the configured delay, or gives up at
+    the payment timeout as a client would."""
+    delay = float(getattr(settings, "ORDERING_SANDBOX_SLOW_SECONDS", 5.0))
+    timeout = float(settings.ORDERING_PAYMENT_TIMEOUT_SECONDS)
+    time.sleep(min(delay, timeout))
+    if delay > timeout:
+        raise ProviderUnavailable("timeout", f"The processor did not answer within {timeout} s.")
+    return APPROVE

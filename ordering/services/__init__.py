@@ -15,6 +15,7 @@ from .carts import (
     cart_set_quantity,
     carts_expire,
 )
+from .compensation import authorization_void, authorizations_orphaned_void
 from .dtos import (
     BASKET_LIMITS,
     BasketLimits,
@@ -74,6 +75,8 @@ __all__ = [
     "PickedLineInput",
     "ProductUnavailableError",
     "TimelineEntryDTO",
+    "authorization_void",
+    "authorizations_orphaned_void",
     "cart_accept_prices",
     "cart_add",
     "cart_clear",

@@ -167,6 +167,7 @@ class OrderDTO:
     amount_captured: Decimal = Decimal("0.00")
     amount_refunded: Decimal = Decimal("0.00")
     card_brand: str = ""
+    payment_reference: str = ""  # the provider's reference of the authorization
 
 
 # --- Errors -----------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ def order_dto(
         amount_captured=payment.captured_amount,
         amount_refunded=payment.refunded_amount,
         card_brand=payment.card_brand,
+        payment_reference=payment.reference,
     )
 
 

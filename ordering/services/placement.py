@@ -442,4 +442,5 @@ def _placed_dto(placement: Placement, hold: Hold, number: str, now: datetime) ->
         cancellable=OrderStatus.PLACED in CANCELLABLE,
         amount_authorized=placement.total,
         card_brand=hold.authorization.brand,
+        payment_reference=hold.authorization.reference,
     )

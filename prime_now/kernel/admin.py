@@ -6,9 +6,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import bus, tokens
+from . import bus, deadletters, tokens
 from .levers import lever_set
-from .models import DeviceToken, HandledEvent, Lever, LeverChange, OutboxEvent, User
+from .models import DeadLetter, DeviceToken, HandledEvent, Lever, LeverChange, OutboxEvent, User
 
 
 @admin.register(User)
@@ -176,3 +176,40 @@ class LeverChangeAdmin(admin.ModelAdmin[LeverChange]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
+    """What was given up on: read the error and traceback, fix the cause, then "Retry now"."""
+
+    list_display = ("created_at", "kind", "name", "attempts", "short_error", "replayed_at")
+    list_filter = ("kind", ("replayed_at", admin.EmptyFieldListFilter), "name")
+    search_fields = ("name", "last_error", "event__id")
+    readonly_fields = (
+        "kind",
+        "name",
+        "event",
+        "kwargs",
+        "attempts",
+        "last_error",
+        "traceback",
+        "created_at",
+        "replayed_at",
+        "replays",
+    )
+    actions = ("retry_now",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj: DeadLetter) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
+        count = deadletters.replay(queryset)
+        self.message_user(request, f"Sent {count} dead letter(s) again.")

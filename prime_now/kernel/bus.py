@@ -315,6 +315,8 @@ def purge(*, older_than_days: int = 7) -> int:
     """Delete the relayed events and the handled-event records older than this many days;
     returns how many events were deleted."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    deleted, _ = OutboxEvent.objects.filter(relayed_at__lt=cutoff).delete()
+    # An event with a dead letter stays while the letter may be replayed.
+    old = OutboxEvent.objects.filter(relayed_at__lt=cutoff, deadletter__isnull=True)
+    deleted, _ = old.delete()
     HandledEvent.objects.filter(handled_at__lt=cutoff).delete()
     return deleted

@@ -147,3 +147,39 @@ class LeverChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lever.name}: {'on' if self.old else 'off'} -> {'on' if self.new else 'off'}"
+
+
+class DeadLetterKind(models.TextChoices):
+    EVENT = "event", "Event handler"
+    TASK = "task", "Task"
+
+
+class DeadLetter(models.Model):
+    """Work that was given up on, kept for an operator to read and replay: an event whose
+    handler exhausted its retries, or a task whose worker died with it too many times."""
+
+    kind = models.CharField(max_length=10, choices=DeadLetterKind.choices)
+    name = models.CharField(
+        max_length=300, help_text="The handler (events) or the task's name (tasks)."
+    )
+    event = models.ForeignKey(
+        OutboxEvent, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
+    kwargs = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replays = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(replayed_at__isnull=True), name="deadletter_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name} ({self.attempts} attempts)"

@@ -6,16 +6,29 @@ Celery ships no type information: its decorators are untyped (hence the ignores 
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
-from . import bus
+from . import bus, deadletters
 
 
-@shared_task(name="kernel.deliver_event", bind=True, max_retries=8)  # type: ignore[untyped-decorator]
+@shared_task(name="kernel.deliver_event", bind=True)  # type: ignore[untyped-decorator]
 def deliver_event(self: Any, *, event_id: str, handler: str) -> bool:
+    """Run the handler; on failure retry with backoff, and after EVENT_MAX_RETRIES retries
+    keep the event as a dead letter (never dropped: a failed dead-letter write retries too)."""
     try:
         return bus.deliver(event_id=event_id, handler=handler)
     except Exception as exc:
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
+        retries = self.request.retries
+        if retries >= settings.EVENT_MAX_RETRIES:
+            try:
+                deadletters.event_dead_letter(
+                    event_id=event_id, handler=handler, attempts=retries + 1, error=exc
+                )
+                return False
+            except Exception:
+                pass  # the database is down too: keep retrying
+        countdown = min(2**retries, settings.EVENT_RETRY_BACKOFF_MAX_SECONDS)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
 @shared_task(name="kernel.relay_outbox")  # type: ignore[untyped-decorator]

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "prime_now.metrics.RequestMetricsMiddleware",
+    # Last, so it is the first to see a view's exception: a lost database or broker is a 503.
+    "prime_now.kernel.outage.OutageMiddleware",
 ]
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 
@@ -110,7 +112,20 @@ TEMPLATES = [
 # Parameters bound by the server, and a statement run 5 times on a connection is prepared:
 # PostgreSQL then skips parsing and planning it (the checkout's and dispatch's statements are
 # large CTEs; planning them cost about a quarter of the server's CPU per checkout).
-POSTGRES_OPTIONS = {"server_side_binding": True, "prepare_threshold": 5}
+# Fences on every connection: no statement runs past DB_STATEMENT_TIMEOUT, no lock is waited
+# for past DB_LOCK_TIMEOUT, and a transaction left idle (a process stuck between its
+# statements) is ended by the server after DB_IDLE_IN_TRANSACTION_TIMEOUT, releasing its
+# locks. Batch commands raise the statement timeout for their own session (prime_now.kernel.batch).
+DB_STATEMENT_TIMEOUT = os.environ.get("DB_STATEMENT_TIMEOUT", "30s")
+DB_LOCK_TIMEOUT = os.environ.get("DB_LOCK_TIMEOUT", "10s")
+DB_IDLE_IN_TRANSACTION_TIMEOUT = os.environ.get("DB_IDLE_IN_TRANSACTION_TIMEOUT", "60s")
+POSTGRES_OPTIONS = {
+    "server_side_binding": True,
+    "prepare_threshold": 5,
+    "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT_SECONDS", "5")),
+    "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT} -c lock_timeout={DB_LOCK_TIMEOUT} "
+    f"-c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT}",
+}
 RUN_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
@@ -133,18 +148,38 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES: dict[str, dict[str, Any]]
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any]
+# Every Redis client answers or gives up quickly: a Redis that stops answering must not hold
+# a request worker (the cache then degrades, prime_now.kernel.cache; the broker's publish
+# fails fast and the outbox relays later).
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5"))
+REDIS_CLIENT_OPTIONS = {
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+}
+# Task time limits: soft (the task gets SoftTimeLimitExceeded and fails, to be retried or
+# dead-lettered) and hard (its worker child is killed). Every task here takes seconds.
+TASK_SOFT_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_SOFT_TIME_LIMIT_SECONDS", "60"))
+TASK_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_TIME_LIMIT_SECONDS", "90"))
+# Redis hands an unacknowledged task (its worker died) to another worker after this long:
+# just above the hard limit, so a running task is never handed out twice, and a killed
+# worker's tasks come back within minutes, not an hour.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = TASK_TIME_LIMIT_SECONDS + 30
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "prime_now.kernel.cache.FailSafeRedisCache",
             "LOCATION": redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_CACHE_DB", "1"))),
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pn"),
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
         }
     }
     CELERY_BROKER_URL = redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_BROKER_DB", "0")))
-    # Above the longest task (dispatch and imports finish in seconds; the longest batch is
-    # the catalog import, well under an hour), so Redis never redelivers a running task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        # Above the workers' 1 s BRPOP, which a shorter socket timeout would cut off.
+        "socket_timeout": max(REDIS_TIMEOUT_SECONDS, 5.0),
+    }
 else:
     CACHES = {
         "default": {
@@ -185,6 +220,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+# A publish the broker refuses fails at once (the outbox keeps the event; beat relays it).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_SOFT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT_SECONDS
+# A task whose worker died this many times (the message came back each time) is dead-lettered
+# instead of run again: a task that crashes its worker would otherwise crash them forever.
+TASK_MAX_DELIVERIES = int(os.environ.get("TASK_MAX_DELIVERIES", "3"))
+# kernel.deliver_event: how often a failing handler is retried (backoff 1, 2, 4 ... seconds,
+# at most EVENT_RETRY_BACKOFF_MAX_SECONDS apart) before its event is dead-lettered.
+EVENT_MAX_RETRIES = int(os.environ.get("EVENT_MAX_RETRIES", "8"))
+EVENT_RETRY_BACKOFF_MAX_SECONDS = int(os.environ.get("EVENT_RETRY_BACKOFF_MAX_SECONDS", "300"))
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ALL = ("default", "kernel", "catalog", "fulfillment", "ordering", "delivery")
 CELERY_TASK_ROUTES = {f"{queue}.*": {"queue": queue} for queue in CELERY_TASK_QUEUES_ALL[1:]}
@@ -309,6 +356,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- ordering: payments -----------------------------------------------------------------------
+# Every call to the payment provider returns or gives up within this (below the database's idle
+# in-transaction timeout: the authorization runs inside the order's transaction).
+ORDERING_PAYMENT_TIMEOUT_SECONDS = float(os.environ.get("PAYMENT_TIMEOUT_SECONDS", "10"))
+# How long the sandbox's `tok_slow` card takes to answer (the fault drills' slow processor).
+ORDERING_SANDBOX_SLOW_SECONDS = float(os.environ.get("SANDBOX_SLOW_SECONDS", "5"))
 
 # --- delivery: dispatch (couriers, offers, trips) --------------------------------------------
 DELIVERY_DISPATCH_OFFER_SECONDS = int(os.environ.get("DISPATCH_OFFER_SECONDS", "30"))

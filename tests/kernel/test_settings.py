@@ -17,7 +17,9 @@ print(json.dumps({
     "conn_max_age": db["CONN_MAX_AGE"],
     "health_checks": db.get("CONN_HEALTH_CHECKS"), "cache": settings.CACHES["default"],
     "broker": settings.CELERY_BROKER_URL, "debug": settings.DEBUG,
-    "hosts": settings.ALLOWED_HOSTS,
+    "hosts": settings.ALLOWED_HOSTS, "db_options": db["OPTIONS"].get("options", ""),
+    "transport": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    "time_limits": [settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT],
 }))
 """
 SERVER_VARS = ("DATABASE_URL", "REDIS_URL", "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY")
@@ -63,7 +65,7 @@ def test_with_urls_set_it_runs_on_postgresql_and_redis_on_separate_databases(tmp
     assert (found["host"], found["name"]) == ("db.internal", "prime_now")
     assert found["conn_max_age"] == 60
     assert found["health_checks"] is True
-    assert found["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"]["BACKEND"] == "prime_now.kernel.cache.FailSafeRedisCache"
     assert found["cache"]["LOCATION"] == "redis://cache.internal:6379/1"
     assert found["broker"] == "redis://cache.internal:6379/0"
     assert found["hosts"] == ["shop.example", "api.example"]
@@ -90,3 +92,23 @@ def test_tests_that_require_redis_fail_without_redis_url_instead_of_skipping(tmp
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
+
+
+def test_every_client_has_timeouts_and_a_killed_workers_task_comes_back_within_minutes(tmp_path):
+    # Given the servers configured by URL
+    result = settings_with(
+        tmp_path,
+        DATABASE_URL="postgres://app@db.internal:5432/prime_now",
+        REDIS_URL="redis://cache.internal:6379",
+    )
+    found = json.loads(result.stdout)
+
+    # Then Redis clients give up quickly, PostgreSQL fences statements, locks and idle
+    # transactions, and Redis hands a dead worker's task on just above the hard time limit
+    assert found["cache"]["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    assert found["transport"]["socket_connect_timeout"] == 0.5
+    for fence in ("statement_timeout=", "lock_timeout=", "idle_in_transaction_session_timeout="):
+        assert fence in found["db_options"]
+    soft, hard = found["time_limits"]
+    assert 0 < soft < hard
+    assert hard < found["transport"]["visibility_timeout"] <= hard + 60

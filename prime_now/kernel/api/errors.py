@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from prime_now.kernel.errors import ApplicationError
+from prime_now.kernel.outage import OUTAGE_CODE, OUTAGE_MESSAGE, RETRY_AFTER_SECONDS, is_outage
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,16 @@ def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response({"error": exc.as_dict()}, status=exc.status)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+        return Response({"error": exc.as_dict()}, status=exc.status, headers=headers)
+    if is_outage(exc):
+        logger.error("API outage: %s", type(exc).__name__, exc_info=exc)
+        _rollback_if_possible()
+        return Response(
+            error_body(OUTAGE_CODE, OUTAGE_MESSAGE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -83,6 +93,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         error_body("server_error", "Something went wrong on our side. Please try again."),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def _rollback_if_possible() -> None:
+    """Mark the request's transaction (if any) for rollback; with the database gone there
+    may be nothing left to mark."""
+    try:
+        set_rollback()
+    except Exception:
+        logger.warning("could not mark the transaction for rollback", exc_info=True)
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
