@@ -1,4 +1,5 @@
-"""Façade tasks: window generation, hold expiry, freeing day-old checkout keys (all idempotent)."""
+"""Façade tasks: window generation, hold expiry, freeing day-old checkout keys, reconciliation
+(all idempotent)."""
 
 import logging
 
@@ -7,6 +8,7 @@ from celery import shared_task
 from prime_now.kernel.levers import lever_on
 
 from ..facade.idempotency import idempotency_keys_purge
+from ..facade.reconcile import reconcile as reconcile_all
 from ..facade.windows import window_holds_expire, windows_generate
 from ..levers import WINDOWS_AHEAD
 
@@ -31,3 +33,8 @@ def expire_window_holds() -> int:
 @shared_task(name="delivery.purge_idempotency_keys")
 def purge_idempotency_keys() -> int:
     return idempotency_keys_purge()
+
+
+@shared_task(name="delivery.reconcile")
+def reconcile() -> dict[str, int]:
+    return reconcile_all().cases

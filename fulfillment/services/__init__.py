@@ -39,7 +39,9 @@ from .picking import (
     pick_job_for_picker,
     pick_job_get,
     pick_job_pack,
+    pick_jobs_existing,
     pick_jobs_for_picker,
+    pick_jobs_packed_between,
     pick_line_confirm,
 )
 from .reservations import (
@@ -47,6 +49,7 @@ from .reservations import (
     stock_reservation_confirm,
     stock_reservation_get,
     stock_reservation_release,
+    stock_reservations_release_held,
     stock_reserve,
 )
 from .stock import (
@@ -99,7 +102,9 @@ __all__ = [
     "pick_job_for_picker",
     "pick_job_get",
     "pick_job_pack",
+    "pick_jobs_existing",
     "pick_jobs_for_picker",
+    "pick_jobs_packed_between",
     "pick_line_confirm",
     "product_ids_in_stock",
     "reservations_expire",
@@ -112,6 +117,7 @@ __all__ = [
     "stock_reservation_confirm",
     "stock_reservation_get",
     "stock_reservation_release",
+    "stock_reservations_release_held",
     "stock_reserve",
     "stock_verify",
 ]

@@ -165,6 +165,25 @@ def pick_job_create(
     return str(job.id)
 
 
+def pick_jobs_existing(*, order_refs: Sequence[str]) -> set[str]:
+    """Which of these orders have a pick job (whatever its status)."""
+    return set(
+        PickJob.objects.filter(order_ref__in=list(order_refs)).values_list("order_ref", flat=True)
+    )
+
+
+def pick_jobs_packed_between(*, since: datetime, until: datetime) -> list[str]:
+    """The orders whose pick job was packed in this time (and not returned or cancelled
+    since), oldest first."""
+    return list(
+        PickJob.objects.filter(
+            status=PickJobStatus.PACKED, packed_at__gte=since, packed_at__lt=until
+        )
+        .order_by("packed_at")
+        .values_list("order_ref", flat=True)
+    )
+
+
 def _job_id_for(order_ref: str) -> str | None:
     job_id = PickJob.objects.filter(order_ref=order_ref).values_list("id", flat=True).first()
     return str(job_id) if job_id else None

@@ -376,3 +376,17 @@ def _reservation_dto(reservation: Reservation, hub: Hub) -> ReservationDTO:
             for line in reservation.lines.all()
         ),
     )
+
+
+def stock_reservations_release_held(*, references: Sequence[str], reason: str) -> int:
+    """Release the holds (not yet confirmed) made under these references: a checkout that
+    failed or died left them. Rows locked elsewhere are skipped (the next run takes them).
+    Returns how many were released."""
+    with transaction.atomic():
+        held = list(
+            Reservation.objects.select_for_update(skip_locked=True).filter(
+                reference__in=list(references), status=ReservationStatus.HELD
+            )
+        )
+        reservations_end(held, status=ReservationStatus.RELEASED, reason=reason[:300])
+    return len(held)

@@ -38,7 +38,7 @@ from .dtos import (
     ProductUnavailableError,
     TimelineEntryDTO,
 )
-from .orders import customers_also_bought, order_get, orders_for_customer
+from .orders import customers_also_bought, order_get, orders_for_customer, orders_past_window
 from .picking import order_adjust_after_pick, order_record_packed
 from .placement import order_place
 from .popularity import popularity_share
@@ -98,5 +98,6 @@ __all__ = [
     "order_record_packed",
     "order_refund",
     "orders_for_customer",
+    "orders_past_window",
     "popularity_share",
 ]

@@ -3,6 +3,7 @@ customers also bought. The writes are in placement, transitions and picking."""
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, QuerySet
@@ -166,3 +167,15 @@ def customers_also_bought(*, sku: str, limit: int = 6) -> tuple[str, ...]:
     result = tuple(row["sku"] for row in ranked)
     cache.set(key, list(result), ALSO_BOUGHT_CACHE_SECONDS)
     return result
+
+
+def orders_past_window(
+    *, ended_before: datetime, statuses: Sequence[OrderStatus], limit: int = 500
+) -> list[str]:
+    """The numbers of orders in these statuses whose delivery window ended before this time,
+    oldest window first: orders stuck short of their promise."""
+    return list(
+        Order.objects.filter(status__in=list(statuses), window_end__lt=ended_before)
+        .order_by("window_end")
+        .values_list("number", flat=True)[:limit]
+    )

@@ -34,11 +34,11 @@ from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from .models import HandledEvent, OutboxEvent
+from .models import DeadLetter, HandledEvent, OutboxEvent
 
 # What the apps use; the rest (relay, deliver, purge, ...) is for the kernel's own tasks.
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "StagedEvent",
     "outbox_insert",
     "publish",
+    "redeliver",
     "stage",
     "staged_written",
     "subscribe",
@@ -309,6 +310,25 @@ def deliver(*, event_id: str, handler: str) -> bool:
             return False
         callback(decode(event.name, event.payload))
     return True
+
+
+def redeliver(*, event_type: type[Event], **fields: Any) -> int:
+    """Send again, to each subscriber that has not handled it, every event of this type whose
+    payload has these field values, unless an operator holds that delivery as a dead letter:
+    what reconciliation does when a delivery was lost (say, a broker restart without
+    persistence). Returns how many deliveries were sent."""
+    sent = 0
+    events = OutboxEvent.objects.filter(name=event_type.name, payload__contains=fields)
+    for key in subscribers(event_type.name):
+        missing = events.exclude(
+            Exists(HandledEvent.objects.filter(event_id=OuterRef("pk"), handler=key))
+        ).exclude(
+            Exists(DeadLetter.objects.filter(event=OuterRef("pk"), name=key, replayed_at=None))
+        )
+        for event_id in missing.values_list("pk", flat=True):
+            _send(event_id, key)
+            sent += 1
+    return sent
 
 
 def purge(*, older_than_days: int = 7) -> int:

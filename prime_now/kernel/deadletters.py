@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 from celery import Task, current_app
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -107,7 +108,7 @@ def replay(letters: QuerySet[DeadLetter]) -> int:
     return sent
 
 
-class CountedTask(Task):  # type: ignore[misc]
+class CountedTask(DjangoTask):  # type: ignore[misc]
     """Every task's base: counts the deliveries of each task message (and retry) in the
     broker's Redis, and dead-letters one that came back TASK_MAX_DELIVERIES times, its
     worker having died each time, instead of letting it crash workers forever."""

@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-carts": {"task": "ordering.expire_carts", "schedule": 3600.0},
     "share-popularity": {"task": "ordering.share_popularity", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "delivery.purge_idempotency_keys", "schedule": 3600.0},
+    "reconcile": {"task": "delivery.reconcile", "schedule": 60.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -375,6 +376,18 @@ DELIVERY_DISPATCH_FORFEIT_CUTOFF_MINUTES = int(
     os.environ.get("DISPATCH_FORFEIT_CUTOFF_MINUTES", "45")
 )
 DELIVERY_DISPATCH_GEOFENCE_METERS = float(os.environ.get("DISPATCH_GEOFENCE_METERS", "150"))
+
+# --- delivery: reconciliation (delivery/facade/reconcile.py) ----------------------------------
+# Work younger than the grace period is in flight and left alone; older than the look-back,
+# settled or an operator's. An authorization is an orphan after its own grace (above the
+# payment and idle-in-transaction timeouts); an order not dispatched this long after its
+# window ended is cancelled.
+RECONCILE_GRACE_SECONDS = int(os.environ.get("RECONCILE_GRACE_SECONDS", "120"))
+RECONCILE_LOOKBACK_HOURS = int(os.environ.get("RECONCILE_LOOKBACK_HOURS", "24"))
+RECONCILE_AUTHORIZATION_GRACE_SECONDS = int(
+    os.environ.get("RECONCILE_AUTHORIZATION_GRACE_SECONDS", "600")
+)
+RECONCILE_STUCK_MINUTES = int(os.environ.get("RECONCILE_STUCK_MINUTES", "120"))
 
 # --- storefront -------------------------------------------------------------------------------
 # Every storefront page with an address reads the session: read it from the cache, write through.
