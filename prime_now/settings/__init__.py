@@ -158,12 +158,14 @@ REDIS_CLIENT_OPTIONS = {
 }
 # Task time limits: soft (the task gets SoftTimeLimitExceeded and fails, to be retried or
 # dead-lettered) and hard (its worker child is killed). Every task here takes seconds.
-TASK_SOFT_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_SOFT_TIME_LIMIT_SECONDS", "60"))
-TASK_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_TIME_LIMIT_SECONDS", "90"))
+TASK_SOFT_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_SOFT_TIME_LIMIT_SECONDS", "45"))
+TASK_TIME_LIMIT_SECONDS = int(os.environ.get("TASK_TIME_LIMIT_SECONDS", "60"))
 # Redis hands an unacknowledged task (its worker died) to another worker after this long:
 # just above the hard limit, so a running task is never handed out twice, and a killed
-# worker's tasks come back within minutes, not an hour.
-CELERY_VISIBILITY_TIMEOUT_SECONDS = TASK_TIME_LIMIT_SECONDS + 30
+# worker's tasks come back within minutes, not an hour. Workers look for such tasks every
+# 5 s. A task's countdown (a retry's backoff) must stay below it, or Redis would hand the
+# waiting task out a second time.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = TASK_TIME_LIMIT_SECONDS + 15
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -176,6 +178,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_BROKER_DB", "0")))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
         # Above the workers' 1 s BRPOP, which a shorter socket timeout would cut off.
         "socket_timeout": max(REDIS_TIMEOUT_SECONDS, 5.0),
@@ -229,9 +233,13 @@ CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT_SECONDS
 # instead of run again: a task that crashes its worker would otherwise crash them forever.
 TASK_MAX_DELIVERIES = int(os.environ.get("TASK_MAX_DELIVERIES", "3"))
 # kernel.deliver_event: how often a failing handler is retried (backoff 1, 2, 4 ... seconds,
-# at most EVENT_RETRY_BACKOFF_MAX_SECONDS apart) before its event is dead-lettered.
+# at most EVENT_RETRY_BACKOFF_MAX_SECONDS apart, below the visibility timeout: about 3
+# minutes in all by default) before its event is dead-lettered.
 EVENT_MAX_RETRIES = int(os.environ.get("EVENT_MAX_RETRIES", "8"))
-EVENT_RETRY_BACKOFF_MAX_SECONDS = int(os.environ.get("EVENT_RETRY_BACKOFF_MAX_SECONDS", "300"))
+EVENT_RETRY_BACKOFF_MAX_SECONDS = min(
+    int(os.environ.get("EVENT_RETRY_BACKOFF_MAX_SECONDS", "60")),
+    CELERY_VISIBILITY_TIMEOUT_SECONDS - 10,
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ALL = ("default", "kernel", "catalog", "fulfillment", "ordering", "delivery")
 CELERY_TASK_ROUTES = {f"{queue}.*": {"queue": queue} for queue in CELERY_TASK_QUEUES_ALL[1:]}
