@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools \
+.PHONY: run test drills install lint typecheck format migrate demo stop clean doors browser-tools \
 	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -74,6 +74,12 @@ test: lint typecheck browser-tools
 	  ALLOWED_HOSTS=primenow.example \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	$(BIN)/pytest -n auto
+
+# The fault drills (tests/drills): real gunicorn, Celery workers and beat, a Redis server of their
+# own (redis-server on a spare port) and PostgreSQL; each prints its figure. A few minutes.
+drills: install
+	DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m prime_now.embedded_db url)} RUN_DRILLS=1 \
+	  $(BIN)/pytest tests/drills -p no:randomly -p no:xdist -s -q
 
 bench-storefront: install
 	$(PY) benchmarks/storefront_pages.py

@@ -220,6 +220,9 @@ def _read_jsonl(stream: TextIO) -> Iterator[RawRow]:
         except ValueError as exc:
             yield number, f"not valid JSON: {exc}"
             continue
+        except RecursionError:
+            yield number, "not valid JSON: nested too deeply"
+            continue
         if not isinstance(row, dict):
             yield number, "each line must be a JSON object"
             continue
@@ -302,18 +305,25 @@ def _attributes(row: dict[str, Any]) -> dict[str, Any]:
             value = json.loads(value)
         except ValueError:
             raise _Bad("attributes: not valid JSON")
+        except RecursionError:
+            raise _Bad("attributes: nested too deeply")
     if not isinstance(value, dict):
         raise _Bad("attributes: must be a JSON object")
     plain: dict[str, Any] = _plain(value)
     return plain
 
 
-def _plain(value: Any) -> Any:
+MAX_ATTRIBUTE_DEPTH = 8  # attributes are a product's facts: deeper is a mistake or an attack
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
     """JSON Lines numbers are read as Decimal (for prices); attributes keep plain numbers."""
+    if depth > MAX_ATTRIBUTE_DEPTH:
+        raise _Bad(f"attributes: nested more than {MAX_ATTRIBUTE_DEPTH} levels deep")
     if isinstance(value, dict):
-        return {_plain(str(k)): _plain(v) for k, v in value.items()}
+        return {_plain(str(k), depth + 1): _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, depth + 1) for v in value]
     if isinstance(value, str) and "\x00" in value:  # jsonb cannot hold \u0000
         raise _Bad("attributes: contains a NUL character")
     if isinstance(value, Decimal) and value.is_finite():

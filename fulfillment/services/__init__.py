@@ -53,6 +53,7 @@ from .reservations import (
     stock_reserve,
 )
 from .stock import (
+    MAX_ON_HAND,
     NewStock,
     stock_adjust,
     stock_count,
@@ -62,6 +63,7 @@ from .stock import (
 )
 
 __all__ = [
+    "MAX_ON_HAND",
     "AddressNotServedError",
     "HubDTO",
     "HubInactiveError",

@@ -26,6 +26,8 @@ from .dto import (
 from .hubs import hub_row
 from .ledger import OPERATOR_KINDS, Move, MoveRefused, forget_cached, locked_stock, write_moves
 
+MAX_ON_HAND = 2_147_483_647  # the on_hand column's limit (a PostgreSQL integer)
+
 
 @dataclass(frozen=True)
 class NewStock:
@@ -163,8 +165,10 @@ def stock_count(
     """A cycle count: set on-hand to what was counted through one ledger adjustment.
     Returns the adjustment (0 when the count matched). Refuses a count below what is
     reserved for open orders."""
-    if not isinstance(counted, int) or counted < 0:
-        raise StockValidationError("A count is a whole number ≥ 0.", fields={"on_hand": counted})
+    if not isinstance(counted, int) or not 0 <= counted <= MAX_ON_HAND:
+        raise StockValidationError(
+            f"A count is a whole number from 0 to {MAX_ON_HAND}.", fields={"on_hand": counted}
+        )
     hub = hub_row(hub_code)
     with transaction.atomic():
         row = stock_row(hub, product_id=product_id, sku=sku, name=name, aisle=aisle, bin=bin)

@@ -257,7 +257,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-carts": {"task": "ordering.expire_carts", "schedule": 3600.0},
     "share-popularity": {"task": "ordering.share_popularity", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "delivery.purge_idempotency_keys", "schedule": 3600.0},
-    "reconcile": {"task": "delivery.reconcile", "schedule": 60.0},
+    "reconcile": {
+        "task": "delivery.reconcile",
+        "schedule": float(os.environ.get("RECONCILE_INTERVAL_SECONDS", "60")),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+# The test runner creates, migrates and drops whole databases, slower than any request
+# statement on a loaded machine: its statements get minutes, not the production 30 s.
+os.environ.setdefault("DB_STATEMENT_TIMEOUT", "5min")
+
 from . import *
 from . import LOCAL_CACHE, REDIS_URL, env_bool, redis_url_with_db
 

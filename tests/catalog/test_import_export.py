@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from catalog.models import Category, Department, PriceHistory, Product
-from catalog.services import bulk
+from catalog.services import bulk, importing
+from prime_now.kernel.batch import single_run
 from prime_now.kernel.models import OutboxEvent
 from tests.catalog.factories import ProductFactory
 
@@ -328,7 +329,8 @@ def test_seed_catalog_small_is_deterministic_and_idempotent():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_of_the_same_new_products_at_once_both_succeed(tmp_path):
-    # given one file of new products, imported twice at the same moment
+    # given one file of new products, imported twice at the same moment through the service
+    # (the command lets one run at a time; the service is safe however it is called)
     lines = "".join(
         f"PN-2{i:05d},Item {i},B,1,dairy,Dairy,dairy-milk,Milk,1.00,true,false,\n"
         for i in range(300)
@@ -338,8 +340,10 @@ def test_two_imports_of_the_same_new_products_at_once_both_succeed(tmp_path):
 
     def one_import(_):
         try:
-            barrier.wait(timeout=30)
-            return run(path)[0]
+            with importing.open_text(path) as stream:
+                rows = importing.read_rows(stream, "csv")
+                barrier.wait(timeout=30)
+                return importing.catalog_import(rows=rows).errors
         finally:
             connection.close()
 
@@ -348,8 +352,38 @@ def test_two_imports_of_the_same_new_products_at_once_both_succeed(tmp_path):
         errors = list(pool.map(one_import, range(2)))
 
     # then neither fails and each product exists once
-    assert errors == [None, None]
+    assert errors == [[], []]
     assert Product.objects.filter(sku__startswith="PN-2").count() == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_import_command_while_one_runs_is_refused_and_writes_nothing(tmp_path):
+    # given an import_catalog run holding the command's lock (in another session)
+    path = write(tmp_path, "c.csv", HEADER + GOOD)
+    taken, release = threading.Event(), threading.Event()
+
+    def first_run():
+        try:
+            with single_run("import_catalog"):
+                taken.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_run)
+    holder.start()
+    assert taken.wait(timeout=30)
+    try:
+        # when the command is run again
+        error, _, _ = run(path)
+    finally:
+        release.set()
+        holder.join()
+
+    # then it exits with "already running" and imports nothing
+    assert error is not None and error.returncode == 3
+    assert "already running" in str(error)
+    assert not Product.objects.filter(sku="PN-100001").exists()
 
 
 def _many_rows(count: int) -> str:
@@ -393,3 +427,35 @@ def test_a_small_import_leaves_indexes_and_statistics_to_autovacuum(tmp_path, mo
     error, _, _ = run(write(tmp_path, "small.csv", HEADER + _many_rows(10)))
 
     assert error is None and refreshes == []
+
+
+def test_deeply_nested_json_is_a_bad_row_not_a_crash(tmp_path):
+    nested = "[" * 100_000 + "]" * 100_000
+    deep_attributes = json.dumps({"a": json.loads("[" * 20 + "]" * 20)})
+    path = write(
+        tmp_path,
+        "c.jsonl",
+        nested
+        + "\n"
+        + json.dumps(
+            {"sku": "PN-100009", "name": "Deep", "category": "dairy-milk", "price": "1.00",
+             "attributes": deep_attributes}
+        )
+        + "\n",
+    )  # fmt: skip
+
+    error, _, err = run(path)
+
+    assert error is not None
+    assert "line 1: not valid JSON: nested too deeply" in err
+    assert "line 2 (PN-100009): attributes: nested more than 8 levels deep" in err
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_imports_nothing(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes((HEADER + GOOD).encode() + "PN-100002,Caf\xe9,B".encode("latin-1") + b"\n")
+
+    error, _, _ = run(str(path))
+
+    assert error is not None and "line 3, column 14: byte 0xe9" in str(error)
+    assert not Product.objects.exists()

@@ -135,3 +135,61 @@ def test_pulling_the_reports_lever_skips_the_low_stock_report_unless_forced():
 
     assert skipped == "" and "lever is pulled" in said
     assert low.sku in forced
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "reason"),
+    [
+        ("²", "on_hand: must be a whole number"),
+        ("٣", "on_hand: must be a whole number"),
+        ("99999999999", "on_hand: must be a whole number"),
+        ("4294967296", "on_hand: 4294967296 is more than 2147483647"),
+        ("-1", "on_hand: must be a whole number"),
+    ],
+)
+def test_import_stock_reports_a_count_that_is_not_a_storable_number(tmp_path, on_hand, reason):
+    hub = HubFactory(code="sea-test")
+    ProductFactory(sku="APL-1")
+    file = tmp_path / "count.csv"
+    file.write_text(f"sku,on_hand\nAPL-1,{on_hand}\n", encoding="utf-8")
+    err = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_stock", "sea-test", str(file), stdout=io.StringIO(), stderr=err)
+
+    assert f"line 2: {reason}" in err.getvalue()
+    assert not Stock.objects.filter(hub=hub).exists()
+
+
+def test_import_stock_refuses_a_file_that_is_not_utf8_before_applying_anything(tmp_path):
+    hub = HubFactory(code="sea-test")
+    ProductFactory(sku="APL-1")
+    file = tmp_path / "count.csv"
+    file.write_bytes(b"sku,on_hand\nAPL-1,4\nPOM\xe9,3\n")
+
+    with pytest.raises(CommandError, match=r"line 3, column 4: byte 0xe9: not UTF-8"):
+        run("import_stock", "sea-test", str(file))
+
+    assert not Stock.objects.filter(hub=hub).exists()
+
+
+def test_import_stock_reports_broken_csv_rows_and_applies_the_good_ones(tmp_path):
+    HubFactory(code="sea-test")
+    ProductFactory(sku="APL-1")
+    file = tmp_path / "count.csv"
+    file.write_text('sku,on_hand\n"APL-1,4\nAPL-1,4,extra\nAPL-1,6\n', encoding="utf-8")
+    err = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_stock", "sea-test", str(file), stdout=io.StringIO(), stderr=err)
+
+    assert "not valid CSV" in err.getvalue() or "more values than columns" in err.getvalue()
+
+
+def test_a_binary_file_is_refused_as_not_utf8(tmp_path):
+    HubFactory(code="sea-test")
+    file = tmp_path / "count.csv"
+    file.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run("import_stock", "sea-test", str(file))

@@ -1,11 +1,12 @@
 """export_catalog FILE: every product, in the format import_catalog reads (lossless)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from catalog.services import importing
+from prime_now.kernel.batch import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Export all products (active or not) to a CSV or JSON Lines file, ordered by SKU."
 
     def add_arguments(self, parser):

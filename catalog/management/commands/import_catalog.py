@@ -3,16 +3,18 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from catalog.services import importing
+from prime_now.kernel.batch import SingleRunCommand, undecodable_line
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = (
         "Import products from a CSV or JSON Lines file (upsert by SKU). Every bad row is "
-        "reported with its line number; the good rows are imported; exits 1 if any row was bad."
+        "reported with its line number; the good rows are imported (running the fixed file "
+        "again changes only what is new); exits 1 if any row was bad. One run at a time."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +37,10 @@ class Command(BaseCommand):
         images: str | None = None,
         **opts,
     ):
+        path = Path(file)
+        where = undecodable_line(path) if path.is_file() else None
+        if where:
+            raise CommandError(f"{file}: {where}: not UTF-8 text; nothing was imported")
         try:
             fmt = importing.detect_format(file, format)
             with importing.open_text(file) as stream:

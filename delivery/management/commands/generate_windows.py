@@ -2,14 +2,15 @@
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from delivery.facade.windows import windows_generate
 from delivery.models import WindowTemplate
+from prime_now.kernel.batch import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Create delivery windows for the next N days from the window templates. Idempotent."
 
     def add_arguments(self, parser):

@@ -3,12 +3,11 @@ the same every minute): `manage.py reconcile`."""
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from delivery.facade.reconcile import reconcile
+from prime_now.kernel.batch import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Re-drive or compensate lost work (see delivery/facade/reconcile.py); prints counts."
 
     def handle(self, *args: Any, **options: Any) -> None:

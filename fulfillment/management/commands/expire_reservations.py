@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from fulfillment import services
+from prime_now.kernel.batch import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Release stock holds past their time (the beat task does this every 30 s)."
 
     def handle(self, *args, **options):

@@ -2,23 +2,31 @@
 
 FILE is CSV with a header: `sku,on_hand` and optionally `aisle,bin,low_stock_threshold`.
 Each change is one "adjusted" ledger movement (a matching count writes nothing), so running
-the same file twice changes nothing the second time. Bad rows are reported with their line
-number and skipped; the command then exits non-zero. Good rows are applied.
+the same file twice changes nothing the second time, and a run that stopped half-way is
+finished by running it again. Bad rows (whatever the input: Unicode digits, numbers too big,
+broken CSV) are reported with their line number, field and reason and skipped; the command
+then exits non-zero, the good rows applied. A file that is not UTF-8 CSV with the header is
+refused before anything is applied. One run at a time (a second one exits "already running").
 """
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from catalog import services as catalog
 from fulfillment import services
+from prime_now.kernel.batch import SingleRunCommand, undecodable_line
 from prime_now.kernel.errors import ApplicationError
 
 from ._progress import progress
 
 REQUIRED = {"sku", "on_hand"}
+WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" or "٣" is not a count
+MAX_ON_HAND = services.MAX_ON_HAND
+MAX_SKU = 64
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,7 @@ class Row:
     bin: str
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Cycle count: set on-hand for each SKU at HUB from a CSV file (through the ledger)."
 
     def add_arguments(self, parser):
@@ -44,6 +52,9 @@ class Command(BaseCommand):
             raise CommandError(f"{hub}: {exc.message}")
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
+        where = undecodable_line(file)
+        if where:
+            raise CommandError(f"{file}: {where}: not UTF-8 text; nothing was applied")
         rows, errors = self._parse(file)
         products = {}
         skus = sorted({row.sku for row in rows})
@@ -85,33 +96,60 @@ class Command(BaseCommand):
         errors: list[str] = []
         seen: dict[str, int] = {}
         with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = REQUIRED - set(reader.fieldnames or ())
+            reader = csv.DictReader(handle, strict=True)
+            try:
+                header = reader.fieldnames
+            except csv.Error as exc:
+                raise CommandError(f"{file}: line 1: not a CSV header ({exc}); nothing was applied")
+            missing = REQUIRED - set(header or ())
             if missing:
                 raise CommandError(
                     f"{file}: header must have {sorted(REQUIRED)}; missing {sorted(missing)}"
                 )
-            for record in reader:
-                line = reader.line_num
-                sku = (record.get("sku") or "").strip()
-                raw = (record.get("on_hand") or "").strip()
-                if not sku:
-                    errors.append(f"line {line}: missing sku")
-                    continue
-                if not raw.isdigit():
-                    errors.append(f"line {line}: on_hand must be a whole number ≥ 0, got {raw!r}")
-                    continue
-                if sku in seen:
-                    errors.append(f"line {line}: {sku} already counted on line {seen[sku]}")
-                    continue
-                seen[sku] = line
-                rows.append(
-                    Row(
-                        line=line,
-                        sku=sku,
-                        on_hand=int(raw),
-                        aisle=(record.get("aisle") or "").strip()[:16],
-                        bin=(record.get("bin") or "").strip()[:16],
-                    )
-                )
+            for line, record in _records(reader, errors):
+                row = _row(line, record, seen, errors)
+                if row is not None:
+                    rows.append(row)
         return rows, errors
+
+
+def _records(reader: csv.DictReader, errors: list[str]):
+    """(line, record) for each CSV record; a record the CSV reader refuses is reported."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(f"line {line}: not valid CSV: {exc}")
+            continue
+        if None in record:
+            errors.append(f"line {line}: more values than columns")
+            continue
+        yield line, record
+
+
+def _row(line: int, record: dict, seen: dict[str, int], errors: list[str]) -> Row | None:
+    sku = (record.get("sku") or "").strip()
+    raw = (record.get("on_hand") or "").strip()
+    if not sku:
+        errors.append(f"line {line}: sku: missing")
+    elif len(sku) > MAX_SKU:
+        errors.append(f"line {line}: sku: longer than {MAX_SKU} characters")
+    elif not WHOLE_NUMBER.fullmatch(raw):
+        errors.append(f"line {line}: on_hand: must be a whole number ≥ 0, got {raw[:40]!r}")
+    elif int(raw) > MAX_ON_HAND:
+        errors.append(f"line {line}: on_hand: {raw} is more than {MAX_ON_HAND}")
+    elif sku in seen:
+        errors.append(f"line {line}: {sku} already counted on line {seen[sku]}")
+    else:
+        seen[sku] = line
+        return Row(
+            line=line,
+            sku=sku,
+            on_hand=int(raw),
+            aisle=(record.get("aisle") or "").strip()[:16],
+            bin=(record.get("bin") or "").strip()[:16],
+        )
+    return None

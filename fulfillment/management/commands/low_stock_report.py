@@ -1,13 +1,12 @@
 import csv
 
-from django.core.management.base import BaseCommand
-
 from fulfillment import services
 from fulfillment.levers import REPORTS
+from prime_now.kernel.batch import SingleRunCommand
 from prime_now.kernel.levers import lever_on
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "CSV of stock rows whose available quantity is at or below their threshold."
 
     def add_arguments(self, parser):

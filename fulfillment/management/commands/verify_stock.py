@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from fulfillment import services
+from prime_now.kernel.batch import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Prove every stock row equals its ledger and its live holds. Exits 1 on a mismatch."
 
     def add_arguments(self, parser):

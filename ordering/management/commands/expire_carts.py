@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from ordering import services
+from prime_now.kernel.batch import SingleRunCommand
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Delete guest carts and user carts idle past their time to live (see docs/ordering.md)."
 
     def handle(self, *args, **options):

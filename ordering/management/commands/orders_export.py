@@ -5,10 +5,11 @@ import csv
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from ordering.models import OrderLine
+from prime_now.kernel.batch import SingleRunCommand
 
 COLUMNS = (
     "order_number",
@@ -43,7 +44,7 @@ def _day(value: str, flag: str) -> date:
         raise CommandError(f"{flag} {value!r} is not a date (YYYY-MM-DD).") from exc
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "Export orders placed from --from through --to (UTC days, inclusive) as CSV."
 
     def add_arguments(self, parser):

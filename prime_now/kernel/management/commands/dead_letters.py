@@ -3,13 +3,14 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from prime_now.kernel import deadletters
+from prime_now.kernel.batch import SingleRunCommand
 from prime_now.kernel.models import DeadLetter
 
 
-class Command(BaseCommand):
+class Command(SingleRunCommand):
     help = "List the dead letters not replayed yet (--all: every one), or replay them."
 
     def add_arguments(self, parser: CommandParser) -> None:
