@@ -19,6 +19,10 @@ class KernelConfig(AppConfig):
         # process that publishes (a worker would find it anyway; a web process would not).
         from . import tasks  # noqa: F401
 
+        # The fail-safe cache's metric registers now, not inside a metrics collector's first
+        # cache read (prometheus-client's registry lock is not re-entrant).
+        from . import cache  # noqa: F401
+
         # Each app declares its levers in its own `levers.py`; they exist once migrated.
         autodiscover_modules("levers")
         post_migrate.connect(_sync_levers, sender=self, dispatch_uid="kernel-sync-levers")
