@@ -17,6 +17,7 @@ from .models import (
     OpeningHours,
     PickJob,
     PickJobLine,
+    PostcodeCentroid,
     Reservation,
     ReservationLine,
     Stock,
@@ -232,3 +233,11 @@ class PickJobAdmin(ReadOnlyAdmin):
         for job in queryset:
             services.pick_job_cancel(order_ref=job.order_ref, reason=f"cancelled by {request.user}")
         self.message_user(request, "Cancelled.", messages.SUCCESS)
+
+
+@admin.register(PostcodeCentroid)
+class PostcodeCentroidAdmin(admin.ModelAdmin[PostcodeCentroid]):
+    """Where each postcode is: an order given only a postcode is located at its centre."""
+
+    list_display = ("postcode", "lat", "lon")
+    search_fields = ("postcode",)

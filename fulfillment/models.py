@@ -24,6 +24,29 @@ def _validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/Los_Angeles).")
 
 
+class PostcodeCentroid(models.Model):
+    """Where a postcode is (its centre): the location of an address given only by postcode,
+    so that every order has one for the courier's geofence and proof of delivery."""
+
+    postcode = models.CharField(
+        max_length=16, unique=True, help_text="Normalized: no spaces, upper case."
+    )
+    lat = models.FloatField()
+    lon = models.FloatField()
+
+    class Meta:
+        ordering = ["postcode"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lat__gte=-90, lat__lte=90, lon__gte=-180, lon__lte=180),
+                name="postcode_centroid_on_earth",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.postcode} ({self.lat:.4f}, {self.lon:.4f})"
+
+
 class Hub(models.Model):
     """A local hub ("a cloud 7-11 store"): it serves a radius and/or a list of postcodes."""
 

@@ -10,7 +10,7 @@ from prime_now.kernel.errors import ApplicationError
 
 from ..models import Block, BlockClaim, CourierProfile, DeliveryJob, Offer, Trip
 from ..models.transport import FINAL_JOB_STATUSES
-from ..transport.blocks import block_publish
+from ..transport.blocks import block_check, block_publish, block_wanted_set
 from ..transport.dispatcher import job_reassign
 
 
@@ -40,6 +40,37 @@ class BlockClaimInline(admin.TabularInline):
         return False
 
 
+class BlockForm(forms.ModelForm):
+    """The block service's rules as form errors (an invalid edit is shown, never a 500)."""
+
+    class Meta:
+        model = Block
+        fields = ("hub_code", "starts_at", "ends_at", "wanted")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        wanted = cleaned.get("wanted")
+        if self.instance.pk is not None:
+            if wanted is not None and wanted < self.instance.claimed:
+                self.add_error(
+                    "wanted",
+                    f"{self.instance.claimed} couriers have claimed this block already: "
+                    "want at least that many.",
+                )
+            return cleaned
+        hub_code, starts_at, ends_at = (
+            cleaned.get(k) for k in ("hub_code", "starts_at", "ends_at")
+        )
+        if hub_code is None or starts_at is None or ends_at is None or wanted is None:
+            return cleaned
+        try:
+            block_check(hub_code=hub_code, starts_at=starts_at, ends_at=ends_at, wanted=wanted)
+        except ApplicationError as error:
+            for field, problem in error.fields.items():
+                self.add_error(field if field in self.fields else None, problem)
+        return cleaned
+
+
 @admin.register(Block)
 class BlockAdmin(admin.ModelAdmin):
     """Operators publish blocks here; claims come from couriers."""
@@ -56,20 +87,26 @@ class BlockAdmin(admin.ModelAdmin):
             else ("hub_code", "starts_at", "ends_at", "claimed", "created_by")
         )
 
+    form = BlockForm
+
     def save_model(self, request, obj, form, change):
-        if change:
-            if obj.wanted < obj.claimed:
-                raise forms.ValidationError("Fewer wanted than already claimed.")
-            obj.save(update_fields=["wanted"])
-            return
-        dto = block_publish(
-            hub_code=obj.hub_code,
-            starts_at=obj.starts_at,
-            ends_at=obj.ends_at,
-            wanted=obj.wanted,
-            actor_id=request.user.pk,
-        )
-        obj.pk = dto.id
+        # Through the service (the form checked the same rules; a claim made since is
+        # caught under the block's lock and reported, not raised).
+        try:
+            if change:
+                block_wanted_set(block_id=obj.pk, wanted=obj.wanted)
+                return
+            dto = block_publish(
+                hub_code=obj.hub_code,
+                starts_at=obj.starts_at,
+                ends_at=obj.ends_at,
+                wanted=obj.wanted,
+                actor_id=request.user.pk,
+            )
+            obj.pk = dto.id
+        except ApplicationError as error:
+            message = "; ".join(str(v) for v in error.fields.values()) or error.message
+            self.message_user(request, f"Not saved: {message}", messages.ERROR)
 
 
 class OfferInline(admin.TabularInline):

@@ -119,6 +119,7 @@ def _run(
     now = timezone.now()
     reference = f"checkout:{checkout.pk}:{checkout.attempt}"
     hub = steps.run("address", lambda: _find_hub(request))
+    request = _located(request)
     priced, subtotal = steps.run("pricing", lambda: _price(request))
     seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))
     reservation = steps.run("stock", lambda: _reserve_stock(hub.code, priced, reference))
@@ -213,6 +214,18 @@ def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
 def _find_hub(request: CheckoutRequest) -> tuple[fulfillment.HubDTO, None]:
     hub = hub_for_address(postcode=request.postcode or None, lat=request.lat, lon=request.lon)
     return hub, None
+
+
+def _located(request: CheckoutRequest) -> CheckoutRequest:
+    """The request with a location: its own coordinates, else its postcode's centre (so the
+    courier's geofence and proof of delivery apply to every order), else none (logged)."""
+    if request.lat is not None and request.lon is not None:
+        return request
+    centre = fulfillment.postcode_centroid(postcode=request.postcode) if request.postcode else None
+    if centre is None:
+        logger.warning("checkout: no location for postcode %r; no geofence", request.postcode)
+        return request
+    return replace(request, lat=centre[0], lon=centre[1])
 
 
 def _price(

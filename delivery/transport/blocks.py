@@ -50,7 +50,22 @@ def block_publish(
     wanted: int,
     actor_id: int | None = None,
 ) -> BlockDTO:
-    """An operator offers a block of work at a hub."""
+    """An operator offers a block of work at a hub. Raises InvalidBlockError (its fields name
+    what is wrong)."""
+    block_check(hub_code=hub_code, starts_at=starts_at, ends_at=ends_at, wanted=wanted)
+    block = Block.objects.create(
+        hub_code=hub_code,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        wanted=wanted,
+        created_by_id=actor_id,
+    )
+    return _dto(block, mine=False)
+
+
+def block_check(*, hub_code: str, starts_at: datetime, ends_at: datetime, wanted: int) -> None:
+    """Raise InvalidBlockError, its fields naming each problem, unless this is a block an
+    operator may publish (what block_publish checks, for a form to show before saving)."""
     errors: dict[str, str] = {}
     if ends_at <= starts_at:
         errors["ends_at"] = "A block ends after it starts."
@@ -66,13 +81,26 @@ def block_publish(
         errors["hub_code"] = f"No hub {hub_code!r}."
     if errors:
         raise InvalidBlockError("The block is not valid.", fields=errors)
-    block = Block.objects.create(
-        hub_code=hub_code,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        wanted=wanted,
-        created_by_id=actor_id,
-    )
+
+
+def block_wanted_set(*, block_id: int, wanted: int) -> BlockDTO:
+    """An operator changes how many couriers a block wants: never fewer than have claimed it
+    (InvalidBlockError), checked under the block's row lock against claims at that moment."""
+    with transaction.atomic():
+        block = Block.objects.select_for_update().filter(pk=block_id).first()
+        if block is None:
+            raise BlockNotFoundError()
+        if not 1 <= wanted <= 500:
+            raise InvalidBlockError(fields={"wanted": "Between 1 and 500 couriers."})
+        if wanted < block.claimed:
+            raise InvalidBlockError(
+                fields={
+                    "wanted": f"{block.claimed} couriers have claimed this block already: "
+                    "want at least that many."
+                }
+            )
+        block.wanted = wanted
+        block.save(update_fields=["wanted"])
     return _dto(block, mine=False)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from prime_now.kernel.geo import distance_km
 
-from ..models import Hub, OpeningHours, PickJob, PickJobStatus
+from ..models import Hub, OpeningHours, PickJob, PickJobStatus, PostcodeCentroid
 from .dto import (
     AddressNotServedError,
     HubClosedError,
@@ -103,6 +103,16 @@ def _serves(hub: Hub, lat: float | None, lon: float | None, postcode: str | None
     }:
         return distance if distance is not None else 0.0
     return None
+
+
+def postcode_centroid(*, postcode: str) -> tuple[float, float] | None:
+    """The centre of this postcode (lat, lon) from the postcode table, None when unknown."""
+    row = (
+        PostcodeCentroid.objects.filter(postcode=normalize_postcode(postcode or ""))
+        .values_list("lat", "lon")
+        .first()
+    )
+    return None if row is None else (float(row[0]), float(row[1]))
 
 
 def hub_for_location(

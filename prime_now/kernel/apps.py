@@ -17,11 +17,12 @@ class KernelConfig(AppConfig):
     def ready(self) -> None:
         # The bus hands events to the task `kernel.deliver_event` by name: register it in every
         # process that publishes (a worker would find it anyway; a web process would not).
-        from . import tasks  # noqa: F401
-
         # The fail-safe cache's metric registers now, not inside a metrics collector's first
         # cache read (prometheus-client's registry lock is not re-entrant).
-        from . import cache  # noqa: F401
+        from . import (
+            cache,  # noqa: F401
+            tasks,  # noqa: F401
+        )
 
         # Each app declares its levers in its own `levers.py`; they exist once migrated.
         autodiscover_modules("levers")

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from catalog import services as catalog
 from fulfillment import services
-from fulfillment.models import Hub, OpeningHours
+from fulfillment.models import Hub, OpeningHours, PostcodeCentroid
 from prime_now.kernel.roles import Role, role_grant
 
 from ._progress import progress
@@ -23,6 +23,26 @@ DAY = (dt.time(7), dt.time(23))
 ALWAYS = (dt.time(0), dt.time(0))
 SEATTLE = "America/Los_Angeles"
 ALL_SEATTLE = [str(code) for code in range(98101, 98200)]
+# The centres of Seattle's postcodes (approximate), so that an address given by postcode has a
+# location (the geofence and proof of delivery apply to every order).
+SEATTLE_CENTROIDS = {
+    "98101": (47.6114, -122.3305), "98102": (47.6374, -122.3236),
+    "98103": (47.6733, -122.3426), "98104": (47.6036, -122.3256),
+    "98105": (47.6613, -122.2995), "98106": (47.5342, -122.3547),
+    "98107": (47.6670, -122.3774), "98108": (47.5419, -122.3118),
+    "98109": (47.6334, -122.3467), "98112": (47.6299, -122.2974),
+    "98115": (47.6849, -122.2968), "98116": (47.5741, -122.3955),
+    "98117": (47.6890, -122.3802), "98118": (47.5418, -122.2708),
+    "98119": (47.6379, -122.3696), "98121": (47.6150, -122.3448),
+    "98122": (47.6116, -122.3051), "98125": (47.7172, -122.3015),
+    "98126": (47.5469, -122.3733), "98133": (47.7393, -122.3430),
+    "98134": (47.5790, -122.3393), "98136": (47.5371, -122.3905),
+    "98144": (47.5845, -122.3005), "98146": (47.5000, -122.3580),
+    "98154": (47.6065, -122.3338), "98164": (47.6057, -122.3324),
+    "98174": (47.6046, -122.3353), "98177": (47.7421, -122.3706),
+    "98178": (47.4990, -122.2471), "98195": (47.6553, -122.3035),
+    "98199": (47.6484, -122.3970),
+}  # fmt: skip
 # code, name, address, postcode, lat, lon, radius km, postcodes, hours, pick capacity/h
 HUBS = [
     (
@@ -98,6 +118,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, small: bool = False, **options):
         with transaction.atomic():
+            for postcode, (lat, lon) in SEATTLE_CENTROIDS.items():
+                PostcodeCentroid.objects.update_or_create(
+                    postcode=postcode, defaults={"lat": lat, "lon": lon}
+                )
             for spec in HUBS:
                 self._hub(spec)
                 self._picker(spec[0])
