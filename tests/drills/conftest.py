@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import connection
 
 from prime_now.kernel.tokens import token_issue
 from tests.catalog.factories import ProductFactory
@@ -64,6 +65,8 @@ def rig(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Rig]:
     deadlock them); each drill works in a world of its own and checks only that world."""
     if shutil.which("redis-server") is None:
         pytest.fail("the drills need redis-server (apt-get install redis-server)")
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        pytest.fail("the drills run on the test database only (see test_drills' first test)")
     logs = tmp_path_factory.mktemp("drills")
     os.environ["DRILL_DIR"] = str(logs)  # where probes.SlowProbed's runs leave their pid
     rig = Rig(logs=logs, redis=RedisServer(logs))

@@ -30,6 +30,13 @@ pytestmark = [pytest.mark.slow]
 BACK_WITHIN = 120  # seconds: a dead worker's work completes this soon after a new one starts
 
 
+@pytest.mark.django_db
+def test_the_drills_run_on_the_migrated_test_database():
+    # This marked test makes pytest-django create the test database for the session; the
+    # drills themselves use it without the mark (no rollback, no flush: see conftest.rig).
+    assert connection.settings_dict["NAME"].startswith("test_")
+
+
 def publish(rig, event) -> None:
     with broker_at(f"{rig.redis.url}/0"), transaction.atomic():
         bus.publish(event)

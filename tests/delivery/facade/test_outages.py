@@ -4,10 +4,10 @@ says "try again" with Retry-After, never a 500."""
 import pytest
 from django.db import OperationalError
 
-from delivery.facade import promise
+from delivery import levers
 from prime_now.kernel.api.errors import exception_handler
 from prime_now.kernel.cache import FailSafeRedisCache
-from prime_now.kernel.levers import lever_set
+from prime_now.kernel.levers import forget_snapshot, lever_set
 from prime_now.kernel.outage import OutageMiddleware
 from prime_now.settings import LOCAL_CACHE
 
@@ -42,15 +42,16 @@ def test_with_redis_down_the_promise_still_answers(api_client, world, redis_down
 
 
 @pytest.mark.django_db
-def test_with_redis_down_a_lever_is_read_from_the_database(api_client, world, redis_down):
-    # Given the promise switched off by its lever
-    lever_set(promise.LEVER, enabled=False)
+def test_with_redis_down_a_pulled_lever_is_read_from_the_database(api_client, world, redis_down):
+    # Given the precise promise shed by its lever, while Redis is down
+    lever_set(levers.PRECISE_PROMISE, enabled=False, reason="test")
+    forget_snapshot()
 
     response = api_client.get(PROMISE, {"postcode": "98101"})
 
+    # Then the promise still answers, the lever obeyed (the conservative promise)
     assert response.status_code == 200
-    assert response.json()["windows"] == []
-    assert response.json()["message"] == promise.UNAVAILABLE_NOW
+    assert response.json()["conservative"] is True
 
 
 @pytest.mark.django_db(transaction=True)
