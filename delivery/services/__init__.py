@@ -26,12 +26,16 @@ from ..facade.errors import (
     WindowNotFoundError,
     WindowNotServedError,
 )
+from ..facade.picker import WindowChoiceDTO, WindowDayDTO, WindowPickerDTO, window_picker
 from ..facade.promise import promise_for
 from ..facade.tracking import TrackingDTO, tracking_for
 from ..facade.windows import windows_open
 from ..models import JobStatus, WindowKind
 
 __all__ = [
+    "WindowChoiceDTO",
+    "WindowDayDTO",
+    "WindowPickerDTO",
     "CheckoutFailedError",
     "CheckoutInProgressError",
     "CheckoutLine",
@@ -53,6 +57,7 @@ __all__ = [
     "WindowNotServedError",
     "checkout_place",
     "promise_for",
+    "window_picker",
     "tracking_for",
     "windows_open",
 ]
