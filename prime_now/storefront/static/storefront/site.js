@@ -82,6 +82,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Wide screens have room for the filters: open the disclosure (phones keep results first).
+    if (window.matchMedia("(min-width: 48rem)").matches) {
+      document.querySelectorAll("details.filters-panel").forEach(function (d) { d.open = true; });
+    }
     var checkout = document.querySelector("form.checkout");
     if (checkout) setupWindowChoice(checkout);
     document.querySelectorAll("input[data-suggest-url]").forEach(setupSuggest);
