@@ -9,6 +9,7 @@ threads each (which take a good share of the CPU themselves; `--client python` f
 A response other than 200, or one naming degraded widgets, counts as an error.
 
     .venv/bin/python benchmarks/storefront_pages.py [--seconds 10] [--clients 16] [--client wrk]
+        [--port N]
 
 Target (issue 9): each page >= 150 requests/s with p99 < 250 ms on the 2-core machine.
 Not a test: it prints figures.
@@ -226,6 +227,7 @@ def main() -> None:
         default="auto",
         help="load generator: wrk when installed (auto), or the Python clients",
     )
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: any free one)")
     args = parser.parse_args()
     wrk = shutil.which("wrk") if args.client in {"auto", "wrk"} else None
     if args.client == "wrk" and wrk is None:
@@ -237,7 +239,7 @@ def main() -> None:
     manage("seed_demo", "--small")
     manage("collectstatic", "--noinput", "-v0")
     dept, sku, postcode = world()
-    port = free_port()
+    port = args.port or free_port()
     server = subprocess.Popen(
         [
             str(Path(PY).with_name("gunicorn")),
