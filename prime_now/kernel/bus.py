@@ -34,7 +34,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -318,3 +318,12 @@ def purge(*, older_than_days: int = 7) -> int:
     deleted, _ = OutboxEvent.objects.filter(relayed_at__lt=cutoff).delete()
     HandledEvent.objects.filter(handled_at__lt=cutoff).delete()
     return deleted
+
+
+def outbox_backlog() -> tuple[int, float]:
+    """How many events wait to be handed to the broker, and the oldest one's age in seconds
+    (0 when none waits): the relay's lag, for readiness, metrics and the ops dashboard."""
+    pending = OutboxEvent.objects.filter(relayed_at__isnull=True)
+    found = pending.aggregate(count=Count("pk"), oldest=Min("created_at"))
+    oldest = found["oldest"]
+    return found["count"], 0.0 if oldest is None else (timezone.now() - oldest).total_seconds()

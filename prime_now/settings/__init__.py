@@ -83,7 +83,13 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "prime_now.metrics.RequestMetricsMiddleware",
 ]
-METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>` and staff sessions.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# The build this process runs (release tooling sets it), shown by /healthz, /readyz, /metrics.
+BUILD_VERSION = os.environ.get("BUILD_VERSION", "dev")
+# /readyz: how old beat's last tick and the oldest unrelayed outbox event may be (seconds).
+READYZ_BEAT_MAX_AGE = float(os.environ.get("READYZ_BEAT_MAX_AGE", "60"))
+READYZ_OUTBOX_MAX_LAG = float(os.environ.get("READYZ_OUTBOX_MAX_LAG", "60"))
 
 ROOT_URLCONF = "prime_now.urls"
 WSGI_APPLICATION = "prime_now.wsgi.application"
@@ -190,6 +196,8 @@ CELERY_TASK_QUEUES_ALL = ("default", "kernel", "catalog", "fulfillment", "orderi
 CELERY_TASK_ROUTES = {f"{queue}.*": {"queue": queue} for queue in CELERY_TASK_QUEUES_ALL[1:]}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# Beat's own scheduler, recording each tick for /readyz.
+CELERY_BEAT_SCHEDULER = "prime_now.health:RecordingScheduler"
 # A static schedule (django-celery-beat does not support Django 6.1 yet).
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "kernel.relay_outbox", "schedule": 10.0},
