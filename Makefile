@@ -36,7 +36,7 @@ run: demo
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	rm -rf .run/metrics && mkdir -p .run/metrics
-	PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(BIN)/honcho start
+	PORT=$(PORT) LOG_FORMAT=console PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(BIN)/honcho start
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import datetime
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import current_app
@@ -20,12 +21,12 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
 from health_check import checks as library_checks
-from health_check.base import HealthCheck
+from health_check.base import HealthCheck, HealthCheckResult
 from health_check.contrib import celery as celery_checks
 from health_check.contrib import redis as redis_checks
 from health_check.exceptions import ServiceUnavailable
-from health_check.views import HealthCheckView
 from kombu import Connection
 from redis.asyncio import Redis as AsyncRedis
 
@@ -138,30 +139,32 @@ CHECK_NAMES = {
 }
 
 
-class ReadinessView(HealthCheckView):
-    """JSON: {"status": "ok"|"unavailable", "checks": {name: {status, latency_ms, error}}}."""
+def _result(check: HealthCheck) -> HealthCheckResult:
+    # Each check in a thread with its own event loop: the view stays a plain sync view, which
+    # works in any server and whatever loop the calling thread may already run.
+    return asyncio.run(check.get_result())
 
-    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        with self.get_executor() as executor:
-            results = await asyncio.gather(
-                *(check.get_result(executor) for check in readiness_checks())
-            )
-        report = {
-            CHECK_NAMES[type(result.check).__name__]: {
-                "status": "ok" if result.error is None else "failing",
-                "latency_ms": round(result.time_taken * 1000, 1),
-                **({"error": str(result.error)} if result.error else {}),
-            }
-            for result in results
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """JSON: {"status": "ok"|"unavailable", "failing": [...], "checks": {name: {status,
+    latency_ms, error}}}; 503 when any check fails. The checks run side by side."""
+    checks = readiness_checks()
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        results = list(pool.map(_result, checks))
+    report = {
+        CHECK_NAMES[type(result.check).__name__]: {
+            "status": "ok" if result.error is None else "failing",
+            "latency_ms": round(result.time_taken * 1000, 1),
+            **({"error": str(result.error)} if result.error else {}),
         }
-        failing = sorted(name for name, check in report.items() if check["status"] != "ok")
-        body = {
-            "status": "unavailable" if failing else "ok",
-            "failing": failing,
-            "version": settings.BUILD_VERSION,
-            "checks": report,
-        }
-        return JsonResponse(body, status=503 if failing else 200)
-
-
-readyz = ReadinessView.as_view()
+        for result in results
+    }
+    failing = sorted(name for name, check in report.items() if check["status"] != "ok")
+    body = {
+        "status": "unavailable" if failing else "ok",
+        "failing": failing,
+        "version": settings.BUILD_VERSION,
+        "checks": report,
+    }
+    return JsonResponse(body, status=503 if failing else 200)

@@ -14,11 +14,11 @@ No stock row stays locked while the payment runs. Any failure undoes the done st
 raises one error naming the cause; an undo that fails is not fatal, as both holds expire.
 """
 
-import logging
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ from .promise import delivery_lead, hub_for_address
 from .steps import Steps, Undo
 from .windows import window_hold, window_hold_release
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 LIMITS = ordering.BASKET_LIMITS  # ordering owns the basket limits
 STOCK_HOLD = timedelta(minutes=10)
@@ -84,6 +84,7 @@ def checkout_place(
     except ApplicationError as error:
         steps.undo()
         checkout_record_failed(checkout, error)
+        logger.info("checkout refused", code=error.code, step=steps.current)
         raise
     except Exception as exc:
         steps.undo()
@@ -92,7 +93,7 @@ def checkout_place(
             "ordered and nothing is held for you; please try again in a moment.",
             fields={"step": steps.current},
         )
-        logger.exception("checkout %s failed at %s", checkout.pk, steps.current)
+        logger.exception("checkout failed", checkout_id=checkout.pk, step=steps.current)
         checkout_record_failed(checkout, unavailable)
         raise unavailable from exc
 
@@ -103,6 +104,7 @@ def _run(
     now = timezone.now()
     reference = f"checkout:{checkout.pk}:{checkout.attempt}"
     hub = steps.run("address", lambda: _find_hub(request))
+    structlog.contextvars.bind_contextvars(hub=hub.code)
     priced, subtotal = steps.run("pricing", lambda: _price(request))
     seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))
     reservation = steps.run("stock", lambda: _reserve_stock(hub.code, priced, reference))
@@ -134,6 +136,8 @@ def _run(
             currency=order.currency,
         )
         steps.run("confirm", lambda: _confirm(checkout, seat, placed, result))
+    structlog.contextvars.bind_contextvars(order_number=order.number)
+    logger.info("checkout placed", total=str(order.total), window_id=window.id)
     return result
 
 

@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
+import structlog
 from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -307,8 +308,21 @@ def deliver(*, event_id: str, handler: str) -> bool:
         _record, first_time = HandledEvent.objects.get_or_create(event_id=event.pk, handler=handler)
         if not first_time:
             return False
-        callback(decode(event.name, event.payload))
+        with structlog.contextvars.bound_contextvars(**_log_context(event)):
+            callback(decode(event.name, event.payload))
     return True
+
+
+def _log_context(event: OutboxEvent) -> dict[str, Any]:
+    """What the handler's log lines carry: the event, and its order and hub when it has them."""
+    context: dict[str, Any] = {"event_name": event.name, "event_id": str(event.pk)}
+    payload = event.payload
+    order = payload.get("order_number") or payload.get("order_ref")
+    if order:
+        context["order_number"] = order
+    if payload.get("hub_code"):
+        context["hub"] = payload["hub_code"]
+    return context
 
 
 def purge(*, older_than_days: int = 7) -> int:

@@ -17,6 +17,7 @@ import django_stubs_ext
 from django.utils.csp import CSP
 
 from prime_now import embedded_db
+from prime_now.logs import configure_structlog, logging_config
 
 # Django's generic classes (ModelAdmin, fields, ...) take type arguments at run time too.
 django_stubs_ext.monkeypatch()
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_structlog",
     "prime_now.kernel",
     "catalog",
     "fulfillment",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Binds a request id (and the user) to every log line of the request and its tasks.
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -308,15 +312,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
+# structlog through django-structlog (prime_now/logs.py): JSON lines, or `LOG_FORMAT=console`.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+configure_structlog()
+# The request id (and user) travel with every task a request enqueues, events' included.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Workers and beat log through LOGGING above, not Celery's own plain-text handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Client addresses are personal data: kept out of the logs.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 
 # --- delivery: dispatch (couriers, offers, trips) --------------------------------------------
 DELIVERY_DISPATCH_OFFER_SECONDS = int(os.environ.get("DISPATCH_OFFER_SECONDS", "30"))
