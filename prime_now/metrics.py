@@ -13,10 +13,12 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from kombu import Connection
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,6 +32,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from insights import services as insights
 from prime_now.kernel.bus import outbox_backlog
 from prime_now.kernel.levers import declared, lever_states
 
@@ -104,9 +107,35 @@ def _levers() -> Iterator[Metric]:
     yield levers
 
 
+# The drop rate over these windows, read from insights' table at each scrape.
+DROP_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+
+
+def _drop_rate() -> Iterator[Metric]:
+    rate = GaugeMetricFamily(
+        "order_drop_rate", "Dropped / checkout attempts over the window", labels=["window"]
+    )
+    attempts = GaugeMetricFamily(
+        "order_attempts", "Checkout attempts over the window", labels=["window"]
+    )
+    drops = GaugeMetricFamily(
+        "order_drops", "Dropped attempts over the window by reason", labels=["window", "reason"]
+    )
+    now = timezone.now()
+    for window, length in DROP_WINDOWS.items():
+        found = insights.drop_rate(since=now - length, until=now)
+        rate.add_metric([window], found.rate)
+        attempts.add_metric([window], found.attempts)
+        for reason, count in found.reasons.items():
+            drops.add_metric([window, reason], count)
+    yield from (rate, attempts, drops)
+
+
 # What is read at each scrape. Another part (dead letters, breakers, the funnel) adds its own
 # reader here with `state_source`; one that fails is logged and skipped, never the whole scrape.
-STATE_SOURCES: list[Callable[[], Iterable[Metric]]] = [_build, _outbox, _queues, _levers]
+STATE_SOURCES: list[Callable[[], Iterable[Metric]]] = [
+    _build, _outbox, _queues, _levers, _drop_rate,
+]  # fmt: skip
 
 
 def state_source(reader: Callable[[], Iterable[Metric]]) -> Callable[[], Iterable[Metric]]:

@@ -79,11 +79,12 @@ def checkout_place(
     if replay is not None:
         return replay
     steps = Steps()
+    found: dict[str, str] = {"hub": ""}  # the serving hub, once the address step found it
     try:
-        return _run(steps, checkout, customer_id, request)
+        return _run(steps, checkout, customer_id, request, found)
     except ApplicationError as error:
         steps.undo()
-        checkout_record_failed(checkout, error)
+        checkout_record_failed(checkout, error, hub_code=found["hub"], step=steps.current)
         logger.info("checkout refused", code=error.code, step=steps.current)
         raise
     except Exception as exc:
@@ -94,16 +95,21 @@ def checkout_place(
             fields={"step": steps.current},
         )
         logger.exception("checkout failed", checkout_id=checkout.pk, step=steps.current)
-        checkout_record_failed(checkout, unavailable)
+        checkout_record_failed(checkout, unavailable, hub_code=found["hub"], step=steps.current)
         raise unavailable from exc
 
 
 def _run(
-    steps: Steps, checkout: Checkout, customer_id: int, request: CheckoutRequest
+    steps: Steps,
+    checkout: Checkout,
+    customer_id: int,
+    request: CheckoutRequest,
+    found: dict[str, str],
 ) -> CheckoutResult:
     now = timezone.now()
     reference = f"checkout:{checkout.pk}:{checkout.attempt}"
     hub = steps.run("address", lambda: _find_hub(request))
+    found["hub"] = hub.code
     structlog.contextvars.bind_contextvars(hub=hub.code)
     priced, subtotal = steps.run("pricing", lambda: _price(request))
     seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))

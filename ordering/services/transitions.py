@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from prime_now.kernel import bus
@@ -94,10 +95,17 @@ def step(
     method()
     order.save(update_fields=fields)
     timeline_add(order, from_status, reason=reason, actor=actor)
-    bus.publish(OrderStatusChanged(order_number=order.number, status=transition.target))
+    bus.publish(
+        OrderStatusChanged(order_number=order.number, status=transition.target, at=timezone.now())
+    )
     if transition.target == S.CANCELLED:
         bus.publish(
-            OrderCancelled(order_number=order.number, hub_code=order.hub_code, reason=reason)
+            OrderCancelled(
+                order_number=order.number,
+                hub_code=order.hub_code,
+                reason=reason,
+                by=actor.label.split(":")[0],
+            )
         )
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "ordering",
     "delivery",
+    "insights",
     "prime_now.storefront",
     "prime_now",
 ]
@@ -196,7 +197,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_ALL = ("default", "kernel", "catalog", "fulfillment", "ordering", "delivery")
+CELERY_TASK_QUEUES_ALL = (
+    "default", "kernel", "catalog", "fulfillment", "ordering", "delivery", "insights",
+)  # fmt: skip
 CELERY_TASK_ROUTES = {f"{queue}.*": {"queue": queue} for queue in CELERY_TASK_QUEUES_ALL[1:]}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
@@ -214,6 +217,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-carts": {"task": "ordering.expire_carts", "schedule": 3600.0},
     "share-popularity": {"task": "ordering.share_popularity", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "delivery.purge_idempotency_keys", "schedule": 3600.0},
+    "mark-lost-orders": {"task": "insights.mark_lost", "schedule": 60.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
