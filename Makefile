@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools \
+.PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools alerts \
 	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -66,7 +66,19 @@ $(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
 
 browser-tools: $(AXE_STAMP)
 
-test: lint typecheck browser-tools
+# The Prometheus alert rules (ops/prometheus/): promtool checks them and runs their unit tests.
+# Without promtool the step is skipped (unless REQUIRE_PROMTOOL=1, which CI sets).
+alerts:
+	@if command -v promtool >/dev/null 2>&1; then \
+	  promtool check rules ops/prometheus/alerts.yml && \
+	  promtool test rules ops/prometheus/alerts.test.yml; \
+	elif [ -n "$${REQUIRE_PROMTOOL:-}" ]; then \
+	  echo "REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"; exit 1; \
+	else \
+	  echo "promtool not found: skipping the alert rules check (apt-get install prometheus)"; \
+	fi
+
+test: lint typecheck browser-tools alerts
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=prime_now.settings.production \
 	  DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m prime_now.embedded_db url)} \

@@ -77,18 +77,26 @@ def _outbox() -> Iterator[Metric]:
     )
 
 
-def _queues() -> Iterator[Metric]:
-    depth = GaugeMetricFamily(
-        "celery_queue_length", "Messages waiting in each Celery queue", labels=["queue"]
-    )
+def queue_lengths() -> dict[str, int]:
+    """Messages waiting in each Celery queue, asked of the broker."""
     conf = current_app.conf
+    lengths: dict[str, int] = {}
     with Connection(
         conf.broker_url, transport_options=conf.broker_transport_options, connect_timeout=2
     ) as connection:
         channel = connection.default_channel
         for queue in settings.CELERY_TASK_QUEUES_ALL:
             _name, waiting, _consumers = channel.queue_declare(queue=queue, durable=True)
-            depth.add_metric([queue], waiting)
+            lengths[queue] = waiting
+    return lengths
+
+
+def _queues() -> Iterator[Metric]:
+    depth = GaugeMetricFamily(
+        "celery_queue_length", "Messages waiting in each Celery queue", labels=["queue"]
+    )
+    for queue, waiting in queue_lengths().items():
+        depth.add_metric([queue], waiting)
     yield depth
 
 
@@ -162,13 +170,35 @@ def _authorized(request: HttpRequest) -> bool:
     return bool(request.user.is_authenticated and request.user.is_staff)
 
 
+def _counted() -> CollectorRegistry:
+    """The processes' counters and histograms: this process's, or all of them summed."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+def quantile(histogram: str, share: float) -> float | None:
+    """The upper bound of the bucket holding this share of a histogram's observations (all
+    label sets together), as Prometheus' histogram_quantile would bound it; None when empty."""
+    buckets: dict[float, float] = {}
+    for family in _counted().collect():
+        if family.name != histogram:
+            continue
+        for sample in family.samples:
+            if sample.name == f"{histogram}_bucket":
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    total = buckets.get(float("inf"), 0.0)
+    if not total:
+        return None
+    return next(bound for bound in sorted(buckets) if buckets[bound] >= share * total)
+
+
 def exposition() -> bytes:
     """Every metric in Prometheus' text format, summed over processes when multiprocess."""
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    return generate_latest(registry) + generate_latest(_STATE_REGISTRY)
+    return generate_latest(_counted()) + generate_latest(_STATE_REGISTRY)
 
 
 _STATE_REGISTRY = CollectorRegistry(auto_describe=False)

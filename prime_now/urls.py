@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from prime_now import health, metrics
 from prime_now.kernel.api.views import MeGetApi, TokenCreateApi, TokenLogoutAllApi, TokenLogoutApi
+from prime_now.ops import views as ops_views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me", MeGetApi.as_view(), name="me"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("ops/dashboard/", ops_views.dashboard, name="ops-dashboard"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

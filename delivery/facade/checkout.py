@@ -14,6 +14,7 @@ No stock row stays locked while the payment runs. Any failure undoes the done st
 raises one error naming the cause; an undo that fails is not fatal, as both holds expire.
 """
 
+import time
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,6 +39,7 @@ from .idempotency import (
     checkout_record_placed,
     request_fingerprint,
 )
+from .metrics import checkout_seconds, checkouts
 from .promise import delivery_lead, hub_for_address
 from .steps import Steps, Undo
 from .windows import window_hold, window_hold_release
@@ -80,12 +82,14 @@ def checkout_place(
         return replay
     steps = Steps()
     found: dict[str, str] = {"hub": ""}  # the serving hub, once the address step found it
+    started = time.perf_counter()
     try:
-        return _run(steps, checkout, customer_id, request, found)
+        result = _run(steps, checkout, customer_id, request, found)
     except ApplicationError as error:
         steps.undo()
         checkout_record_failed(checkout, error, hub_code=found["hub"], step=steps.current)
         logger.info("checkout refused", code=error.code, step=steps.current)
+        _count(error.code, started)
         raise
     except Exception as exc:
         steps.undo()
@@ -96,7 +100,15 @@ def checkout_place(
         )
         logger.exception("checkout failed", checkout_id=checkout.pk, step=steps.current)
         checkout_record_failed(checkout, unavailable, hub_code=found["hub"], step=steps.current)
+        _count(unavailable.code, started)
         raise unavailable from exc
+    _count("placed", started)
+    return result
+
+
+def _count(outcome: str, started: float) -> None:
+    checkouts.labels(outcome=outcome).inc()
+    checkout_seconds.observe(time.perf_counter() - started)
 
 
 def _run(

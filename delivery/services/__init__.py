@@ -31,6 +31,8 @@ from ..facade.promise import promise_for
 from ..facade.tracking import TrackingDTO, tracking_for
 from ..facade.windows import windows_open
 from ..models import JobStatus, WindowKind
+from ..transport.blocks import courier_supply
+from ..transport.dto import CourierSupplyDTO
 
 __all__ = [
     "WindowChoiceDTO",
@@ -42,6 +44,7 @@ __all__ = [
     "CheckoutRequest",
     "CheckoutResult",
     "CheckoutUnavailableError",
+    "CourierSupplyDTO",
     "GenerateReport",
     "IdempotencyKeyMissingError",
     "IdempotencyKeyReusedError",
@@ -56,6 +59,7 @@ __all__ = [
     "WindowNotFoundError",
     "WindowNotServedError",
     "checkout_place",
+    "courier_supply",
     "promise_for",
     "window_picker",
     "tracking_for",

@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 from prime_now.kernel import bus
 
 from ..events import OrderCancelled, OrderStatusChanged
+from ..metrics import transitions
 from ..models import Order, OrderTimelineEntry
 from ..statuses import OrderStatus
 from . import charges
@@ -95,6 +96,7 @@ def step(
     method()
     order.save(update_fields=fields)
     timeline_add(order, from_status, reason=reason, actor=actor)
+    transitions.labels(status=transition.target.value).inc()
     bus.publish(
         OrderStatusChanged(order_number=order.number, status=transition.target, at=timezone.now())
     )
