@@ -10,7 +10,7 @@ from fulfillment import services as fulfillment
 from insights import services as insights
 from prime_now import metrics
 from prime_now.kernel.bus import outbox_backlog
-from prime_now.kernel.models import Lever
+from prime_now.kernel.levers import lever_states
 
 # What "the capacity ahead" of a hub's picking backlog counts: window seats starting this soon.
 CAPACITY_AHEAD = timedelta(hours=2)
@@ -86,7 +86,5 @@ def gather(*, since: timedelta = timedelta(hours=24), now: datetime | None = Non
         outbox_pending=pending,
         outbox_age_seconds=age,
         queues=metrics.queue_lengths(),
-        levers_pulled=tuple(
-            Lever.objects.filter(enabled=False).order_by("name").values_list("name", flat=True)
-        ),
+        levers_pulled=tuple(sorted(name for name, on in (lever_states() or {}).items() if not on)),
     )

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from insights import recording
-from prime_now.kernel.models import Lever
+from prime_now.kernel.levers import lever_set
 from tests.fulfillment.factories import HubFactory
 from tests.kernel.factories import UserFactory
 
@@ -38,7 +38,7 @@ def test_an_operator_sees_the_drop_rate_its_reasons_and_the_chart(operator_clien
     now = timezone.now()
     for n, reason in enumerate(("window_full", "payment_declined")):
         recording.refused(reference=f"c:{n}", hub_code=hub.code, reason=reason, at=now)
-    Lever.objects.create(name="storefront-price", enabled=False)
+    lever_set("storefront-also-bought", enabled=False, reason="test")
 
     # When an operator opens the dashboard
     response = operator_client.get("/ops/dashboard/")
@@ -49,7 +49,7 @@ def test_an_operator_sees_the_drop_rate_its_reasons_and_the_chart(operator_clien
     assert 'data-figure="drop-1h-counts">2 of 2 attempts' in page
     assert 'data-reason="window_full"' in page and 'data-reason="payment_declined"' in page
     assert f'data-hub="{hub.code}"' in page
-    assert "storefront-price" in page
+    assert "storefront-also-bought" in page
     assert 'src="data:image/svg+xml;base64,' in page
     assert '<meta http-equiv="refresh" content="30">' in page
 
