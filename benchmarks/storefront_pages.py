@@ -68,8 +68,9 @@ def world() -> tuple[str, str, str]:
 
 
 def session_cookie(port: int, postcode: str) -> str:
-    """A visitor session with the address set, obtained through the real form (with CSRF)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    """A visitor session with the address set, obtained through the real form (with CSRF).
+    The first request waits for a worker: on a busy machine they take seconds to boot."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", "/")
     response = conn.getresponse()
     html = response.read().decode()
