@@ -61,7 +61,9 @@ class WindowPicker:
         return [c for c in every if c is not None and not c.full]
 
 
-def _choice(found: shopper.Promise, choice: delivery.WindowChoiceDTO, soonest: bool = False):
+def _choice(
+    found: shopper.Promise, choice: delivery.WindowChoiceDTO, soonest: bool = False
+) -> WindowChoice:
     window = choice.window
     start, end = found.local(window.start), found.local(window.end)
     price = "free" if choice.fee == 0 else f"${choice.fee}"
