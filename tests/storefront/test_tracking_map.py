@@ -1,8 +1,15 @@
 """The tracking page's map: hub, courier and address as SVG, projected onto a small square."""
 
-import pytest
+import dataclasses
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from delivery import services as delivery
+from ordering import services as ordering
 from prime_now.storefront.tracking_map import MARGIN, SIZE, tracking_map
+from prime_now.storefront.views import orders as orders_view
 
 from .test_checkout_and_orders import place_order
 
@@ -50,3 +57,27 @@ def test_the_tracking_panel_draws_the_hub_without_any_external_tile(signed_in, s
     svg = html.split("<svg")[1].split("</svg>")[0]
     assert 'class="marker hub"' in svg and 'role="img"' in html
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.django_db
+def test_out_for_delivery_the_panel_names_the_courier_gives_the_eta_and_draws_them(
+    signed_in, shop, shopper, monkeypatch
+):
+    # Given an order its courier has picked up, 2 km from the door
+    number = place_order(signed_in, shop)
+    real = delivery.tracking_for(order_number=number, customer_id=shopper.pk)
+    eta = timezone.now() + timedelta(minutes=12)
+    on_the_way = dataclasses.replace(
+        real,
+        status=ordering.OrderStatus.OUT_FOR_DELIVERY,
+        courier_name="Sam",
+        courier_lat=COURIER[0],
+        courier_lon=COURIER[1],
+        eta=eta,
+    )
+    monkeypatch.setattr(orders_view.delivery, "tracking_for", lambda **kw: on_the_way)
+    # When the panel refreshes
+    html = signed_in.get(f"/orders/{number}/status/").content.decode()
+    # Then it says who is coming and when, and draws the courier
+    assert "Sam is on the way" in html and "expected at" in html
+    assert 'class="marker courier"' in html and ">Sam</text>" in html
