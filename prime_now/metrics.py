@@ -33,6 +33,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from insights import services as insights
+from prime_now.kernel.breakers import STATE_VALUES, breaker_states
 from prime_now.kernel.bus import outbox_backlog
 from prime_now.kernel.levers import declared, lever_states
 
@@ -115,6 +116,16 @@ def _levers() -> Iterator[Metric]:
     yield levers
 
 
+def _breakers() -> Iterator[Metric]:
+    """`breaker_state{breaker}`: 0 closed, 1 half-open, 2 open (shared through the cache)."""
+    circuits = GaugeMetricFamily(
+        "breaker_state", "0 closed, 1 half-open, 2 open", labels=["breaker"]
+    )
+    for name, state in breaker_states().items():
+        circuits.add_metric([name], float(STATE_VALUES[state]))
+    yield circuits
+
+
 # The drop rate over these windows, read from insights' table at each scrape.
 DROP_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 
@@ -142,7 +153,7 @@ def _drop_rate() -> Iterator[Metric]:
 # What is read at each scrape. Another part (dead letters, breakers, the funnel) adds its own
 # reader here with `state_source`; one that fails is logged and skipped, never the whole scrape.
 STATE_SOURCES: list[Callable[[], Iterable[Metric]]] = [
-    _build, _outbox, _queues, _levers, _drop_rate,
+    _build, _outbox, _queues, _levers, _breakers, _drop_rate,
 ]  # fmt: skip
 
 

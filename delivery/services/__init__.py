@@ -5,6 +5,7 @@ Re-exports the public commands, queries, DTOs, statuses and errors of the façad
 """
 
 from ordering.services import IdempotencyKeyReusedError
+from prime_now.kernel.doors import instrument
 
 from ..facade.checkout import checkout_place
 from ..facade.dtos import (
@@ -65,3 +66,6 @@ __all__ = [
     "tracking_for",
     "windows_open",
 ]
+
+# Every function above behind the delivery fault point and circuit breaker (kernel/doors.py).
+instrument(globals(), "delivery")

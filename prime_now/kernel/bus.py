@@ -39,6 +39,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from .faults import fault_point
 from .models import HandledEvent, OutboxEvent
 
 # What the apps use; the rest (relay, deliver, purge, ...) is for the kernel's own tasks.
@@ -233,6 +234,7 @@ def queue_for(key: str) -> str:
 
 
 def _send(event_id: uuid.UUID, key: str) -> None:
+    fault_point("broker")  # an injected broker outage fails the send as a real one would
     # Looked up by name (kernel.tasks registers it, and imports this module).
     deliver_event = current_app.tasks["kernel.deliver_event"]
     kwargs = {"event_id": str(event_id), "handler": key}

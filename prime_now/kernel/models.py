@@ -3,9 +3,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from knox.models import AbstractAuthToken
+
+from .faults import FaultKind, FaultSpec, FaultTarget
 
 
 class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox is untyped
@@ -147,3 +149,57 @@ class LeverChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lever.name}: {'on' if self.old else 'off'} -> {'on' if self.new else 'off'}"
+
+
+class Fault(models.Model):
+    """A fault injected on purpose (kernel/faults.py), kept after it is cleared: the audit of
+    every injection (who, why, what, when, until when)."""
+
+    target = models.CharField(max_length=20, choices=[(t.value, t.value) for t in FaultTarget])
+    kind = models.CharField(max_length=10, choices=[(k.value, k.value) for k in FaultKind])
+    latency_ms = models.PositiveIntegerField(
+        default=0, help_text="Latency: added to each call hit. Timeout: how long a call hangs."
+    )
+    share = models.FloatField(default=1.0, help_text="The share of calls hit, above 0, at most 1.")
+    hub_code = models.CharField(max_length=20, blank=True, help_text="Only calls for this hub.")
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share__gt=0, share__lte=1), name="fault_share_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="fault_expires_later"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f" hub {self.hub_code}" if self.hub_code else ""
+        delay = f" {self.latency_ms} ms" if self.latency_ms else ""
+        return f"{self.kind}{delay} at {self.target}{where}, {self.share:.0%} of calls"
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_at is None and self.expires_at > timezone.now()
+
+    def spec(self) -> FaultSpec:
+        return FaultSpec(
+            id=self.pk,
+            target=FaultTarget(self.target),
+            kind=FaultKind(self.kind),
+            latency_ms=self.latency_ms,
+            share=self.share,
+            hub_code=self.hub_code,
+            expires_at=self.expires_at,
+        )

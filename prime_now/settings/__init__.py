@@ -147,7 +147,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "prime_now.kernel.faultycache.RedisCache",
             "LOCATION": redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_CACHE_DB", "1"))),
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "pn"),
         }
@@ -159,7 +159,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "prime_now.kernel.faultycache.FileBasedCache",
             "LOCATION": str(RUN_DIR / "cache"),
         }
     }
@@ -339,6 +339,19 @@ DELIVERY_DISPATCH_FORFEIT_CUTOFF_MINUTES = int(
     os.environ.get("DISPATCH_FORFEIT_CUTOFF_MINUTES", "45")
 )
 DELIVERY_DISPATCH_GEOFENCE_METERS = float(os.environ.get("DISPATCH_GEOFENCE_METERS", "150"))
+
+# --- resilience: fault injection, circuit breakers, load shedding (docs/runbook.md) --------
+# Faults may be injected (manage.py fault, the admin, game days); production refuses unless set.
+FAULT_INJECTION_ALLOWED = env_bool("FAULT_INJECTION_ALLOWED", True)
+# Per target (catalog, fulfillment, ordering, delivery, payment): failures in a row that open
+# the breaker, seconds before a trial call, and the time budget of one call (slower counts as
+# a failure). Delivery's door calls other doors (checkout), so its budget is theirs and more.
+BREAKERS: dict[str, dict[str, float]] = {
+    "delivery": {"budget_ms": 3000},
+    "payment": {"budget_ms": 2000},
+}
+# The promise waits this long for a precise answer, then answers from the stand-in provider.
+DELIVERY_PROMISE_BUDGET_MS = int(os.environ.get("DELIVERY_PROMISE_BUDGET_MS", "200"))
 
 # --- storefront -------------------------------------------------------------------------------
 # Every storefront page with an address reads the session: read it from the cache, write through.

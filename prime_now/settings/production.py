@@ -31,3 +31,7 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+
+# Fault injection is refused in production unless explicitly allowed (a game day on a
+# production-like stack sets FAULT_INJECTION_ALLOWED=1).
+FAULT_INJECTION_ALLOWED = env_bool("FAULT_INJECTION_ALLOWED", False)
