@@ -218,6 +218,7 @@ CELERY_BEAT_SCHEDULE = {
     "share-popularity": {"task": "ordering.share_popularity", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "delivery.purge_idempotency_keys", "schedule": 3600.0},
     "mark-lost-orders": {"task": "insights.mark_lost", "schedule": 60.0},
+    "shed-load": {"task": "kernel.shed_load", "schedule": 5.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -350,6 +351,65 @@ BREAKERS: dict[str, dict[str, float]] = {
     "delivery": {"budget_ms": 3000},
     "payment": {"budget_ms": 2000},
 }
+# Automatic load shedding (prime_now/shedding.py, beat every 5 s): a rule pulls its levers
+# after `for_checks` checks above `above`, restores them after `restore_checks` below `below`.
+SHEDDING_ENABLED = env_bool("SHEDDING_ENABLED", True)
+SHEDDING_RULES: list[dict[str, Any]] = [
+    {
+        "name": "promise-slow",
+        "signal": "p99_ms",
+        "route": "/api/v1/delivery/promise",
+        "above": float(os.environ.get("SHED_PROMISE_P99_MS", "1000")),
+        "below": 300.0,
+        "levers": ["storefront-next-window", "storefront-also-bought"],
+    },
+    {
+        "name": "pages-slow",
+        "signal": "p99_ms",
+        "above": float(os.environ.get("SHED_ANY_P99_MS", "2000")),
+        "below": 500.0,
+        "for_checks": 2,
+        "levers": [
+            "storefront-also-bought",
+            "storefront-search-suggestions",
+            "catalog-typo-search",
+            "storefront-images",
+        ],
+    },
+    {
+        "name": "errors",
+        "signal": "error_rate",
+        "above": float(os.environ.get("SHED_ERROR_RATE", "0.05")),
+        "below": 0.01,
+        "levers": ["storefront-also-bought", "storefront-availability-badges"],
+    },
+    {
+        "name": "database-busy",
+        "signal": "db_connections",
+        "above": float(os.environ.get("SHED_DB_CONNECTIONS", "0.8")),
+        "below": 0.5,
+        "levers": [
+            "storefront-availability-badges",
+            "catalog-typo-search",
+            "fulfillment-reports",
+            "delivery-windows-ahead",
+        ],
+    },
+    {
+        "name": "queues-backed-up",
+        "signal": "queue_depth",
+        "above": float(os.environ.get("SHED_QUEUE_DEPTH", "1000")),
+        "below": 100.0,
+        "levers": ["fulfillment-reports", "delivery-windows-ahead"],
+    },
+    {
+        "name": "outbox-lagging",
+        "signal": "outbox_lag_seconds",
+        "above": float(os.environ.get("SHED_OUTBOX_LAG_SECONDS", "60")),
+        "below": 10.0,
+        "levers": ["delivery-windows-ahead", "fulfillment-reports", "delivery-courier-batching"],
+    },
+]
 # The promise waits this long for a precise answer, then answers from the stand-in provider.
 DELIVERY_PROMISE_BUDGET_MS = int(os.environ.get("DELIVERY_PROMISE_BUDGET_MS", "200"))
 
