@@ -30,7 +30,7 @@ from ..facade.errors import (
 from ..facade.picker import WindowChoiceDTO, WindowDayDTO, WindowPickerDTO, window_picker
 from ..facade.promise import promise_for
 from ..facade.tracking import TrackingDTO, tracking_for
-from ..facade.windows import windows_open
+from ..facade.windows import window_set_capacity, windows_open
 from ..models import JobStatus, WindowKind
 from ..transport.blocks import courier_supply
 from ..transport.dto import CourierSupplyDTO
@@ -64,6 +64,7 @@ __all__ = [
     "promise_for",
     "window_picker",
     "tracking_for",
+    "window_set_capacity",
     "windows_open",
 ]
 

@@ -177,9 +177,11 @@ def breaker_for(name: str) -> Breaker:
     return found
 
 
-def guarded[**P, R](name: str, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+def guarded[**P, R](name: str, call: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     """Run `call` through the target's breaker: BreakerOpenError at once while it is open."""
     breaker = breaker_for(name)
+    if _trial_under_way(breaker):
+        raise BreakerOpenError(f"The {name} service is unavailable right now (trial under way).")
     started = time.perf_counter()
     try:
         # `calling()` runs the body outside pybreaker's lock (`call()` would hold it for the
@@ -195,6 +197,19 @@ def guarded[**P, R](name: str, call: Callable[P, R], *args: P.args, **kwargs: P.
             return exc.__context__.result  # type: ignore[no-any-return]
         raise BreakerOpenError(f"The {name} service is unavailable right now.") from exc
     return result
+
+
+def _trial_under_way(breaker: Breaker) -> bool:
+    """Half-open: one call (in any process) is the trial; the others fail at once meanwhile,
+    instead of all waiting on a service that may still be sick. A trial that never reported
+    (its process died) is given up after twice the reset time."""
+    if breaker.circuit.current_state != pybreaker.STATE_HALF_OPEN:
+        return False
+    opened_at = breaker.storage.opened_at
+    if opened_at is None:
+        return False
+    waited = (datetime.now(UTC) - opened_at).total_seconds()
+    return waited < 2 * breaker.circuit.reset_timeout
 
 
 def breaker_states() -> dict[str, str]:

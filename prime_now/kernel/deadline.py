@@ -32,7 +32,7 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _run[**P, R](call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+def _run[**P, R](call: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     if not getattr(_registered, "done", False):
         _registered.done = True
         with _pool_lock:
@@ -41,7 +41,7 @@ def _run[**P, R](call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     return call(*args, **kwargs)
 
 
-def within[**P, R](seconds: float, call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+def within[**P, R](seconds: float, call: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     """`call(*args, **kwargs)`, or TimeoutError after `seconds`."""
     if connection.in_atomic_block:
         return call(*args, **kwargs)

@@ -141,7 +141,19 @@ def _from_database() -> list[FaultSpec]:
     from .models import Fault
 
     rows = Fault.objects.filter(cleared_at__isnull=True, expires_at__gt=timezone.now())
-    return [fault.spec() for fault in rows]
+    return [_spec(fault) for fault in rows]
+
+
+def _spec(fault: Any) -> FaultSpec:
+    return FaultSpec(
+        id=fault.pk,
+        target=FaultTarget(fault.target),
+        kind=FaultKind(fault.kind),
+        latency_ms=fault.latency_ms,
+        share=fault.share,
+        hub_code=fault.hub_code,
+        expires_at=fault.expires_at,
+    )
 
 
 def _index(specs: list[FaultSpec]) -> dict[str, tuple[FaultSpec, ...]]:
@@ -265,7 +277,7 @@ def fault_add(
     )
     _publish_soon()
     logger.warning("fault %s injected: %s", fault.pk, fault)
-    return fault.spec()
+    return _spec(fault)
 
 
 def fault_clear(*, fault_id: int | None = None, actor: Any = None) -> int:

@@ -103,3 +103,27 @@ def test_the_admin_shows_the_breakers_live(client, settings):
 
     assert page.status_code == 200
     assert "Circuit breakers" in page.text and "<strong>open</strong>" in page.text
+
+
+def test_while_the_trial_call_runs_the_other_calls_fail_at_once():
+    import threading
+
+    fail(3)
+    time.sleep(0.35)
+    trial_started, release = threading.Event(), threading.Event()
+
+    def trial():
+        trial_started.set()
+        release.wait(5)
+        return "ok"
+
+    runner = threading.Thread(target=lambda: guarded("catalog", trial))
+    runner.start()
+    trial_started.wait(5)
+    try:
+        with pytest.raises(BreakerOpenError):
+            guarded("catalog", lambda: "not called")
+    finally:
+        release.set()
+        runner.join()
+    assert breaker_states()["catalog"] == "closed"

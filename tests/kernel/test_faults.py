@@ -172,3 +172,9 @@ def test_a_broker_fault_leaves_the_event_in_the_outbox_for_later(
 
     event = OutboxEvent.objects.get()
     assert event.relayed_at is None and "injected" in event.last_error
+
+
+def test_the_fault_table_takes_exactly_the_targets_and_kinds_the_points_know():
+    from prime_now.kernel.faults import FaultKind, FaultTarget
+
+    assert tuple(FaultTarget) == Fault.TARGETS and tuple(FaultKind) == Fault.KINDS

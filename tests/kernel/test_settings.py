@@ -63,7 +63,7 @@ def test_with_urls_set_it_runs_on_postgresql_and_redis_on_separate_databases(tmp
     assert (found["host"], found["name"]) == ("db.internal", "prime_now")
     assert found["conn_max_age"] == 60
     assert found["health_checks"] is True
-    assert found["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"]["BACKEND"] == "prime_now.kernel.faultycache.RedisCache"
     assert found["cache"]["LOCATION"] == "redis://cache.internal:6379/1"
     assert found["broker"] == "redis://cache.internal:6379/0"
     assert found["hosts"] == ["shop.example", "api.example"]
