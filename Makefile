@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 
 .PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools alerts \
-	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront
+	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront \
+	bench-promise gameday
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -122,3 +123,15 @@ bench-catalog: install
 # answering at once. Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
 bench-dispatch: install
 	$(PY) benchmarks/dispatch_latency.py --rates 1,20 --seconds 10
+
+# The promise API with fulfillment's door slowed to 2 s a call (an injected fault): p50/p99
+# before and during, answered by the stand-in once the breaker opens. Needs DATABASE_URL (a
+# scratch database) and REDIS_URL.
+bench-promise: install
+	$(PY) benchmarks/promise_standin.py --clients 8 --seconds 30
+
+# A game day against the running stack (`make run` in another terminal):
+# make gameday SCENARIO=slow-fulfillment (scenarios in gamedays/, report in gamedays/reports/).
+SCENARIO ?= slow-fulfillment
+gameday: install
+	$(PY) manage.py gameday $(SCENARIO) --base-url http://127.0.0.1:$(PORT)

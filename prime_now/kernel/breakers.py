@@ -44,7 +44,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-TARGETS = ("catalog", "fulfillment", "ordering", "delivery", "payment")
+# The doors, the payment provider, and the precise promise (delivery/facade/promise.py).
+TARGETS = ("catalog", "fulfillment", "ordering", "delivery", "payment", "promise")
 DEFAULTS = {"fail_max": 5, "reset_seconds": 10.0, "budget_ms": 1000}
 REFRESH_SECONDS = 0.5
 STATE_VALUES = {pybreaker.STATE_CLOSED: 0, pybreaker.STATE_HALF_OPEN: 1, pybreaker.STATE_OPEN: 2}

@@ -350,6 +350,9 @@ FAULT_INJECTION_ALLOWED = env_bool("FAULT_INJECTION_ALLOWED", True)
 BREAKERS: dict[str, dict[str, float]] = {
     "delivery": {"budget_ms": 3000},
     "payment": {"budget_ms": 2000},
+    # The precise promise: 3 answers past DELIVERY_PROMISE_BUDGET_MS and the stand-in answers
+    # at once for 5 s, then one request tries the precise promise again.
+    "promise": {"fail_max": 3, "reset_seconds": 5},
 }
 # Automatic load shedding (prime_now/shedding.py, beat every 5 s): a rule pulls its levers
 # after `for_checks` checks above `above`, restores them after `restore_checks` below `below`.

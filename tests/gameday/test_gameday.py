@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_ci_scenario_holds_against_a_running_server(live_server, tmp_path):
+def test_the_ci_scenario_holds_against_a_running_server(live_server, tmp_path, settings):
+    # The live server shares this process (and its GIL) with the game day's shoppers, on a
+    # busy CI machine: the promise gets a budget for that, not production's 200 ms (the
+    # scenario is about a failing door, not a slow one).
+    settings.DELIVERY_PROMISE_BUDGET_MS = 2000
     make_shop(products=6)
 
     call_command(
