@@ -83,8 +83,11 @@ def slow_reset(settings) -> None:
 
 
 def test_metrics_show_breaker_states(client, settings):
+    from tests.kernel.factories import UserFactory
+
     slow_reset(settings)
     fail(3)
+    client.force_login(UserFactory(is_staff=True))  # an operator may read the metrics
 
     body = client.get("/metrics").content.decode()
 
