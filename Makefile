@@ -8,8 +8,9 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test drills install lint typecheck format migrate demo stop clean doors browser-tools \
-	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront
+.PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools alerts drills \
+	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront \
+	bench-promise gameday
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +37,7 @@ run: demo
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	rm -rf .run/metrics && mkdir -p .run/metrics
-	PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(BIN)/honcho start
+	PORT=$(PORT) LOG_FORMAT=console PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(BIN)/honcho start
 
 lint: install
 	$(BIN)/ruff check .
@@ -66,7 +67,19 @@ $(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
 
 browser-tools: $(AXE_STAMP)
 
-test: lint typecheck browser-tools
+# The Prometheus alert rules (ops/prometheus/): promtool checks them and runs their unit tests.
+# Without promtool the step is skipped (unless REQUIRE_PROMTOOL=1, which CI sets).
+alerts:
+	@if command -v promtool >/dev/null 2>&1; then \
+	  promtool check rules ops/prometheus/alerts.yml && \
+	  promtool test rules ops/prometheus/alerts.test.yml; \
+	elif [ -n "$${REQUIRE_PROMTOOL:-}" ]; then \
+	  echo "REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"; exit 1; \
+	else \
+	  echo "promtool not found: skipping the alert rules check (apt-get install prometheus)"; \
+	fi
+
+test: lint typecheck browser-tools alerts
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=prime_now.settings.production \
 	  DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m prime_now.embedded_db url)} \
@@ -116,3 +129,15 @@ bench-catalog: install
 # answering at once. Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
 bench-dispatch: install
 	$(PY) benchmarks/dispatch_latency.py --rates 1,20 --seconds 10
+
+# The promise API with fulfillment's door slowed to 2 s a call (an injected fault): p50/p99
+# before and during, answered by the stand-in once the breaker opens. Needs DATABASE_URL (a
+# scratch database) and REDIS_URL.
+bench-promise: install
+	$(PY) benchmarks/promise_standin.py --clients 8 --seconds 30
+
+# A game day against the running stack (`make run` in another terminal):
+# make gameday SCENARIO=slow-fulfillment (scenarios in gamedays/, report in gamedays/reports/).
+SCENARIO ?= slow-fulfillment
+gameday: install
+	$(PY) manage.py gameday $(SCENARIO) --base-url http://127.0.0.1:$(PORT)

@@ -9,6 +9,7 @@ threads each (which take a good share of the CPU themselves; `--client python` f
 A response other than 200, or one naming degraded widgets, counts as an error.
 
     .venv/bin/python benchmarks/storefront_pages.py [--seconds 10] [--clients 16] [--client wrk]
+        [--port N]
 
 Target (issue 9): each page >= 150 requests/s with p99 < 250 ms on the 2-core machine.
 Not a test: it prints figures.
@@ -67,8 +68,9 @@ def world() -> tuple[str, str, str]:
 
 
 def session_cookie(port: int, postcode: str) -> str:
-    """A visitor session with the address set, obtained through the real form (with CSRF)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    """A visitor session with the address set, obtained through the real form (with CSRF).
+    The first request waits for a worker: on a busy machine they take seconds to boot."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", "/")
     response = conn.getresponse()
     html = response.read().decode()
@@ -226,6 +228,7 @@ def main() -> None:
         default="auto",
         help="load generator: wrk when installed (auto), or the Python clients",
     )
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: any free one)")
     args = parser.parse_args()
     wrk = shutil.which("wrk") if args.client in {"auto", "wrk"} else None
     if args.client == "wrk" and wrk is None:
@@ -237,7 +240,7 @@ def main() -> None:
     manage("seed_demo", "--small")
     manage("collectstatic", "--noinput", "-v0")
     dept, sku, postcode = world()
-    port = free_port()
+    port = args.port or free_port()
     server = subprocess.Popen(
         [
             str(Path(PY).with_name("gunicorn")),

@@ -1,6 +1,7 @@
 """Facts the ordering app publishes (see docs/doors.md)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from prime_now.kernel.bus import Event
 
@@ -23,6 +24,7 @@ class OrderCancelled(Event):
     order_number: str
     hub_code: str
     reason: str = ""
+    by: str = "system"  # who cancelled: "customer", "operator" or "system"
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,4 @@ class OrderStatusChanged(Event):
 
     order_number: str
     status: OrderStatus
+    at: datetime | None = None  # when it changed

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery, signals
 from django.db import close_old_connections, connections
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
 
@@ -11,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
 app = Celery("prime_now", task_cls="prime_now.kernel.deadletters:CountedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each task's log lines carry the request id (and user) of the request that enqueued it.
+app.steps["worker"].add(DjangoStructLogInitStep)
 
 
 # Celery's Django fix-up opens a new database connection for every task (it closes them

@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from prime_now import metrics
+from prime_now import health, metrics
 from prime_now.kernel.api.views import MeGetApi, TokenCreateApi, TokenLogoutAllApi, TokenLogoutApi
-from prime_now.storefront import views as storefront_views
+from prime_now.ops import views as ops_views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me", MeGetApi.as_view(), name="me"),
@@ -22,8 +22,10 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("", include("prime_now.storefront.urls")),
-    path("healthz", storefront_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("ops/dashboard/", ops_views.dashboard, name="ops-dashboard"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

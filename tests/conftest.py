@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
-from prime_now.kernel import levers
+from prime_now.kernel import breakers, deadline, faults, levers
 from tests.kernel.factories import UserFactory
 
 
@@ -22,6 +22,7 @@ def _widget_threads_closed(django_db_setup, django_db_blocker):
     from prime_now.storefront.assembly import pool_shutdown
 
     pool_shutdown()
+    deadline.pool_shutdown()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,11 +34,18 @@ def _media_root(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (only this process's keys are removed), but for
-    the levers' published states: every lever at its default, as the test database holds
-    them (so a test's query count does not include rebuilding them)."""
-    _publish_default_levers()
+    the levers' and faults' published states: every lever at its default and no fault, as
+    the test database holds them (so a test's query count does not include rebuilding them)."""
+    _publish_defaults()
     yield
     levers.forget_snapshot()
+    faults.forget_snapshot()
+    breakers.forget()
+    with faults.suspended():
+        _clear_caches()
+
+
+def _clear_caches() -> None:
     caches["local"].clear()
     if settings.USING_REDIS:
         client = cache._cache.get_client(write=True)
@@ -46,12 +54,13 @@ def _fresh_cache():
             client.delete(*keys)
     else:
         cache.clear()
-    _publish_default_levers()
+    _publish_defaults()
 
 
-def _publish_default_levers() -> None:
+def _publish_defaults() -> None:
     defaults = {name: spec.default for name, spec in levers.declared().items()}
     cache.set(levers.SNAPSHOT_KEY, defaults, levers.SNAPSHOT_TTL)
+    cache.set(faults.SNAPSHOT_KEY, [], faults.SNAPSHOT_TTL)
 
 
 @pytest.fixture

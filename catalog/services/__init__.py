@@ -9,6 +9,8 @@ importing and seeding (bulk files and the demo catalog), and below them changes 
 catalog's version and its events), readcache, bulk, dtos and demo_data.
 """
 
+from prime_now.kernel.doors import instrument
+
 from .dtos import (
     CategoryDTO,
     DepartmentDTO,
@@ -50,3 +52,6 @@ __all__ = [
     "products_by_skus",
     "products_set_active",
 ]
+
+# Every function above behind the catalog fault point and circuit breaker (kernel/doors.py).
+instrument(globals(), "catalog")

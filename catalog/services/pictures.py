@@ -8,6 +8,7 @@ nothing and a picture is drawn once (a few milliseconds: docs/performance.md). A
 picture is written to the same names, so it simply replaces the drawn one.
 """
 
+import colorsys
 import hashlib
 import io
 import textwrap
@@ -101,13 +102,12 @@ def short_name(name: str, product_type: str = "") -> str:
     return product_type or " ".join(name.split()[-2:])
 
 
-def _hue(key: str) -> int:
-    return zlib.crc32(key.encode()) % 360
+def _hue(category: str, department: str) -> int:
+    """A department's colour, varied a little per category."""
+    return (zlib.crc32(department.encode()) + zlib.crc32(category.encode()) % 40) % 360
 
 
 def _rgb(hue: int, saturation: float, lightness: float) -> tuple[int, int, int]:
-    import colorsys
-
     r, g, b = colorsys.hls_to_rgb(hue / 360, lightness, saturation)
     return round(r * 255), round(g * 255), round(b * 255)
 
@@ -115,7 +115,7 @@ def _rgb(hue: int, saturation: float, lightness: float) -> tuple[int, int, int]:
 @lru_cache(maxsize=512)
 def _base(category: str, department: str, width: int) -> Image.Image:
     """The category's background and shape at this size: drawn once, then copied."""
-    hue = (_hue(department) + zlib.crc32(category.encode()) % 40) % 360
+    hue = _hue(category, department)
     image = Image.new("RGB", (width, width), _rgb(hue, 0.55, 0.92))
     draw = ImageDraw.Draw(image)
     shape = SHAPES[int(hashlib.sha1(category.encode()).hexdigest(), 16) % len(SHAPES)]
@@ -157,7 +157,7 @@ def draw(label: str, category: str, department: str, width: int) -> bytes:
     image = _base(category, department, width).copy()
     draw = ImageDraw.Draw(image)
     font = _font(round(width / 11))
-    hue = (_hue(department) + zlib.crc32(category.encode()) % 40) % 360
+    hue = _hue(category, department)
     # The label's initial, large, on the shape: an icon-like mark telling products apart.
     draw.text(
         (width / 2, width * 0.37),

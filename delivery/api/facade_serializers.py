@@ -56,6 +56,38 @@ class PromiseOutput(serializers.Serializer):
     )
 
 
+class WindowPickerInput(PromiseInput):
+    subtotal = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        default=Decimal("0"),
+        help_text="The basket's subtotal: fees are waived from a window's free_above.",
+    )
+
+
+class WindowChoiceOutput(serializers.Serializer):
+    window = WindowOutput()
+    fee = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="For this basket.")
+    full = serializers.BooleanField()
+
+
+class WindowDayOutput(serializers.Serializer):
+    day = serializers.DateField(help_text="The hub's local date.")
+    choices = WindowChoiceOutput(many=True)
+
+
+class WindowPickerOutput(serializers.Serializer):
+    available = serializers.BooleanField()
+    message = serializers.CharField()
+    hub_code = serializers.CharField(allow_null=True)
+    timezone = serializers.CharField(allow_null=True)
+    soonest = WindowChoiceOutput(allow_null=True, help_text="The first window with a seat.")
+    next = WindowChoiceOutput(many=True, help_text="The next few of each kind.")
+    days = WindowDayOutput(many=True, help_text="The rest, by the hub's local day.")
+
+
 SKU_MAX_LENGTH = 64
 
 

@@ -1,6 +1,7 @@
 """The façade's API: the promise (public) and checkout (with an Idempotency-Key)."""
 
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -15,9 +16,17 @@ from delivery.services import (
     CheckoutRequest,
     checkout_place,
     promise_for,
+    window_picker,
 )
 
-from .facade_serializers import CheckoutInput, CheckoutOutput, PromiseInput, PromiseOutput
+from .facade_serializers import (
+    CheckoutInput,
+    CheckoutOutput,
+    PromiseInput,
+    PromiseOutput,
+    WindowPickerInput,
+    WindowPickerOutput,
+)
 
 REPLAYED = {"Idempotent-Replayed": "true"}
 
@@ -38,6 +47,48 @@ class PromiseGetApi(APIView):
         query.is_valid(raise_exception=True)
         promise = promise_for(**query.validated_data)
         return Response(PromiseOutput(promise).data)
+
+
+class WindowPickerApi(APIView):
+    """The windows for an address and basket, grouped as the storefront's checkout shows them:
+    the soonest with a seat, the next few of each kind, the rest by day (full ones marked)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        parameters=[WindowPickerInput],
+        responses=WindowPickerOutput,
+        operation_id="delivery_window_picker_get",
+    )
+    def get(self, request):
+        query = WindowPickerInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        subtotal = query.validated_data.pop("subtotal")
+        promise = promise_for(**query.validated_data)
+        empty: dict[str, Any] = {
+            "soonest": None,
+            "next": [],
+            "days": [],
+            "hub_code": None,
+            "timezone": None,
+        }
+        if not promise.hub_code:
+            body: dict[str, Any] = {"available": False, "message": promise.message, **empty}
+            return Response(WindowPickerOutput(body).data)
+        picker = window_picker(
+            hub_code=promise.hub_code, subtotal=subtotal, ends_after=promise.earliest_delivery
+        )
+        body = {
+            "available": promise.available,
+            "message": promise.message,
+            "hub_code": picker.hub_code,
+            "timezone": picker.timezone,
+            "soonest": picker.soonest,
+            "next": picker.next,
+            "days": picker.days,
+        }
+        return Response(WindowPickerOutput(body).data)
 
 
 class CheckoutPlaceApi(APIView):

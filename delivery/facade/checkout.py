@@ -18,11 +18,12 @@ failed, the outcome is read back first: a COMMIT that did happen answers placed,
 again.
 """
 
-import logging
+import time
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,11 +45,12 @@ from .idempotency import (
     connection_reset_if_broken,
     request_fingerprint,
 )
+from .metrics import checkout_seconds, checkouts
 from .promise import delivery_lead, hub_for_address
 from .steps import Steps, Undo
 from .windows import window_hold, window_hold_release
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 LIMITS = ordering.BASKET_LIMITS  # ordering owns the basket limits
 STOCK_HOLD = timedelta(minutes=10)
@@ -85,40 +87,62 @@ def checkout_place(
     if replay is not None:
         return replay
     steps = Steps()
+    found: dict[str, str] = {"hub": ""}  # the serving hub, once the address step found it
+    started = time.perf_counter()
     try:
-        return _run(steps, checkout, customer_id, request)
+        result = _run(steps, checkout, customer_id, request, found)
     except ApplicationError as error:
         steps.undo()
-        checkout_record_failed(checkout, error)
+        checkout_record_failed(checkout, error, hub_code=found["hub"], step=steps.current)
+        logger.info("checkout refused", code=error.code, step=steps.current)
+        _count(error.code, started)
         raise
     except Exception as exc:
-        logger.exception("checkout %s failed at %s", checkout.pk, steps.current)
         unavailable = CheckoutUnavailableError(
             f"Checkout could not be completed: {STEP_NAMES[steps.current]} failed. Nothing was "
             "ordered and nothing is held for you; please try again in a moment.",
             fields={"step": steps.current},
         )
+        logger.exception("checkout failed", checkout_id=checkout.pk, step=steps.current)
         # The database may be what failed (a lost connection, even a COMMIT whose outcome is
         # unknown): settle by reading back, on a fresh connection, before undoing anything.
         connection_reset_if_broken()
         try:
             placed = checkout_outcome(checkout)
         except Exception:
-            logger.exception("checkout %s: outcome unknown; holds left to expire", checkout.pk)
+            logger.exception(
+                "checkout outcome unknown; holds left to expire", checkout_id=checkout.pk
+            )
+            _count(unavailable.code, started)
             raise unavailable from exc
         if placed is not None:
+            _count("placed", started)
             return placed
         steps.undo()
-        checkout_record_failed(checkout, unavailable)
+        checkout_record_failed(checkout, unavailable, hub_code=found["hub"], step=steps.current)
+        _count(unavailable.code, started)
         raise unavailable from exc
+    _count("placed", started)
+    return result
+
+
+def _count(outcome: str, started: float) -> None:
+    checkouts.labels(outcome=outcome).inc()
+    checkout_seconds.observe(time.perf_counter() - started)
 
 
 def _run(
-    steps: Steps, checkout: Checkout, customer_id: int, request: CheckoutRequest
+    steps: Steps,
+    checkout: Checkout,
+    customer_id: int,
+    request: CheckoutRequest,
+    found: dict[str, str],
 ) -> CheckoutResult:
     now = timezone.now()
     reference = f"checkout:{checkout.pk}:{checkout.attempt}"
     hub = steps.run("address", lambda: _find_hub(request))
+    found["hub"] = hub.code
+    structlog.contextvars.bind_contextvars(hub=hub.code)
     request = _located(request)
     priced, subtotal = steps.run("pricing", lambda: _price(request))
     seat = steps.run("window", lambda: _hold_window(request, hub.code, reference, now))
@@ -151,6 +175,8 @@ def _run(
             currency=order.currency,
         )
         steps.run("confirm", lambda: _confirm(checkout, seat, placed, result))
+    structlog.contextvars.bind_contextvars(order_number=order.number)
+    logger.info("checkout placed", total=str(order.total), window_id=window.id)
     return result
 
 

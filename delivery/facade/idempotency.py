@@ -22,8 +22,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from ordering.services import IdempotencyKeyReusedError
+from prime_now.kernel import bus
 from prime_now.kernel.errors import ApplicationError
 
+from ..events import CheckoutRefused
 from ..models import Checkout, CheckoutStatus, WindowKind
 from .dtos import CheckoutResult, WindowDTO
 from .errors import CheckoutFailedError, CheckoutInProgressError, IdempotencyKeyMissingError
@@ -190,16 +192,30 @@ def checkout_record_placed(
         window_hold_confirm(hold_id=hold_id, window_id=placed.window_id)
 
 
-def checkout_record_failed(checkout: Checkout, error: ApplicationError) -> None:
-    """Record the failure; one for the customer's reason (4xx) is replayed to retries."""
+def checkout_record_failed(
+    checkout: Checkout, error: ApplicationError, *, hub_code: str, step: str
+) -> None:
+    """Record the failure and publish CheckoutRefused; one for the customer's reason (4xx)
+    is replayed to retries."""
     replay = {"status": error.status, **error.as_dict()} if error.status < 500 else None
-    Checkout.objects.filter(pk=checkout.pk, attempt=checkout.attempt).update(
-        status=CheckoutStatus.FAILED,
-        failure_code=error.code,
-        failure_message=error.message,
-        replay=replay,
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        Checkout.objects.filter(pk=checkout.pk, attempt=checkout.attempt).update(
+            status=CheckoutStatus.FAILED,
+            failure_code=error.code,
+            failure_message=error.message,
+            replay=replay,
+            updated_at=timezone.now(),
+        )
+        bus.publish(
+            CheckoutRefused(
+                reference=f"checkout:{checkout.pk}:{checkout.attempt}",
+                customer_id=checkout.customer_id,
+                hub_code=hub_code,
+                reason=error.code,
+                step=step,
+                at=timezone.now(),
+            )
+        )
 
 
 def checkout_outcome(checkout: Checkout) -> CheckoutResult | None:

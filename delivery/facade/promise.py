@@ -2,15 +2,19 @@
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.utils import timezone
 
 from catalog import services as catalog
 from fulfillment import services as fulfillment
 from ordering.services import BASKET_LIMITS
+from prime_now.kernel.breakers import guarded
+from prime_now.kernel.deadline import within
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.levers import lever_on
 
@@ -23,6 +27,9 @@ from .windows import windows_open
 
 logger = logging.getLogger(__name__)
 
+# The precise promise's own breaker: its time budget running out counts as a failure, so after
+# a few overruns every process answers from the stand-in at once instead of waiting each time.
+PRECISE = "promise"
 UNAVAILABLE_NOW = "Delivery windows are unavailable right now. Please try again in a moment."
 NO_WINDOWS = "No delivery windows are left for the next two days at this address."
 # The promise plans with slack on top of the ride (delivery/travel.py): time at the door, and
@@ -137,12 +144,19 @@ def promise_for(
     if len(skus) > most:
         raise ValidationError(f"At most {most} basket items.", fields={"basket": "too many"})
     now = timezone.now()
+    # The precise answer gets a time budget; past it (a slow service behind the promise, or
+    # a breaker open), the stand-in answers. A computation cut off still fills the caches.
+    deadline = time.monotonic() + settings.DELIVERY_PROMISE_BUDGET_MS / 1000
     try:
-        hub = hub_for_address(postcode=postcode, lat=lat, lon=lon)
+        # Known in this process (most requests): no thread, no breaker.
+        hub = caches["local"].get(_location_key(postcode, lat, lon)) or guarded(
+            PRECISE, within, deadline - time.monotonic(), hub_for_address,
+            postcode=postcode, lat=lat, lon=lon,
+        )  # fmt: skip
     except fulfillment.AddressNotServedError as exc:
         return _unavailable(exc.message)
-    except Exception:
-        logger.exception("promise: hub lookup failed")
+    except Exception as exc:
+        logger.warning("promise: hub lookup failed (%r)", exc)
         known = standin.last_hub(_location_key(postcode, lat, lon))
         if known is None:
             return _unavailable(UNAVAILABLE_NOW)
@@ -156,10 +170,24 @@ def promise_for(
     if cached is not None:
         return cached
     try:
-        promise = _compute(hub, lat, lon, skus, now)
-    except Exception:
-        logger.exception("promise: a service behind the promise failed (hub %s)", hub.code)
+        return guarded(
+            PRECISE, within, deadline - time.monotonic(), _compute_and_keep,
+            key, hub, lat, lon, skus, now,
+        )  # fmt: skip
+    except Exception as exc:
+        logger.warning("promise: the precise promise failed for hub %s (%r)", hub.code, exc)
         return standin.stand_in(hub, now) or _unavailable(UNAVAILABLE_NOW, hub)
+
+
+def _compute_and_keep(
+    key: str,
+    hub: fulfillment.HubDTO,
+    lat: float | None,
+    lon: float | None,
+    skus: tuple[str, ...],
+    now: datetime,
+) -> PromiseDTO:
+    promise = _compute(hub, lat, lon, skus, now)
     cache.set(key, promise, PROMISE_SECONDS)
     standin.remember_promise(promise, now)
     return promise

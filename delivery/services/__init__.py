@@ -5,6 +5,7 @@ Re-exports the public commands, queries, DTOs, statuses and errors of the façad
 """
 
 from ordering.services import IdempotencyKeyReusedError
+from prime_now.kernel.doors import instrument
 
 from ..facade.checkout import checkout_place
 from ..facade.dtos import (
@@ -26,18 +27,25 @@ from ..facade.errors import (
     WindowNotFoundError,
     WindowNotServedError,
 )
+from ..facade.picker import WindowChoiceDTO, WindowDayDTO, WindowPickerDTO, window_picker
 from ..facade.promise import promise_for
 from ..facade.tracking import TrackingDTO, tracking_for
-from ..facade.windows import windows_open
+from ..facade.windows import window_set_capacity, windows_open
 from ..models import JobStatus, WindowKind
+from ..transport.blocks import courier_supply
+from ..transport.dto import CourierSupplyDTO
 
 __all__ = [
+    "WindowChoiceDTO",
+    "WindowDayDTO",
+    "WindowPickerDTO",
     "CheckoutFailedError",
     "CheckoutInProgressError",
     "CheckoutLine",
     "CheckoutRequest",
     "CheckoutResult",
     "CheckoutUnavailableError",
+    "CourierSupplyDTO",
     "GenerateReport",
     "IdempotencyKeyMissingError",
     "IdempotencyKeyReusedError",
@@ -52,7 +60,13 @@ __all__ = [
     "WindowNotFoundError",
     "WindowNotServedError",
     "checkout_place",
+    "courier_supply",
     "promise_for",
+    "window_picker",
     "tracking_for",
+    "window_set_capacity",
     "windows_open",
 ]
+
+# Every function above behind the delivery fault point and circuit breaker (kernel/doors.py).
+instrument(globals(), "delivery")

@@ -5,7 +5,7 @@ offers at that hub."""
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from fulfillment.services import hub_get
@@ -13,7 +13,7 @@ from prime_now.kernel.errors import NotFoundError
 
 from ..models import Block, BlockClaim, CourierProfile
 from .config import dispatch_config
-from .dto import BlockDTO
+from .dto import BlockDTO, CourierSupplyDTO
 from .errors import (
     BlockAlreadyClaimedError,
     BlockClosedError,
@@ -196,3 +196,19 @@ def block_forfeit(*, user_id: int, block_id: int) -> BlockDTO:
         Block.objects.filter(pk=block_id).update(claimed=F("claimed") - 1)
         claim.block.refresh_from_db()
     return _dto(claim.block, mine=False)
+
+
+def courier_supply(*, hub_code: str, now: datetime | None = None) -> CourierSupplyDTO:
+    """Couriers online on a block on now at the hub, and how many its blocks on now want."""
+    now = now or timezone.now()
+    blocks = Block.objects.filter(hub_code=hub_code, starts_at__lte=now, ends_at__gt=now)
+    online = (
+        BlockClaim.objects.filter(
+            block__in=blocks, status=BlockClaim.Status.CLAIMED, courier__online=True
+        )
+        .values("courier_id")
+        .distinct()
+        .count()
+    )
+    wanted = blocks.aggregate(total=Sum("wanted"))["total"] or 0
+    return CourierSupplyDTO(hub_code=hub_code, online=online, wanted=wanted)

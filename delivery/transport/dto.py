@@ -104,3 +104,12 @@ class JobDTO:
     eta: datetime | None
     window_start: datetime
     window_end: datetime
+
+
+@dataclass(frozen=True)
+class CourierSupplyDTO:
+    """A hub's couriers now: online on a block at the hub, against what its blocks want."""
+
+    hub_code: str
+    online: int
+    wanted: int

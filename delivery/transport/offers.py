@@ -42,7 +42,7 @@ from .errors import (
 )
 from .hubs import HubPoint, hub_point
 from .jobs import estimated_unassigned_arrival, job_flag, job_stop, packed_order_job
-from .metrics import offers_answered
+from .metrics import offers_answered, stage_seconds
 from .profiles import courier_for_user
 from .trips import trip_add_job
 
@@ -154,6 +154,7 @@ def _offer_to_all(
             for c in candidates
         ]
     )
+    offers_answered.labels(outcome="made").inc(len(offers))
     return bool(offers)
 
 
@@ -163,6 +164,7 @@ def _offer_to_first(
     for candidate in candidates:
         # Another job may have just asked this courier: then try the next one.
         if _offer_insert(job, candidate, now=now, expires_at=expires_at):
+            offers_answered.labels(outcome="made").inc()
             return True
     return False
 
@@ -260,6 +262,9 @@ def offer_accept(*, user_id: int, offer_id: str) -> OfferDTO:
         _move_on(offer_id)
         raise
     offers_answered.labels(outcome="accepted").inc()
+    stage_seconds.labels(stage="packed_to_accepted").observe(
+        (now - offer.job.packed_at).total_seconds()
+    )
     return _offer_dto(offer, hub=hub_point(offer.job.hub_code))
 
 

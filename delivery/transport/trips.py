@@ -46,7 +46,7 @@ from .errors import (
 )
 from .hubs import HubPoint, hub_point
 from .jobs import job_stop
-from .metrics import deliveries_finished
+from .metrics import deliveries_finished, stage_seconds, window_margin
 from .profiles import courier_for_user, position_is_fresh, profile_speed
 
 # --- joining a trip (called by offer_accept inside its transaction) --------------------------
@@ -359,8 +359,20 @@ def stop_deliver(
         order_mark_delivered(number=job.order_number)
         _advance(trip, now=now)
         _refresh(trip, courier=courier, now=now)
-    deliveries_finished.labels(outcome="delivered").inc()
+    _count_delivered(job, now)
     return _trip_dto(trip)
+
+
+def _count_delivered(job: DeliveryJob, now: datetime) -> None:
+    margin = (job.window_end - now).total_seconds()
+    deliveries_finished.labels(
+        outcome="delivered_late" if margin < 0 else "delivered_on_time"
+    ).inc()
+    window_margin.observe(margin)
+    if job.accepted_at is not None:
+        stage_seconds.labels(stage="accepted_to_delivered").observe(
+            (now - job.accepted_at).total_seconds()
+        )
 
 
 def stop_fail(*, user_id: int, job_id: str, reason: str, note: str = "") -> TripDTO:

@@ -3,6 +3,8 @@
 Other apps import only this module (and fulfillment.events); the submodules are private.
 """
 
+from prime_now.kernel.doors import instrument
+
 from ..models import MovementKind, PickJobStatus, PickLineStatus, ReservationStatus
 from .availability import low_stock, product_ids_in_stock, stock_available, stock_levels
 from .dto import (
@@ -124,3 +126,6 @@ __all__ = [
     "stock_reserve",
     "stock_verify",
 ]
+
+# Every function above behind the fulfillment fault point and circuit breaker (kernel/doors.py).
+instrument(globals(), "fulfillment")

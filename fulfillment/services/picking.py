@@ -16,6 +16,7 @@ from prime_now.kernel import bus
 from prime_now.kernel.roles import Role
 
 from ..events import OrderPacked, PackedLine, PickStarted
+from ..metrics import pick_lines, placed_to_packed
 from ..models import (
     Hub,
     HubStaff,
@@ -542,6 +543,7 @@ def _record_pick(job: PickJob, line: PickJobLine, picked: int, substitutes: int)
     else:
         line.status = PickLineStatus.MISSING
     line.save(update_fields=["picked_quantity", "substitute_quantity", "confirmed_at", "status"])
+    pick_lines.labels(outcome=line.status).inc()
     if not job.lines.filter(status=PickLineStatus.PENDING).exists():
         job.picked_at = now
         job.save(update_fields=["picked_at"])
@@ -566,6 +568,8 @@ def pick_job_pack(*, job_id: str, picker_id: int, bags: int) -> PickJobDTO:
         job.pack(bags=bags)
         job.picked_at = job.picked_at or job.packed_at
         job.save()
+        if job.packed_at is not None:
+            placed_to_packed.observe((job.packed_at - job.created_at).total_seconds())
         bus.publish(
             OrderPacked(
                 order_ref=job.order_ref,

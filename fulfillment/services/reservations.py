@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ..metrics import reservations_ended, reservations_made
 from ..models import (
     Hub,
     MovementKind,
@@ -62,7 +63,9 @@ def stock_reserve(
     if not free:
         hub_row(hub_code, for_orders=True)  # raises when the hub is unknown or inactive
     if not reserved:
+        reservations_made.labels(outcome="refused").inc()
         raise InsufficientStockError(shortages=_shortages(free, wanted))
+    reservations_made.labels(outcome="held").inc()
     announce([RowChange(hub_code, pid, free[pid], free[pid] - qty) for pid, qty in wanted.items()])
     return reservation
 
@@ -205,6 +208,7 @@ def stock_reservation_release(*, reservation_id: str, reason: str = "") -> None:
         ended = Reservation.objects.filter(pk=pk, status__in=Reservation.LIVE).update(
             status=ReservationStatus.RELEASED, ended_at=timezone.now(), end_reason=reason
         )
+        reservations_ended.labels(status=ReservationStatus.RELEASED.value).inc(ended)
         if not ended:
             if not Reservation.objects.filter(pk=pk).exists():
                 raise ReservationNotFoundError(fields={"reservation_id": str(reservation_id)})
@@ -218,6 +222,7 @@ def reservations_end(
     """End the (row-locked, live) reservations and release what their lines still hold."""
     if not reservations:
         return
+    reservations_ended.labels(status=status.value).inc(len(reservations))
     now, reason = timezone.now(), reason[:300]
     Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
         status=status, ended_at=now, end_reason=reason

@@ -4,6 +4,8 @@ Everything here is keyword-only and typed; DTOs are frozen dataclasses; statuses
 no model crosses. The modules of this package are ordering's services, private to it.
 """
 
+from prime_now.kernel.doors import instrument
+
 from ..statuses import OrderStatus, PaymentStatus
 from .carts import (
     cart_accept_prices,
@@ -101,3 +103,6 @@ __all__ = [
     "orders_past_window",
     "popularity_share",
 ]
+
+# Every function above behind the ordering fault point and circuit breaker (kernel/doors.py).
+instrument(globals(), "ordering")

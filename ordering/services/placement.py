@@ -22,6 +22,7 @@ from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.money import Money, default_currency
 
 from ..events import OrderPlaced
+from ..metrics import orders_placed
 from ..models import (
     Order,
     OrderLine,
@@ -76,10 +77,12 @@ def order_place(
         return earlier
     hold, void = _authorize(placement, payment_token)
     try:
-        return _write(placement, hold)
+        order = _write(placement, hold)
     except BaseException:
         void()
         raise
+    orders_placed.inc()
+    return order
 
 
 # --- 1. The request, checked ------------------------------------------------------------------

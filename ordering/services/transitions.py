@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from prime_now.kernel import bus
 
 from ..events import OrderCancelled, OrderStatusChanged
+from ..metrics import transitions
 from ..models import Order, OrderTimelineEntry
 from ..statuses import OrderStatus
 from . import charges
@@ -94,10 +96,18 @@ def step(
     method()
     order.save(update_fields=fields)
     timeline_add(order, from_status, reason=reason, actor=actor)
-    bus.publish(OrderStatusChanged(order_number=order.number, status=transition.target))
+    transitions.labels(status=transition.target.value).inc()
+    bus.publish(
+        OrderStatusChanged(order_number=order.number, status=transition.target, at=timezone.now())
+    )
     if transition.target == S.CANCELLED:
         bus.publish(
-            OrderCancelled(order_number=order.number, hub_code=order.hub_code, reason=reason)
+            OrderCancelled(
+                order_number=order.number,
+                hub_code=order.hub_code,
+                reason=reason,
+                by=actor.label.split(":")[0],
+            )
         )
 
 

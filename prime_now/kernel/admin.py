@@ -6,9 +6,19 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import bus, deadletters, tokens
+from . import breakers, bus, deadletters, faults, tokens
+from .errors import ApplicationError
 from .levers import lever_set
-from .models import DeadLetter, DeviceToken, HandledEvent, Lever, LeverChange, OutboxEvent, User
+from .models import (
+    DeadLetter,
+    DeviceToken,
+    Fault,
+    HandledEvent,
+    Lever,
+    LeverChange,
+    OutboxEvent,
+    User,
+)
 
 
 @admin.register(User)
@@ -176,6 +186,80 @@ class LeverChangeAdmin(admin.ModelAdmin[LeverChange]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class FaultForm(forms.ModelForm[Fault]):
+    minutes = forms.FloatField(initial=10, min_value=0.1, max_value=faults.MAX_MINUTES)
+
+    class Meta:
+        model = Fault
+        fields = ("target", "kind", "latency_ms", "share", "hub_code", "reason")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not faults.allowed():
+            raise forms.ValidationError(faults.FaultsNotAllowedError.default_message)
+        return data
+
+
+@admin.register(Fault)
+class FaultAdmin(admin.ModelAdmin[Fault]):
+    """Inject a fault (kept after it is cleared: the audit), clear it; the breakers' live
+    states are shown above the list."""
+
+    form = FaultForm
+    list_display = (
+        "__str__",
+        "is_active",
+        "reason",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "cleared_at",
+    )
+    list_filter = ("target", "kind", "cleared_at")
+    actions = ["clear"]
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj: Fault) -> bool:
+        return obj.active
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Fault, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            spec = faults.fault_add(
+                target=data["target"],
+                kind=data["kind"],
+                latency_ms=data["latency_ms"],
+                share=data["share"],
+                hub_code=data["hub_code"],
+                minutes=data["minutes"],
+                reason=data["reason"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:  # the form checked the same: a race at most
+            raise forms.ValidationError(f"{exc.message} {exc.fields}") from exc
+        obj.pk = spec.id
+
+    @admin.action(description="Clear the selected faults")
+    def clear(self, request: HttpRequest, queryset: QuerySet[Fault]) -> None:
+        cleared = sum(faults.fault_clear(fault_id=f.pk, actor=request.user) for f in queryset)
+        self.message_user(request, f"{cleared} fault(s) cleared.", messages.SUCCESS)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        states = breakers.breaker_states()
+        rows = []
+        for name, state in states.items():
+            config = breakers.breaker_config(name)
+            rows.append({"name": name, "state": state, **config})
+        extra = {"breakers": rows, "faults_allowed": faults.allowed(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
 
 
 @admin.register(DeadLetter)

@@ -30,14 +30,16 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
+import structlog
 from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from .faults import fault_point
 from .models import DeadLetter, HandledEvent, OutboxEvent
 
 # What the apps use; the rest (relay, deliver, purge, ...) is for the kernel's own tasks.
@@ -233,6 +235,7 @@ def queue_for(key: str) -> str:
 
 
 def _send(event_id: uuid.UUID, key: str) -> None:
+    fault_point("broker")  # an injected broker outage fails the send as a real one would
     # Looked up by name (kernel.tasks registers it, and imports this module).
     deliver_event = current_app.tasks["kernel.deliver_event"]
     kwargs = {"event_id": str(event_id), "handler": key}
@@ -308,7 +311,8 @@ def deliver(*, event_id: str, handler: str) -> bool:
         _record, first_time = HandledEvent.objects.get_or_create(event_id=event.pk, handler=handler)
         if not first_time:
             return False
-        callback(decode(event.name, event.payload))
+        with structlog.contextvars.bound_contextvars(**_log_context(event)):
+            callback(decode(event.name, event.payload))
     return True
 
 
@@ -331,6 +335,18 @@ def redeliver(*, event_type: type[Event], **fields: Any) -> int:
     return sent
 
 
+def _log_context(event: OutboxEvent) -> dict[str, Any]:
+    """What the handler's log lines carry: the event, and its order and hub when it has them."""
+    context: dict[str, Any] = {"event_name": event.name, "event_id": str(event.pk)}
+    payload = event.payload
+    order = payload.get("order_number") or payload.get("order_ref")
+    if order:
+        context["order_number"] = order
+    if payload.get("hub_code"):
+        context["hub"] = payload["hub_code"]
+    return context
+
+
 def purge(*, older_than_days: int = 7) -> int:
     """Delete the relayed events and the handled-event records older than this many days;
     returns how many events were deleted."""
@@ -340,3 +356,12 @@ def purge(*, older_than_days: int = 7) -> int:
     deleted, _ = old.delete()
     HandledEvent.objects.filter(handled_at__lt=cutoff).delete()
     return deleted
+
+
+def outbox_backlog() -> tuple[int, float]:
+    """How many events wait to be handed to the broker, and the oldest one's age in seconds
+    (0 when none waits): the relay's lag, for readiness, metrics and the ops dashboard."""
+    pending = OutboxEvent.objects.filter(relayed_at__isnull=True)
+    found = pending.aggregate(count=Count("pk"), oldest=Min("created_at"))
+    oldest = found["oldest"]
+    return found["count"], 0.0 if oldest is None else (timezone.now() - oldest).total_seconds()

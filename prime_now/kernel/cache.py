@@ -1,5 +1,8 @@
 """A Redis cache that fails safe: with Redis down, a read is a miss and a write does nothing.
 
+It is the fault-injecting Redis cache (faultycache: a game day's injected outage is met where a
+real one is) with every call guarded.
+
 Every cache and lever read in the project goes through Django's cache, so this one guard
 makes all of them degrade instead of failing: a page renders, the promise answers, a checkout
 places (each computing from the database what it would have read from the cache). The
@@ -15,10 +18,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
 from prometheus_client import Counter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .faultycache import RedisCache
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
@@ -183,3 +183,50 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name} ({self.attempts} attempts)"
+
+
+class Fault(models.Model):
+    """A fault injected on purpose (kernel/faults.py), kept after it is cleared: the audit of
+    every injection (who, why, what, when, until when)."""
+
+    # The values of faults.FaultTarget and faults.FaultKind (a test holds them equal).
+    TARGETS = ("catalog", "fulfillment", "ordering", "delivery", "payment", "cache", "broker")
+    KINDS = ("latency", "error", "timeout")
+
+    target = models.CharField(max_length=20, choices=[(t, t) for t in TARGETS])
+    kind = models.CharField(max_length=10, choices=[(k, k) for k in KINDS])
+    latency_ms = models.PositiveIntegerField(
+        default=0, help_text="Latency: added to each call hit. Timeout: how long a call hangs."
+    )
+    share = models.FloatField(default=1.0, help_text="The share of calls hit, above 0, at most 1.")
+    hub_code = models.CharField(max_length=20, blank=True, help_text="Only calls for this hub.")
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share__gt=0, share__lte=1), name="fault_share_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="fault_expires_later"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f" hub {self.hub_code}" if self.hub_code else ""
+        delay = f" {self.latency_ms} ms" if self.latency_ms else ""
+        return f"{self.kind}{delay} at {self.target}{where}, {self.share:.0%} of calls"
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_at is None and self.expires_at > timezone.now()

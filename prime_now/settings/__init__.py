@@ -17,6 +17,7 @@ import django_stubs_ext
 from django.utils.csp import CSP
 
 from prime_now import embedded_db
+from prime_now.logs import configure_structlog, logging_config
 
 # Django's generic classes (ModelAdmin, fields, ...) take type arguments at run time too.
 django_stubs_ext.monkeypatch()
@@ -62,11 +63,13 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_structlog",
     "prime_now.kernel",
     "catalog",
     "fulfillment",
     "ordering",
     "delivery",
+    "insights",
     "prime_now.storefront",
     "prime_now",
 ]
@@ -78,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Binds a request id (and the user) to every log line of the request and its tasks.
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -85,7 +90,13 @@ MIDDLEWARE = [
     # Last, so it is the first to see a view's exception: a lost database or broker is a 503.
     "prime_now.kernel.outage.OutageMiddleware",
 ]
-METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>` and staff sessions.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# The build this process runs (release tooling sets it), shown by /healthz, /readyz, /metrics.
+BUILD_VERSION = os.environ.get("BUILD_VERSION", "dev")
+# /readyz: how old beat's last tick and the oldest unrelayed outbox event may be (seconds).
+READYZ_BEAT_MAX_AGE = float(os.environ.get("READYZ_BEAT_MAX_AGE", "60"))
+READYZ_OUTBOX_MAX_LAG = float(os.environ.get("READYZ_OUTBOX_MAX_LAG", "60"))
 
 ROOT_URLCONF = "prime_now.urls"
 WSGI_APPLICATION = "prime_now.wsgi.application"
@@ -187,7 +198,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "prime_now.kernel.faultycache.FileBasedCache",
             "LOCATION": str(RUN_DIR / "cache"),
         }
     }
@@ -241,10 +252,14 @@ EVENT_RETRY_BACKOFF_MAX_SECONDS = min(
     CELERY_VISIBILITY_TIMEOUT_SECONDS - 10,
 )
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_ALL = ("default", "kernel", "catalog", "fulfillment", "ordering", "delivery")
+CELERY_TASK_QUEUES_ALL = (
+    "default", "kernel", "catalog", "fulfillment", "ordering", "delivery", "insights",
+)  # fmt: skip
 CELERY_TASK_ROUTES = {f"{queue}.*": {"queue": queue} for queue in CELERY_TASK_QUEUES_ALL[1:]}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# Beat's own scheduler, recording each tick for /readyz.
+CELERY_BEAT_SCHEDULER = "prime_now.health:RecordingScheduler"
 # A static schedule (django-celery-beat does not support Django 6.1 yet).
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "kernel.relay_outbox", "schedule": 10.0},
@@ -261,6 +276,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "delivery.reconcile",
         "schedule": float(os.environ.get("RECONCILE_INTERVAL_SECONDS", "60")),
     },
+    "mark-lost-orders": {"task": "insights.mark_lost", "schedule": 60.0},
+    "shed-load": {"task": "kernel.shed_load", "schedule": 5.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -359,15 +376,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
+# structlog through django-structlog (prime_now/logs.py): JSON lines, or `LOG_FORMAT=console`.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+configure_structlog()
+# The request id (and user) travel with every task a request enqueues, events' included.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Workers and beat log through LOGGING above, not Celery's own plain-text handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Client addresses are personal data: kept out of the logs.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 
 # --- ordering: payments -----------------------------------------------------------------------
 # Every call to the payment provider returns or gives up within this (below the database's idle
@@ -399,6 +418,80 @@ RECONCILE_AUTHORIZATION_GRACE_SECONDS = int(
     os.environ.get("RECONCILE_AUTHORIZATION_GRACE_SECONDS", "600")
 )
 RECONCILE_STUCK_MINUTES = int(os.environ.get("RECONCILE_STUCK_MINUTES", "120"))
+# --- resilience: fault injection, circuit breakers, load shedding (docs/runbook.md) --------
+# Faults may be injected (manage.py fault, the admin, game days); production refuses unless set.
+FAULT_INJECTION_ALLOWED = env_bool("FAULT_INJECTION_ALLOWED", True)
+# Per target (catalog, fulfillment, ordering, delivery, payment): failures in a row that open
+# the breaker, seconds before a trial call, and the time budget of one call (slower counts as
+# a failure). Delivery's door calls other doors (checkout), so its budget is theirs and more.
+BREAKERS: dict[str, dict[str, float]] = {
+    "delivery": {"budget_ms": 3000},
+    "payment": {"budget_ms": 2000},
+    # The precise promise: 3 answers past DELIVERY_PROMISE_BUDGET_MS and the stand-in answers
+    # at once for 5 s, then one request tries the precise promise again.
+    "promise": {"fail_max": 3, "reset_seconds": 5},
+}
+# Automatic load shedding (prime_now/shedding.py, beat every 5 s): a rule pulls its levers
+# after `for_checks` checks above `above`, restores them after `restore_checks` below `below`.
+SHEDDING_ENABLED = env_bool("SHEDDING_ENABLED", True)
+SHEDDING_RULES: list[dict[str, Any]] = [
+    {
+        "name": "promise-slow",
+        "signal": "p99_ms",
+        "route": "/api/v1/delivery/promise",
+        "above": float(os.environ.get("SHED_PROMISE_P99_MS", "1000")),
+        "below": 300.0,
+        "levers": ["storefront-next-window", "storefront-also-bought"],
+    },
+    {
+        "name": "pages-slow",
+        "signal": "p99_ms",
+        "above": float(os.environ.get("SHED_ANY_P99_MS", "2000")),
+        "below": 500.0,
+        "for_checks": 2,
+        "levers": [
+            "storefront-also-bought",
+            "storefront-search-suggestions",
+            "catalog-typo-search",
+            "storefront-images",
+        ],
+    },
+    {
+        "name": "errors",
+        "signal": "error_rate",
+        "above": float(os.environ.get("SHED_ERROR_RATE", "0.05")),
+        "below": 0.01,
+        "levers": ["storefront-also-bought", "storefront-availability-badges"],
+    },
+    {
+        "name": "database-busy",
+        "signal": "db_connections",
+        "above": float(os.environ.get("SHED_DB_CONNECTIONS", "0.8")),
+        "below": 0.5,
+        "levers": [
+            "storefront-availability-badges",
+            "catalog-typo-search",
+            "fulfillment-reports",
+            "delivery-windows-ahead",
+        ],
+    },
+    {
+        "name": "queues-backed-up",
+        "signal": "queue_depth",
+        "above": float(os.environ.get("SHED_QUEUE_DEPTH", "1000")),
+        "below": 100.0,
+        "levers": ["fulfillment-reports", "delivery-windows-ahead"],
+    },
+    {
+        "name": "outbox-lagging",
+        "signal": "outbox_lag_seconds",
+        "above": float(os.environ.get("SHED_OUTBOX_LAG_SECONDS", "60")),
+        "below": 10.0,
+        "levers": ["delivery-windows-ahead", "fulfillment-reports", "delivery-courier-batching"],
+    },
+]
+# The promise waits this long for a precise answer, then answers from the stand-in provider.
+DELIVERY_PROMISE_BUDGET_MS = int(os.environ.get("DELIVERY_PROMISE_BUDGET_MS", "200"))
 
 # --- storefront -------------------------------------------------------------------------------
 # Every storefront page with an address reads the session: read it from the cache, write through.

@@ -29,7 +29,7 @@ CACHE_KEY_PREFIX = f"test-{os.getpid()}-{_worker}"
 if USING_REDIS:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "prime_now.kernel.faultycache.RedisCache",
             "LOCATION": redis_url_with_db(REDIS_URL, 14),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
@@ -38,7 +38,7 @@ if USING_REDIS:
         REDIS_URL, int(os.environ.get("TEST_REDIS_BROKER_DB", "13"))
     )
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "prime_now.kernel.faultycache.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CACHES["local"] = LOCAL_CACHE

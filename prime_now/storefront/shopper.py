@@ -138,6 +138,25 @@ def hub_tz(hub_code: str | None) -> str:
     )
 
 
+def hub_point(hub_code: str | None) -> tuple[float, float] | None:
+    """Where the hub is (lat, lon), for the tracking map; None when unknown."""
+    if not hub_code:
+        return None
+
+    def load() -> tuple[float, float] | None:
+        try:
+            hub = fulfillment.hub_get(code=hub_code)
+        except fulfillment.HubNotFoundError:
+            return None
+        return (hub.lat, hub.lon)
+
+    return remembered(
+        f"hubpoint:{hub_code}",
+        60,
+        lambda: cache.get_or_set(f"sf:hubpoint:{hub_code}", load, 3600),
+    )
+
+
 def promise(postcode: str) -> Promise:
     """The promise for a postcode with no basket (header, home, product and listing pages):
     cached in the shared cache, and for a moment in this process (every page reads it)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("prime_now", "catalog", "fulfillment", "ordering", "delivery")
+PACKAGES = ("prime_now", "catalog", "fulfillment", "ordering", "delivery", "insights")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 # contract id -> (file to plant, the illegal import)
@@ -21,12 +21,13 @@ PLANTS = {
     "fulfillment-doors": ("delivery/_planted.py", "import fulfillment.models"),
     "ordering-doors": ("delivery/_planted.py", "import ordering.models"),
     "delivery-doors": ("prime_now/storefront/_planted.py", "import delivery.models"),
+    "insights-doors": ("prime_now/storefront/_planted.py", "import insights.models"),
     "direction": ("catalog/_planted.py", "import ordering.services"),
     "apps-never-import-the-edge": ("catalog/_planted.py", "import prime_now.settings"),
     # Inside each app: its models import its services (a floor calling up).
     **{
         f"{app}-layers": (f"{app}/models", f"import {app}.services")
-        for app in ("catalog", "fulfillment", "ordering", "delivery")
+        for app in ("catalog", "fulfillment", "ordering", "delivery", "insights")
     },
     "kernel-layers": ("prime_now/kernel/models", "import prime_now.kernel.bus"),
 }

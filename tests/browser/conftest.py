@@ -31,7 +31,8 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
+PHONE = {"width": 375, "height": 667}  # a small phone: what "mobile first" is measured at
+DESKTOP = {"width": 1280, "height": 900}
 
 
 def pytest_configure(config):

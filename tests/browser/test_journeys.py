@@ -89,7 +89,7 @@ def sign_up_at_checkout(page, shots, username: str = "newcustomer") -> None:
 
 
 def pay(page, card: str) -> None:
-    page.get_by_role("radio", name=re.compile("Within one hour")).first.check()
+    expect(page.get_by_role("radio", name=re.compile("^Arrives by"))).to_be_checked()
     page.get_by_role("radio", name="$3").check()
     page.get_by_label("Card number").fill(card)
     page.get_by_role("button", name="Place order").click()
@@ -105,8 +105,8 @@ def test_a_new_customer_sets_an_address_searches_buys_and_sees_the_confirmation(
 
     add_three_items(page, shop, shots)
     sign_up_at_checkout(page, shots)
-    expect(page.get_by_text("Within one hour", exact=True)).to_be_visible()
-    expect(page.get_by_text("Two-hour windows", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Soonest")).to_be_visible()
+    expect(page.get_by_role("radio", name=re.compile("two hours"))).to_be_visible()
     shots("checkout")
 
     pay(page, APPROVED_CARD)
@@ -119,7 +119,19 @@ def test_a_new_customer_sets_an_address_searches_buys_and_sees_the_confirmation(
 
     page.get_by_role("link", name="Track your order").click()
     expect(page.locator(".status")).to_have_text("Order placed")
+    expect(page.locator(".tracking-map .marker.hub")).to_be_visible()
     shots("tracking-placed")
+    # A reload would forget this; the statuses the panel shows are recorded as they change.
+    page.evaluate(
+        """() => {
+        window.notReloaded = true;
+        window.statusesSeen = [document.querySelector('.status').textContent];
+        new MutationObserver(() => {
+          const now = document.querySelector('.status').textContent;
+          if (window.statusesSeen.at(-1) !== now) window.statusesSeen.push(now);
+        }).observe(document.querySelector('main'), {childList: true, subtree: true});
+      }"""
+    )
 
     # Pickers and couriers come to work; the page refreshes itself as they move the order.
     PickerFactory(hub=shop.hub)
@@ -141,7 +153,10 @@ def test_a_new_customer_sets_an_address_searches_buys_and_sees_the_confirmation(
     finally:
         simulator.stop()
     shots("tracking-delivered")
-    assert page.url.endswith(f"/orders/{number}/")  # no reload: the panel refreshed itself
+    assert page.url.endswith(f"/orders/{number}/")
+    assert page.evaluate("window.notReloaded") is True  # the panel refreshed itself
+    seen = page.evaluate("window.statusesSeen")
+    assert seen[0] == "Order placed" and seen[-1] == "Delivered" and len(seen) >= 3, seen
     assert ordering.order_get(number=number).status == "delivered"
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+import structlog
 from django.db import connection
 
 from prime_now.kernel.bus import Event, subscribe
@@ -17,6 +18,7 @@ def on_probe_pinged(event: ProbePinged) -> None:
     # Lever is a kernel table any test may write: one row per handled ping, saying which
     # database session handled it.
     Lever.objects.create(name=f"probe-{event.probe_id}", description=_session())
+    structlog.get_logger(__name__).info("probe handled", probe_id=event.probe_id)
 
 
 def _session() -> str:

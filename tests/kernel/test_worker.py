@@ -1,7 +1,9 @@
+import json
 import uuid
 
 import pytest
 import redis
+import structlog
 from django.conf import settings
 from django.db import transaction
 
@@ -76,3 +78,20 @@ def test_a_real_worker_runs_one_task_after_another_on_the_same_database_connecti
     # Then the worker handles all five in one database session (no reconnect per task)
     _wait_until_handled(probe_worker, probes)
     assert len(sessions(run)) == 1
+
+
+def test_the_request_id_of_the_publisher_reaches_the_handlers_log_lines(probe_worker):
+    # Given a request's context bound (django-structlog binds it per request)
+    probe = uuid.uuid4().hex[:12]
+    with structlog.contextvars.bound_contextvars(request_id=f"req-{probe}"):
+        # When it publishes an event that a real worker handles
+        probe_worker.publish(probe)
+    _wait_until_handled(probe_worker, [probe])
+    probe_worker.terminate()
+    output = probe_worker.communicate(timeout=20)[0]
+
+    # Then the handler's JSON log line carries the request id and the event
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    handled_line = next(line for line in lines if line.get("event") == "probe handled")
+    assert handled_line["request_id"] == f"req-{probe}"
+    assert handled_line["event_name"] == ProbePinged.name

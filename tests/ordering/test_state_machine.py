@@ -1,6 +1,9 @@
 """The order status machine: every legal move, every illegal one, idempotency, the timeline."""
 
+from datetime import datetime
+
 import pytest
+from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from ordering import services
@@ -104,7 +107,9 @@ def test_each_move_publishes_status_changed():
     order = OrderFactory()
     services.order_mark_picking(number=order.number)
     event = OutboxEvent.objects.filter(name="ordering.OrderStatusChanged").latest("created_at")
+    changed_at = datetime.fromisoformat(event.payload.pop("at"))
     assert event.payload == {"order_number": order.number, "status": "picking"}
+    assert abs((timezone.now() - changed_at).total_seconds()) < 60
 
 
 def test_a_status_change_is_read_back_with_its_status_as_the_enum():
@@ -115,7 +120,11 @@ def test_a_status_change_is_read_back_with_its_status_as_the_enum():
     # When a subscriber decodes it
     event = bus.decode(row.name, row.payload)
     # Then its status is ordering's exported enum
-    assert event == OrderStatusChanged(order_number=order.number, status=OrderStatus.PICKING)
+    assert event == OrderStatusChanged(
+        order_number=order.number,
+        status=OrderStatus.PICKING,
+        at=datetime.fromisoformat(row.payload["at"]),
+    )
     assert event.status is services.OrderStatus.PICKING
 
 
@@ -138,6 +147,7 @@ def test_cancelling_publishes_order_cancelled_with_the_hub():
         "order_number": order.number,
         "hub_code": order.delivery.hub_code,
         "reason": "Ordered by mistake",
+        "by": "system",
     }
 
 

@@ -1,6 +1,10 @@
 """Checkout (windows, fees, tip, sandbox card), confirmation, tracking, history and cancel."""
 
+from datetime import timedelta
+
+from delivery.models import WindowKind
 from ordering import services as ordering
+from tests.delivery.facade.factories import WindowFactory
 
 from .conftest import APPROVED_CARD, DECLINED_CARD
 
@@ -33,18 +37,38 @@ def test_checkout_needs_a_signed_in_customer(visitor_at_home, shop):
     assert response["Location"].startswith("/signin/?next=/checkout/")
 
 
-def test_checkout_offers_one_hour_and_two_hour_windows_with_fees(
+def test_checkout_preselects_the_soonest_window_and_offers_the_other_with_its_fee(
     signed_in, shop, django_assert_max_num_queries
 ):
     fill_cart(signed_in, shop)
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         response = signed_in.get("/checkout/")
 
     html = response.content.decode()
-    assert "Within one hour" in html and "Two-hour windows" in html
-    assert "($7.99)" in html and "($4.99)" in html
+    soonest = html.split('class="window-list soonest"')[1].split("</ul>")[0]
+    assert "checked" in soonest and "Arrives by" in soonest and "$7.99" in soonest
+    assert "two hours, $4.99" in html
     assert 'name="card"' in html and 'name="tip"' in html
+
+
+def test_with_two_days_of_windows_checkout_shows_a_few_before_the_day_tabs(signed_in, shop):
+    # Given every hour of two days on sale, one-hour and two-hour (~96 windows)
+    start = shop.windows[0].start
+    for h in range(1, 48):
+        for kind, hours in ((WindowKind.ONE_HOUR, 1), (WindowKind.TWO_HOUR, 2)):
+            at = start + timedelta(hours=h)
+            WindowFactory(
+                hub_code=shop.hub.code, kind=kind, start=at, end=at + timedelta(hours=hours)
+            )
+    fill_cart(signed_in, shop)
+
+    html = signed_in.get("/checkout/").content.decode()
+
+    before_tabs, tabs = html.split('class="day-tabs"')
+    assert 1 <= before_tabs.count('type="radio" name="window"') <= 12
+    assert tabs.count('type="radio" name="window"') >= 80
+    assert tabs.count("<details") >= 2
 
 
 def test_an_approved_card_places_the_order_and_empties_the_cart(signed_in, shop, shopper):

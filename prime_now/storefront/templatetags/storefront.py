@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 
 from prime_now.kernel.levers import lever_on
 
@@ -32,16 +33,34 @@ def link(name: str) -> str:
     return _link(name, get_script_prefix())
 
 
-@register.inclusion_tag("storefront/_picture.html")
-def product_picture(sku: str, name: str, image_url: str = "", size: str = "s", sizes: str = ""):
+@register.simple_tag
+def product_picture(
+    sku: str, name: str, image_url: str = "", size: str = "s", sizes: str = ""
+) -> str:
     """`<img>` of a product: lazy, with srcset and alt text (nothing when picture_for says,
-    or while the `storefront-images` lever is pulled)."""
+    or while the `storefront-images` lever is pulled). Built as one string: a listing has 24,
+    and a sub-template per card cost a fifth of the page."""
     if not lever_on(IMAGES):
-        return {"picture": None, "sizes": sizes}
-    return {
-        "picture": picture_for(sku=sku, name=name, image_url=image_url, size=size),
-        "sizes": sizes,
-    }
+        return ""
+    picture = picture_for(sku=sku, name=name, image_url=image_url, size=size)
+    if picture is None:
+        return ""
+    srcset = (
+        format_html(
+            ' srcset="{}"{}', picture.srcset, format_html(' sizes="{}"', sizes) if sizes else ""
+        )
+        if picture.srcset
+        else ""
+    )
+    return format_html(
+        '<img class="picture" src="{}"{} width="{}" height="{}" loading="lazy" '
+        'decoding="async" alt="{}">',
+        picture.src,
+        srcset,
+        picture.width,
+        picture.height,
+        picture.alt,
+    )
 
 
 class MemoNode(template.Node):

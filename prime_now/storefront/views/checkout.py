@@ -21,35 +21,80 @@ from ..rendering import render_page
 from ..templatetags.storefront import day_label
 
 KIND_LABEL = {
-    delivery.WindowKind.ONE_HOUR: "Within one hour",
-    delivery.WindowKind.TWO_HOUR: "Two-hour window",
+    delivery.WindowKind.ONE_HOUR: "one hour",
+    delivery.WindowKind.TWO_HOUR: "two hours",
 }
 
 
 @dataclass(frozen=True)
 class WindowChoice:
+    """A window as the picker shows it: its radio value, its words, whether it is full."""
+
     value: int
     label: str
-    window: delivery.WindowDTO
-    fee: Decimal
+    full: bool
 
 
-def window_choices(found: shopper.Promise, subtotal: Decimal) -> list[WindowChoice]:
-    choices = []
-    for window in sorted(found.promise.windows, key=lambda w: (w.start, w.kind)):
-        if window.available <= 0:
-            continue
-        free = window.free_above is not None and subtotal >= window.free_above
-        fee = Decimal("0.00") if free else window.fee
-        start, end = found.local(window.start), found.local(window.end)
-        day = day_label(start)
-        price = "free" if fee == 0 else f"${fee}"
-        label = (
-            f"{KIND_LABEL.get(window.kind, window.kind)}: {day}, "
-            f"{start:%H:%M}–{end:%H:%M} ({price})"
-        )
-        choices.append(WindowChoice(window.id, label, window, fee))
-    return choices
+@dataclass(frozen=True)
+class WindowDay:
+    label: str
+    choices: list[WindowChoice]
+
+
+@dataclass(frozen=True)
+class WindowPicker:
+    """The checkout's window picker: the soonest (preselected), the next few, day tabs."""
+
+    soonest: WindowChoice | None
+    next: list[WindowChoice]
+    days: list[WindowDay]
+
+    def day_of(self, value: object) -> str:
+        """The label of the day tab holding this window (to open it), or ""."""
+        for day in self.days:
+            if any(str(c.value) == str(value) for c in day.choices):
+                return day.label
+        return ""
+
+    def selectable(self) -> list[WindowChoice]:
+        every = [self.soonest, *self.next, *(c for d in self.days for c in d.choices)]
+        return [c for c in every if c is not None and not c.full]
+
+
+def _choice(
+    found: shopper.Promise, choice: delivery.WindowChoiceDTO, soonest: bool = False
+) -> WindowChoice:
+    window = choice.window
+    start, end = found.local(window.start), found.local(window.end)
+    price = "free" if choice.fee == 0 else f"${choice.fee}"
+    when = f"{day_label(start)} {start:%H:%M}–{end:%H:%M}, {KIND_LABEL[window.kind]}"
+    if soonest:
+        label = f"Arrives by {end:%H:%M}, {price} ({when})"
+    else:
+        label = f"{when}, {price}" + (" (full)" if choice.full else "")
+    return WindowChoice(window.id, label, choice.full)
+
+
+def window_picker(found: shopper.Promise, subtotal: Decimal) -> WindowPicker:
+    """The hub's windows for this basket, grouped by delivery's window_picker."""
+    if not found.promise.hub_code:
+        return WindowPicker(soonest=None, next=[], days=[])
+    picker = delivery.window_picker(
+        hub_code=found.promise.hub_code,
+        subtotal=subtotal,
+        ends_after=found.promise.earliest_delivery,
+    )
+    return WindowPicker(
+        soonest=_choice(found, picker.soonest, soonest=True) if picker.soonest else None,
+        next=[_choice(found, c) for c in picker.next],
+        days=[
+            WindowDay(
+                label=day_label(found.local(d.choices[0].window.start)),
+                choices=[_choice(found, c) for c in d.choices],
+            )
+            for d in picker.days
+        ],
+    )
 
 
 def _decline_message(exc: ApplicationError) -> str:
@@ -72,11 +117,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your cart is empty.")
         return redirect("storefront:cart")
     found = shopper.promise_for_basket(address.postcode, [line.sku for line in cart.lines])
-    choices = window_choices(found, cart.subtotal)
+    picker = window_picker(found, cart.subtotal)
     initial = {"address": address.address, "expected_subtotal": cart.subtotal}
-    if choices:
-        initial["window"] = choices[0].value
-    form = CheckoutForm(request.POST or None, windows=choices, initial=initial)
+    if picker.soonest:
+        initial["window"] = picker.soonest.value
+    form = CheckoutForm(request.POST or None, windows=picker.selectable(), initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -121,8 +166,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             "form": form,
             "cart": cart,
             "promise": found,
-            "one_hour": [c for c in choices if c.window.kind == delivery.WindowKind.ONE_HOUR],
-            "two_hour": [c for c in choices if c.window.kind == delivery.WindowKind.TWO_HOUR],
+            "picker": picker,
+            "open_day": picker.day_of(form["window"].value()),
             "address": address,
         },
         page="checkout",

@@ -14,6 +14,7 @@ from prime_now.kernel.errors import ApplicationError
 
 from .. import shopper
 from ..rendering import render_page
+from ..tracking_map import tracking_map
 
 Status = ordering.OrderStatus
 OFF_TRACK = {Status.CANCELLED, Status.DELIVERY_FAILED, Status.REFUNDED}
@@ -52,6 +53,10 @@ def order_history(request: HttpRequest) -> HttpResponse:
     return render_page(request, "storefront/orders.html", {"rows": rows}, page="orders")
 
 
+def _point(lat: float | None, lon: float | None) -> tuple[float, float] | None:
+    return (lat, lon) if lat is not None and lon is not None else None
+
+
 def _tracking_context(request: HttpRequest, number: str) -> dict:
     customer_id = shopper.customer_id(request)
     try:
@@ -72,7 +77,16 @@ def _tracking_context(request: HttpRequest, number: str) -> dict:
         for i, (status, label) in enumerate(STEPS)
     ]
     final = tracking.status in FINAL
+    drawn = None
+    if tracking.status not in OFF_TRACK:
+        drawn = tracking_map(
+            hub=shopper.hub_point(order.delivery.hub_code),
+            home=_point(order.delivery.lat, order.delivery.lon),
+            courier=_point(tracking.courier_lat, tracking.courier_lon),
+            courier_name=tracking.courier_name,
+        )
     return {
+        "map": drawn,
         "tracking": tracking,
         "order": order,
         "tz": shopper.hub_tz(order.delivery.hub_code),

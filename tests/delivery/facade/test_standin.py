@@ -94,3 +94,32 @@ def test_the_api_answers_200_with_the_stand_in_marked(world, two_hour, api_clien
     assert response.status_code == 200
     assert body["conservative"] is True and body["stale"] is False
     assert body["windows"][0]["id"] == two_hour.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_service_behind_the_promise_is_cut_off_at_the_budget_then_skipped(
+    monkeypatch, settings
+):
+    import time as clock
+
+    from delivery.facade.promise import PRECISE
+    from prime_now.kernel import breakers
+    from tests.delivery.facade.conftest import make_world
+
+    settings.DELIVERY_PROMISE_BUDGET_MS = 100
+    settings.BREAKERS = {PRECISE: {"fail_max": 2, "reset_seconds": 30}}
+    breakers.forget()
+    world = make_world()
+    promise_for(postcode="98101")  # a good promise to stand in with
+    monkeypatch.setattr(fulfillment, "hub_backlog", lambda **kw: clock.sleep(1) or 0)
+    timings = []
+    for _ in range(4):
+        promise_cache.promise_invalidate(hub_code=world.hub.code)
+        started = clock.perf_counter()
+        answer = promise_for(postcode="98101")
+        timings.append(clock.perf_counter() - started)
+        assert answer.stale
+
+    assert all(t < 0.5 for t in timings)  # cut off at the budget, never the 1 s
+    assert all(t < 0.05 for t in timings[2:])  # breaker open: no waiting at all
+    assert breakers.breaker_states()[PRECISE] == "open"

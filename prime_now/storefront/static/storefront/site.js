@@ -67,7 +67,27 @@
     }, seconds * 1000);
   }
 
+  // Checkout: say which window is chosen, next to the button (the radios may be in a closed tab).
+  function setupWindowChoice(form) {
+    var out = document.getElementById("chosen-window");
+    if (!out) return;
+    function show() {
+      var checked = form.querySelector("input[name=window]:checked");
+      var label = checked && checked.closest("label");
+      out.hidden = !label;
+      if (label) out.textContent = "Delivery: " + label.textContent.trim();
+    }
+    form.addEventListener("change", function (e) { if (e.target.name === "window") show(); });
+    show();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    // Wide screens have room for the filters: open the disclosure (phones keep results first).
+    if (window.matchMedia("(min-width: 48rem)").matches) {
+      document.querySelectorAll("details.filters-panel").forEach(function (d) { d.open = true; });
+    }
+    var checkout = document.querySelector("form.checkout");
+    if (checkout) setupWindowChoice(checkout);
     document.querySelectorAll("input[data-suggest-url]").forEach(setupSuggest);
     var panel = document.getElementById("tracking-status");
     if (panel) setupRefresh(panel);

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kernel', '0005_levers_declared_and_audited'),
+        ('kernel', '0006_fault_injections'),
     ]
 
     operations = [

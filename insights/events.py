@@ -1,0 +1,1 @@
+"""Facts insights publishes: none yet (it follows the other apps' facts)."""

@@ -1,0 +1,279 @@
+"""Running a game day: measure the steady state, inject the scenario's faults (pull its levers,
+run its actions), keep measuring, remove them, check recovery, judge each hypothesis."""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from catalog import services as catalog
+from delivery import services as delivery
+from fulfillment import services as fulfillment
+from prime_now.kernel.faults import fault_add, fault_clear
+from prime_now.kernel.levers import lever_set
+from prime_now.kernel.models import User
+from prime_now.kernel.roles import Role, role_grant
+
+from .load import Load, Recorder, Sample, Shop, Shopper, sign_in
+from .scenario import PHASES, Scenario
+
+CUSTOMER = "gameday"
+# Recovered: no degraded answer and no error for this long before the run's end.
+CALM_SECONDS = 5.0
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    samples: list[Sample]
+    bounds: dict[str, tuple[float, float]]  # phase -> (start, end), seconds since start
+    metrics: dict[str, dict[str, float | None]]  # phase (and "all") -> metric -> value
+    verdicts: list[tuple[str, float | None, bool]]  # hypothesis, value, held
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def held(self) -> bool:
+        return all(ok for _, _, ok in self.verdicts)
+
+
+def _p99(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def _failed(sample: Sample) -> bool:
+    """No answer, or a server error; a checkout's 503 is an honest refusal ("try again
+    shortly": a service it needs is down), not a failure."""
+    if sample.kind == "checkout" and sample.status == 503:
+        return False
+    return sample.status == 0 or sample.status >= 500
+
+
+def _bad(sample: Sample) -> bool:
+    return sample.degraded or _failed(sample)
+
+
+def measure(samples: list[Sample], dropped: set[str]) -> dict[str, float | None]:
+    """The figures of one phase's samples."""
+    ok = [s for s in samples if s.status]
+    checkouts = [s for s in samples if s.kind == "checkout"]
+    placed = [s.order for s in checkouts if s.status == 201]
+    errors = sum(1 for s in samples if _failed(s))
+    return {
+        "requests": float(len(samples)),
+        "promise_p99_ms": _p99([s.ms for s in ok if s.kind == "promise"]),
+        "page_p99_ms": _p99([s.ms for s in ok if s.kind == "page"]),
+        "server_errors": float(errors),
+        "error_rate": errors / len(samples) if samples else 0.0,
+        "degraded_share": sum(s.degraded for s in samples) / len(samples) if samples else 0.0,
+        "checkout_success_rate": len(placed) / len(checkouts) if checkouts else None,
+        "order_drop_rate": (sum(o in dropped for o in placed) / len(placed)) if placed else 0.0,
+    }
+
+
+def recovered_within(samples: list[Sample], recovery: tuple[float, float]) -> float:
+    """Seconds from the fault's removal to the last degraded or failed answer (inf when the
+    last CALM_SECONDS of the run still had one)."""
+    start, end = recovery
+    bad = [s.at for s in samples if start <= s.at and _bad(s)]
+    if not bad:
+        return 0.0
+    if bad[-1] > end - CALM_SECONDS:
+        return math.inf
+    return bad[-1] - start
+
+
+def _customer() -> tuple[str, str]:
+    password = secrets.token_urlsafe(16)
+    user, _ = User.objects.get_or_create(username=CUSTOMER, defaults={"email": ""})
+    user.set_password(password)
+    user.save()
+    role_grant(user_id=user.pk, role=Role.CUSTOMER)
+    return CUSTOMER, password
+
+
+def discover(postcode: str) -> tuple[Shop, str | None]:
+    """Pages, in-stock SKUs and the hub for the postcode (through the apps' doors)."""
+    promise = delivery.promise_for(postcode=postcode)
+    hub = promise.hub_code
+    ids = sorted(fulfillment.product_ids_in_stock(hub_code=hub))[:500] if hub else []
+    items = catalog.product_search(product_ids=ids or None, page_size=20).items
+    departments = catalog.department_tree()
+    pages = ["/"]
+    if departments:
+        pages.append(f"/d/{departments[0].slug}/")
+    if items:
+        pages.append(f"/search/?q={items[0].name.split()[0]}")
+        pages += [f"/p/{p.sku}/" for p in items[:3]]
+    return Shop(postcode=postcode, pages=pages, skus=[p.sku for p in items]), hub
+
+
+def _worker_children() -> list[int]:
+    """Pool processes of this checkout's Celery workers (never another checkout's)."""
+    base = str(Path(settings.BASE_DIR).resolve())
+
+    def worker(pid: str) -> bool:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            return False
+        return b"celery" in cmdline and b" worker" in cmdline and cwd == base
+
+    pids = [p for p in os.listdir("/proc") if p.isdigit() and worker(p)]
+    children = []
+    for pid in pids:
+        try:
+            parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if parent in pids:
+            children.append(int(pid))
+    return children
+
+
+class Actions:
+    """What a scenario does besides faults and levers, and how it is undone."""
+
+    def __init__(self, hub: str | None, notes: list[str]) -> None:
+        self.hub, self.notes = hub, notes
+        self.capacities: dict[int, int] = {}
+
+    def start(self, names: tuple[str, ...]) -> None:
+        for name in names:
+            getattr(self, f"start_{name}")()
+
+    def stop(self) -> None:
+        for window_id, capacity in self.capacities.items():
+            try:
+                delivery.window_set_capacity(window_id=window_id, capacity=capacity)
+            except Exception as exc:
+                self.notes.append(f"window {window_id}: capacity not restored ({exc})")
+        self.capacities.clear()
+
+    def start_kill_worker(self) -> None:
+        children = _worker_children()
+        if not children:
+            self.notes.append("kill_worker: no Celery worker of this checkout is running")
+            return
+        os.kill(children[0], signal.SIGKILL)
+        self.notes.append(f"kill_worker: SIGKILL to worker process {children[0]}")
+
+    def start_hub_at_capacity(self) -> None:
+        if self.hub is None:
+            self.notes.append("hub_at_capacity: no hub serves the postcode")
+            return
+        for window in delivery.windows_open(hub_code=self.hub):
+            taken = window.capacity - window.available
+            delivery.window_set_capacity(window_id=window.id, capacity=taken)
+            self.capacities[window.id] = window.capacity
+        self.notes.append(f"hub_at_capacity: {len(self.capacities)} windows of {self.hub} full")
+
+
+def run(
+    scenario: Scenario,
+    base: str,
+    *,
+    max_requests: int = 20_000,
+    tick: Callable[[float, Recorder], None] | None = None,
+) -> Outcome:
+    """Run the scenario against the stack at `base` (checked to be loopback by the caller)."""
+    notes: list[str] = []
+    shop, hub = discover(scenario.postcode)
+    username, password = _customer()
+    shop.token = sign_in(base, username, password)
+    recorder = Recorder()
+    load = Load(base, shop, recorder, concurrency=scenario.concurrency, mix=scenario.mix,
+                max_requests=max_requests)  # fmt: skip
+    load.rate = scenario.rate
+    actions = Actions(hub, notes)
+    bounds: dict[str, tuple[float, float]] = {}
+    fault_ids: list[int] = []
+    pulled: list[str] = []
+    load.start()
+    try:
+        for phase in PHASES:
+            start = recorder.now()
+            if phase == "fault":
+                minutes = (scenario.phases["fault"] + scenario.phases["recovery"]) / 60 + 1
+                for fault in scenario.faults:
+                    spec = fault_add(
+                        target=fault["target"],
+                        kind=fault["kind"],
+                        latency_ms=int(fault.get("ms", 0)),
+                        share=float(fault.get("share", 1.0)),
+                        hub_code=str(fault.get("hub", "")),
+                        minutes=minutes,
+                        reason=f"game day: {scenario.name}",
+                    )
+                    fault_ids.append(spec.id)
+                for lever in scenario.levers:
+                    if lever_set(lever, enabled=False, reason=f"game day: {scenario.name}"):
+                        pulled.append(lever)
+                actions.start(scenario.actions)
+                load.promise_multiplier = scenario.spike
+            _wait(scenario.phases[phase], recorder, tick, load)
+            if phase == "fault":
+                _undo(fault_ids, pulled, actions, scenario, load)
+            bounds[phase] = (start, recorder.now())
+    finally:
+        _undo(fault_ids, pulled, actions, scenario, load)
+        load.stop()
+    samples = sorted(recorder.samples, key=lambda s: s.at)
+    dropped = _dropped_and_cancelled(base, shop, samples)
+    metrics = {
+        phase: measure([s for s in samples if lo <= s.at < hi], dropped)
+        for phase, (lo, hi) in bounds.items()
+    }
+    metrics["all"] = measure(samples, dropped)
+    metrics["run"] = {"recovered_within_seconds": recovered_within(samples, bounds["recovery"])}
+    verdicts = []
+    for hypothesis in scenario.hypotheses:
+        value = metrics.get(hypothesis.phase, {}).get(hypothesis.metric)
+        verdicts.append((str(hypothesis), value, value is not None and hypothesis.holds(value)))
+    return Outcome(scenario, samples, bounds, metrics, verdicts, notes)
+
+
+def _wait(seconds: float, recorder: Recorder, tick: Any, load: Load) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(min(1.0, end - time.monotonic()))
+        if tick is not None:
+            tick(min(1.0, seconds), recorder)
+        close_old_connections()
+
+
+def _undo(fault_ids: list[int], pulled: list[str], actions: Actions, scenario: Scenario,
+          load: Load) -> None:  # fmt: skip
+    for fault_id in fault_ids:
+        fault_clear(fault_id=fault_id)
+    fault_ids.clear()
+    for lever in pulled:
+        lever_set(lever, enabled=True, reason=f"game day over: {scenario.name}")
+    pulled.clear()
+    actions.stop()
+    load.promise_multiplier = 1.0
+
+
+def _dropped_and_cancelled(base: str, shop: Shop, samples: list[Sample]) -> set[str]:
+    """The orders the game day placed that the API cannot show (dropped); every order it
+    placed is then cancelled, giving its seat and stock back."""
+    shopper = Shopper(base, shop, Recorder())
+    dropped = set()
+    for number in {s.order for s in samples if s.order}:
+        if not shopper.order_visible(number):
+            dropped.add(number)
+        shopper.cancel(number)
+    return dropped
