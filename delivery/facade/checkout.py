@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
@@ -242,12 +243,25 @@ def _find_hub(request: CheckoutRequest) -> tuple[fulfillment.HubDTO, None]:
     return hub, None
 
 
+CENTROID_SECONDS = 300  # postcodes do not move: each process keeps their centres a while
+
+
+def _centroid(postcode: str) -> tuple[float, float] | None:
+    """fulfillment's postcode centre, kept in this process's cache (no query per checkout)."""
+    key = f"delivery:centroid:{''.join(postcode.split()).upper()}"
+    known: tuple[float, ...] | None = caches["local"].get(key)
+    if known is None:
+        known = fulfillment.postcode_centroid(postcode=postcode) or ()
+        caches["local"].set(key, known, CENTROID_SECONDS)
+    return (known[0], known[1]) if known else None
+
+
 def _located(request: CheckoutRequest) -> CheckoutRequest:
     """The request with a location: its own coordinates, else its postcode's centre (so the
     courier's geofence and proof of delivery apply to every order), else none (logged)."""
     if request.lat is not None and request.lon is not None:
         return request
-    centre = fulfillment.postcode_centroid(postcode=request.postcode) if request.postcode else None
+    centre = _centroid(request.postcode) if request.postcode else None
     if centre is None:
         logger.warning("checkout: no location for postcode %r; no geofence", request.postcode)
         return request

@@ -29,7 +29,7 @@ def _lock_job(**lookup: object) -> DeliveryJob | None:
         seen = DeliveryJob.objects.filter(**lookup).only("pk", "courier_id").first()
         if seen is None:
             return None
-        savepoint = transaction.savepoint()
+        savepoint = transaction.savepoint_create()
         if seen.courier_id is not None:
             CourierProfile.objects.select_for_update().filter(pk=seen.courier_id).first()
         job = DeliveryJob.objects.select_for_update().get(pk=seen.pk)
