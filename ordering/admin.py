@@ -28,10 +28,13 @@ class OrderLineInline(ReadOnlyInline):
         "name",
         "unit_price",
         "quantity",
+        "substitution",
+        "allowed_substitute_sku",
         "picked_quantity",
         "substitute_sku",
         "substitute_unit_price",
         "substitute_quantity",
+        "substitute_decision",
         "line_total",
     )
     readonly_fields = fields

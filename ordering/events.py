@@ -28,6 +28,27 @@ class OrderCancelled(Event):
 
 
 @dataclass(frozen=True)
+class SubstitutesProposed(Event):
+    """The picker put substitutes in the bag: the customer may accept or reject each one
+    until the courier leaves the hub."""
+
+    order_number: str
+    customer_id: int
+    skus: tuple[str, ...]  # the order lines that got a substitute
+
+
+@dataclass(frozen=True)
+class SubstituteRejected(Event):
+    """The customer rejected a substitute: it is not charged and goes back to the hub."""
+
+    order_number: str
+    hub_code: str
+    sku: str  # the order line
+    substitute_sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class OrderStatusChanged(Event):
     """An order's status changed (once per change)."""
 

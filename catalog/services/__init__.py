@@ -31,6 +31,11 @@ from .products import (
     products_set_active,
 )
 from .search import product_search, product_suggest
+from .substitutes import (
+    departments_substituted_by_default,
+    product_substitutes,
+    products_substitutes,
+)
 
 __all__ = [
     "PICTURE_SIZES",
@@ -42,14 +47,17 @@ __all__ = [
     "ProductNotFoundError",
     "ProductPage",
     "department_tree",
+    "departments_substituted_by_default",
     "prices_for_skus",
     "product_get",
     "product_picture",
     "product_popularity_set",
     "product_price_set",
     "product_search",
+    "product_substitutes",
     "product_suggest",
     "products_by_skus",
+    "products_substitutes",
     "products_set_active",
 ]
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ordering.services import BASKET_LIMITS
+from ordering.services import BASKET_LIMITS, SubstitutionChoice
 
 
 class WindowOutput(serializers.Serializer):
@@ -94,6 +94,27 @@ SKU_MAX_LENGTH = 64
 class CheckoutLineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
     quantity = serializers.IntegerField(min_value=1, max_value=BASKET_LIMITS.max_line_quantity)
+    substitution = serializers.ChoiceField(
+        choices=SubstitutionChoice.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="If the hub cannot find it; left out: the department's default "
+        "(best_match, or none for e.g. baby and health).",
+    )
+    substitute_sku = serializers.CharField(
+        max_length=SKU_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='The product wanted instead; required with "specific".',
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        specific = attrs.get("substitution") == SubstitutionChoice.SPECIFIC
+        if specific and not attrs.get("substitute_sku", "").strip():
+            raise serializers.ValidationError({"substitute_sku": ['Required with "specific".']})
+        return attrs
 
 
 class CheckoutInput(serializers.Serializer):

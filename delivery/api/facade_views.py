@@ -18,6 +18,7 @@ from delivery.services import (
     promise_for,
     window_picker,
 )
+from ordering.services import SubstitutionChoice
 
 from .facade_serializers import (
     CheckoutInput,
@@ -130,7 +131,13 @@ class CheckoutPlaceApi(APIView):
                 idempotency_key=key,
                 request=CheckoutRequest(
                     lines=tuple(
-                        CheckoutLine(sku=line["sku"], quantity=line["quantity"])
+                        CheckoutLine(
+                            sku=line["sku"],
+                            quantity=line["quantity"],
+                            substitution=line["substitution"]
+                            and SubstitutionChoice(line["substitution"]),
+                            substitute_sku=line["substitute_sku"],
+                        )
                         for line in args["lines"]
                     ),
                     address=args["address"],

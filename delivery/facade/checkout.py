@@ -146,7 +146,14 @@ def _run(
             reservation_id=reservation.id,
             order_number=order.number,
             lines=tuple(
-                {"product_id": p.product_id, "sku": p.sku, "name": p.name, "quantity": p.quantity}
+                {
+                    "product_id": p.product_id,
+                    "sku": p.sku,
+                    "name": p.name,
+                    "quantity": p.quantity,
+                    "substitution": p.substitution.value,
+                    "substitute_sku": p.allowed_substitute_sku,
+                }
                 for p in priced
             ),
             pick_due_by=max(window.start - lead, now),
@@ -179,6 +186,7 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
     if not lines:
         raise ValidationError("Your basket is empty.", fields={"lines": "empty"})
     merged: dict[str, int] = {}
+    choices: dict[str, CheckoutLine] = {}
     for index, line in enumerate(lines):
         sku = (line.sku or "").strip()
         if not sku:
@@ -191,6 +199,7 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
                 fields={f"lines[{index}].quantity": line.quantity},
             )
         merged[sku] = merged.get(sku, 0) + line.quantity
+        choices.setdefault(sku, line)
     if len(merged) > LIMITS.max_lines:
         raise ValidationError(f"At most {LIMITS.max_lines} different items per order.")
     too_many = {sku: q for sku, q in merged.items() if q > LIMITS.max_line_quantity}
@@ -199,7 +208,15 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
             f"At most {LIMITS.max_line_quantity} of one item per order.",
             fields={"quantities": too_many},
         )
-    return tuple(CheckoutLine(sku=sku, quantity=q) for sku, q in sorted(merged.items()))
+    return tuple(
+        CheckoutLine(
+            sku=sku,
+            quantity=q,
+            substitution=choices[sku].substitution,
+            substitute_sku=(choices[sku].substitute_sku or "").strip(),
+        )
+        for sku, q in sorted(merged.items())
+    )
 
 
 def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
@@ -226,7 +243,8 @@ def _price(
 ) -> tuple[tuple[tuple[ordering.OrderLineInput, ...], Decimal], None]:
     """Today's prices of the lines; PriceChangedError when they no longer make the subtotal
     the customer saw."""
-    products = catalog.products_by_skus(skus=[line.sku for line in request.lines])
+    chosen = [line.substitute_sku for line in request.lines if _specific(line)]
+    products = catalog.products_by_skus(skus=[line.sku for line in request.lines] + chosen)
     unknown = [
         line.sku
         for line in request.lines
@@ -244,8 +262,10 @@ def _price(
             name=products[line.sku].name,
             unit_price=products[line.sku].price,
             quantity=line.quantity,
+            substitution=choice,
+            allowed_substitute_sku=line.substitute_sku if _specific(line) else "",
         )
-        for line in request.lines
+        for line, choice in zip(request.lines, _substitutions(request.lines, products), strict=True)
     )
     subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
     expected = request.expected_subtotal
@@ -259,6 +279,35 @@ def _price(
             },
         )
     return (priced, subtotal), None
+
+
+def _specific(line: CheckoutLine) -> bool:
+    return line.substitution == ordering.SubstitutionChoice.SPECIFIC
+
+
+def _substitutions(
+    lines: tuple[CheckoutLine, ...], products: dict[str, catalog.ProductDTO]
+) -> list[ordering.SubstitutionChoice]:
+    """Each line's choice (the department's default when the customer made none);
+    SubstitutionChoiceError for a specific substitute that cannot stand in."""
+    substituted = catalog.departments_substituted_by_default()
+    choices = []
+    for index, line in enumerate(lines):
+        if line.substitution is None:
+            best = products[line.sku].department in substituted
+            choices.append(
+                ordering.SubstitutionChoice.BEST_MATCH if best else ordering.SubstitutionChoice.NONE
+            )
+            continue
+        if _specific(line):
+            substitute = products.get(line.substitute_sku)
+            if substitute is None or not substitute.active or line.substitute_sku == line.sku:
+                raise ordering.SubstitutionChoiceError(
+                    f"{line.substitute_sku or 'No product'} cannot stand in for {line.sku}.",
+                    fields={f"lines[{index}].substitute_sku": line.substitute_sku},
+                )
+        choices.append(ordering.SubstitutionChoice(line.substitution))
+    return choices
 
 
 def _hold_window(

@@ -7,6 +7,7 @@ Stateless between ticks: all state is in the database, so it can stop and resume
 
 import logging
 import math
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,11 +53,15 @@ class Simulator:
         hub_codes: tuple[str, ...] = (),
         couriers: int | None = None,
         pick: bool = True,
+        substitute_every: int = 0,
     ) -> None:
         self.speed_kmh = speed_kmh
         self.hub_codes = hub_codes
         self.max_couriers = couriers
         self.pick = pick
+        # Every Nth line with an allowed substitute is "not on the shelf" and substituted
+        # (chosen by a stable hash of order and SKU; 0: never, 1: always).
+        self.substitute_every = substitute_every
         self._last: dict[int, datetime] = {}
 
     # --- pickers ------------------------------------------------------------------------
@@ -78,17 +83,24 @@ class Simulator:
             for line in job.lines:
                 if line.status != fulfillment.PickLineStatus.PENDING:
                     continue
+                swap = self._substitutes(job.order_ref, line)
                 fulfillment.pick_line_confirm(
                     job_id=job.id,
                     picker_id=picker_id,
                     sku=line.sku,
-                    picked_quantity=line.quantity,
+                    picked_quantity=0 if swap else line.quantity,
+                    substitute_quantity=line.quantity if swap else 0,
                 )
                 report.picked += 1
             items = sum(line.quantity for line in job.lines)
             bags = max(1, min(10, math.ceil(items / ITEMS_PER_BAG)))
             fulfillment.pick_job_pack(job_id=job.id, picker_id=picker_id, bags=bags)
             report.packed += 1
+
+    def _substitutes(self, order_ref: str, line: fulfillment.PickLineDTO) -> bool:
+        if not self.substitute_every or not line.substitute_sku:
+            return False
+        return zlib.crc32(f"{order_ref}:{line.sku}".encode()) % self.substitute_every == 0
 
     # --- couriers -----------------------------------------------------------------------
 

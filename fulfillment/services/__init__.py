@@ -43,6 +43,7 @@ from .picking import (
     pick_job_pack,
     pick_jobs_for_picker,
     pick_line_confirm,
+    substitute_return,
 )
 from .reservations import (
     reservations_expire,
@@ -96,6 +97,7 @@ __all__ = [
     "hubs_active",
     "low_stock",
     "pick_job_cancel",
+    "substitute_return",
     "pick_job_claim_next",
     "pick_job_create",
     "pick_job_for_picker",

@@ -6,7 +6,7 @@ no model crosses. The modules of this package are ordering's services, private t
 
 from prime_now.kernel.doors import instrument
 
-from ..statuses import OrderStatus, PaymentStatus
+from ..statuses import OrderStatus, PaymentStatus, SubstituteDecision, SubstitutionChoice
 from .carts import (
     cart_accept_prices,
     cart_add,
@@ -15,7 +15,9 @@ from .carts import (
     cart_merge,
     cart_remove,
     cart_set_quantity,
+    cart_set_substitution,
     carts_expire,
+    default_substitution,
 )
 from .dtos import (
     BASKET_LIMITS,
@@ -37,12 +39,15 @@ from .dtos import (
     PickAdjustmentError,
     PickedLineInput,
     ProductUnavailableError,
+    SubstituteDecisionError,
+    SubstitutionChoiceError,
     TimelineEntryDTO,
 )
 from .orders import customers_also_bought, order_get, orders_for_customer
 from .picking import order_adjust_after_pick, order_record_packed
 from .placement import order_place
 from .popularity import popularity_share
+from .substitutions import order_substitute_decide
 from .transitions import (
     order_cancel,
     order_mark_delivered,
@@ -75,6 +80,10 @@ __all__ = [
     "PickAdjustmentError",
     "PickedLineInput",
     "ProductUnavailableError",
+    "SubstituteDecision",
+    "SubstituteDecisionError",
+    "SubstitutionChoice",
+    "SubstitutionChoiceError",
     "TimelineEntryDTO",
     "cart_accept_prices",
     "cart_add",
@@ -83,8 +92,10 @@ __all__ = [
     "cart_merge",
     "cart_remove",
     "cart_set_quantity",
+    "cart_set_substitution",
     "carts_expire",
     "customers_also_bought",
+    "default_substitution",
     "order_adjust_after_pick",
     "order_cancel",
     "order_get",
@@ -96,6 +107,7 @@ __all__ = [
     "order_place",
     "order_record_packed",
     "order_refund",
+    "order_substitute_decide",
     "orders_for_customer",
     "popularity_share",
 ]

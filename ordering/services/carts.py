@@ -12,6 +12,7 @@ from catalog import services as catalog
 from prime_now.kernel.money import default_currency, to_decimal
 
 from ..models import Cart, CartLine
+from ..statuses import SubstitutionChoice
 from . import conf
 from .dtos import (
     BASKET_LIMITS,
@@ -21,6 +22,7 @@ from .dtos import (
     CartLineNotFoundError,
     CartOwner,
     ProductUnavailableError,
+    SubstitutionChoiceError,
 )
 
 
@@ -104,6 +106,8 @@ def _render(lines: Iterable[CartLine], notices: tuple[str, ...] = ()) -> CartDTO
                 available=available,
                 price_when_added=to_decimal(line.unit_price),
                 price_changed=available and price != line.unit_price,
+                substitution=SubstitutionChoice(line.substitution),
+                substitute_sku=line.substitute_sku,
             )
         )
     return CartDTO(
@@ -151,6 +155,7 @@ def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
                 name=product.name,
                 unit_price=to_decimal(product.price),
                 quantity=quantity,
+                substitution=default_substitution(product),
             )
         else:
             _check_quantity(line.quantity + quantity)
@@ -182,6 +187,53 @@ def cart_set_quantity(*, owner: CartOwner, sku: str, quantity: int) -> CartDTO:
         _touch(cart)
         lines = _lines(cart)
     return _render(lines)
+
+
+def default_substitution(product: catalog.ProductDTO) -> SubstitutionChoice:
+    """A best match, unless the product's department asks for no substitute by default."""
+    if product.department in catalog.departments_substituted_by_default():
+        return SubstitutionChoice.BEST_MATCH
+    return SubstitutionChoice.NONE
+
+
+def cart_set_substitution(
+    *, owner: CartOwner, sku: str, substitution: SubstitutionChoice, substitute_sku: str = ""
+) -> CartDTO:
+    """What may stand in for this line if the hub cannot find it: a best match, the product
+    `substitute_sku` (SPECIFIC; it must be sold and not the item itself) or nothing.
+    SubstitutionChoiceError for a bad choice, CartLineNotFoundError for a line not there."""
+    substitution = SubstitutionChoice(substitution)
+    substitute_sku = substitute_sku.strip() if substitution == SubstitutionChoice.SPECIFIC else ""
+    if substitution == SubstitutionChoice.SPECIFIC:
+        _check_substitute(sku, substitute_sku)
+    with transaction.atomic():
+        cart = _find(owner, lock=True)
+        line = cart.lines.filter(sku=sku).first() if cart is not None else None
+        if cart is None or line is None:
+            raise CartLineNotFoundError(f"{sku} is not in your cart.", fields={"sku": sku})
+        line.substitution = substitution
+        line.substitute_sku = substitute_sku
+        line.save(update_fields=["substitution", "substitute_sku"])
+        _touch(cart)
+        lines = _lines(cart)
+    return _render(lines)
+
+
+def _check_substitute(sku: str, substitute_sku: str) -> None:
+    if not substitute_sku:
+        raise SubstitutionChoiceError(
+            "Choose the product you would like instead.", fields={"substitute_sku": "Required."}
+        )
+    if substitute_sku == sku:
+        raise SubstitutionChoiceError(
+            "An item cannot be its own substitute.", fields={"substitute_sku": "Same product."}
+        )
+    found = catalog.products_by_skus(skus=[substitute_sku]).get(substitute_sku)
+    if found is None or not found.active:
+        raise SubstitutionChoiceError(
+            f"{substitute_sku} is not sold, so it cannot be your substitute.",
+            fields={"substitute_sku": "Not available."},
+        )
 
 
 def cart_remove(*, owner: CartOwner, sku: str) -> CartDTO:
@@ -243,6 +295,8 @@ def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
                     name=line.name,
                     unit_price=line.unit_price,
                     quantity=min(line.quantity, max_qty),
+                    substitution=line.substitution,
+                    substitute_sku=line.substitute_sku,
                     added_at=line.added_at,
                 )
         guest.delete()

@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--hub", action="append", default=[], help="Only these hubs.")
         parser.add_argument("--couriers", type=int, default=None, help="At most this many.")
         parser.add_argument("--no-pickers", action="store_true", help="Couriers only.")
+        parser.add_argument(
+            "--substitute-every",
+            type=int,
+            default=0,
+            help="Pickers substitute every Nth line that allows it (1: all, 0: none).",
+        )
 
     def handle(self, *args, **opts):
         if opts["speed_kmh"] <= 0 or opts["tick"] <= 0:
@@ -29,6 +35,7 @@ class Command(BaseCommand):
             hub_codes=tuple(opts["hub"]),
             couriers=opts["couriers"],
             pick=not opts["no_pickers"],
+            substitute_every=max(0, opts["substitute_every"]),
         )
         stop = {"now": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))

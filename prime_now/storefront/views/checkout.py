@@ -131,7 +131,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 idempotency_key=str(data["idempotency_key"]),
                 request=delivery.CheckoutRequest(
                     lines=tuple(
-                        delivery.CheckoutLine(sku=x.sku, quantity=x.quantity) for x in cart.lines
+                        delivery.CheckoutLine(
+                            sku=x.sku,
+                            quantity=x.quantity,
+                            substitution=x.substitution,
+                            substitute_sku=x.substitute_sku,
+                        )
+                        for x in cart.lines
                     ),
                     address=data["address"],
                     postcode=address.postcode,

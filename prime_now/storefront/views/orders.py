@@ -98,6 +98,8 @@ def _tracking_context(request: HttpRequest, number: str) -> dict:
         "courier_moving": tracking.status == Status.OUT_FOR_DELIVERY
         and tracking.courier_lat is not None,
         "refresh_seconds": None if final else REFRESH_SECONDS,
+        "substitutes": [line for line in order.lines if line.substitute_quantity],
+        "can_answer": tracking.status in (Status.PICKING, Status.PACKED),
     }
 
 
@@ -142,4 +144,36 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(request, f"Order {number} is cancelled; you will not be charged.")
     if request.POST.get("back") == "history":
         return redirect("storefront:orders")
+    return redirect("storefront:order", number=number)
+
+
+@login_required
+@require_POST
+def order_substitute(request: HttpRequest, number: str, sku: str) -> HttpResponse:
+    """Accept or reject the substitute picked for one line (until the courier leaves)."""
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        messages.error(request, "Choose to accept or reject the substitute.")
+        return redirect("storefront:order", number=number)
+    try:
+        order = ordering.order_substitute_decide(
+            number=number,
+            sku=sku,
+            accept=decision == "accept",
+            customer_id=shopper.customer_id(request),
+        )
+    except ordering.OrderNotFoundError:
+        raise Http404("No such order")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        line = next(x for x in order.lines if x.sku == sku)
+        if decision == "accept":
+            messages.success(request, f"You accepted {line.substitute_name}.")
+        else:
+            messages.success(
+                request,
+                f"You rejected {line.substitute_name}: it is not charged and goes back to the "
+                f"shop. Your new total is {order.total} {order.currency}.",
+            )
     return redirect("storefront:order", number=number)
