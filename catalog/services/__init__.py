@@ -31,11 +31,7 @@ from .products import (
     products_set_active,
 )
 from .search import product_search, product_suggest
-from .substitutes import (
-    departments_substituted_by_default,
-    product_substitutes,
-    products_substitutes,
-)
+from .substitutes import product_substitutes, products_substitutes
 
 __all__ = [
     "PICTURE_SIZES",
@@ -47,7 +43,6 @@ __all__ = [
     "ProductNotFoundError",
     "ProductPage",
     "department_tree",
-    "departments_substituted_by_default",
     "prices_for_skus",
     "product_get",
     "product_picture",

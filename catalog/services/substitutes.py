@@ -1,5 +1,6 @@
 """What may stand in for a product the hub cannot find: the closest in price from its own
-category, and whether its department offers a substitute unless the customer chooses."""
+category. (Whether one is offered unless the customer chooses is the department's
+`substitutes_by_default`, on every ProductDTO.)"""
 
 from collections.abc import Iterable
 from typing import Any, cast
@@ -7,7 +8,7 @@ from typing import Any, cast
 from django.db.models import Exists, F, Func, Q, QuerySet, Subquery, Value
 from django.db.models.fields import CharField
 
-from ..models import Department, Product
+from ..models import Product
 from .dtos import DTO_COLUMNS, ProductDTO, dto_from_row
 
 MAX_SUGGESTIONS = 10
@@ -56,12 +57,4 @@ def _closest(sku: str, limit: int, among_ids: list[int] | None) -> QuerySet[Prod
         rows.annotate(gap=gap, for_sku=Value(sku, output_field=CharField()))
         .order_by("gap", "id")
         .values_list(*DTO_COLUMNS, "gap", "for_sku")[:limit]
-    )
-
-
-def departments_substituted_by_default() -> frozenset[str]:
-    """Slugs of the departments whose items get a best-match substitute unless the customer
-    chooses otherwise (the others get none)."""
-    return frozenset(
-        Department.objects.filter(substitutes_by_default=True).values_list("slug", flat=True)
     )

@@ -290,14 +290,10 @@ def _substitutions(
 ) -> list[ordering.SubstitutionChoice]:
     """Each line's choice (the department's default when the customer made none);
     SubstitutionChoiceError for a specific substitute that cannot stand in."""
-    substituted = catalog.departments_substituted_by_default()
     choices = []
     for index, line in enumerate(lines):
         if line.substitution is None:
-            best = products[line.sku].department in substituted
-            choices.append(
-                ordering.SubstitutionChoice.BEST_MATCH if best else ordering.SubstitutionChoice.NONE
-            )
+            choices.append(ordering.default_substitution(products[line.sku]))
             continue
         if _specific(line):
             substitute = products.get(line.substitute_sku)

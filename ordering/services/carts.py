@@ -191,7 +191,7 @@ def cart_set_quantity(*, owner: CartOwner, sku: str, quantity: int) -> CartDTO:
 
 def default_substitution(product: catalog.ProductDTO) -> SubstitutionChoice:
     """A best match, unless the product's department asks for no substitute by default."""
-    if product.department in catalog.departments_substituted_by_default():
+    if product.substitutes_by_default:
         return SubstitutionChoice.BEST_MATCH
     return SubstitutionChoice.NONE
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ordering",
     "delivery",
     "insights",
+    "notifications",
     "prime_now.storefront",
     "prime_now",
 ]
@@ -199,6 +200,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ALL = (
     "default", "kernel", "catalog", "fulfillment", "ordering", "delivery", "insights",
+    "notifications",
 )  # fmt: skip
 CELERY_TASK_ROUTES = {f"{queue}.*": {"queue": queue} for queue in CELERY_TASK_QUEUES_ALL[1:]}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -219,7 +221,30 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "delivery.purge_idempotency_keys", "schedule": 3600.0},
     "mark-lost-orders": {"task": "insights.mark_lost", "schedule": 60.0},
     "shed-load": {"task": "kernel.shed_load", "schedule": 5.0},
+    "send-pending-emails": {"task": "notifications.send_pending_emails", "schedule": 300.0},
 }
+
+# --- Email (notifications) ------------------------------------------------------------------
+# The console in development (messages show in the worker's output); SMTP when EMAIL_HOST is set.
+if os.environ.get("EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": int(os.environ.get("EMAIL_PORT", "587")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Prime Now <orders@primenow.test>")
+# Where links in emails point.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "kernel.User"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, cart, checkout, orders, pages
+from .views import account, cart, checkout, notifications, orders, pages
 
 app_name = "storefront"
 
@@ -27,6 +27,13 @@ urlpatterns = [
         "orders/<str:number>/substitutes/<str:sku>/",
         orders.order_substitute,
         name="order_substitute",
+    ),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path(
+        "notifications/preferences/",
+        notifications.notification_preferences,
+        name="notification_preferences",
     ),
     path("signup/", account.sign_up, name="signup"),
     path("signin/", account.SignInView.as_view(), name="signin"),

@@ -60,10 +60,12 @@ def test_an_unknown_sku_has_no_substitutes():
     assert services.product_substitutes(sku="NOPE-1") == ()
 
 
-def test_departments_say_whether_their_items_get_a_best_match_by_default():
-    DepartmentFactory(slug="pantry")
-    DepartmentFactory(slug="baby", substitutes_by_default=False)
+def test_a_product_says_whether_its_department_substitutes_by_default():
+    pantry = CategoryFactory(department=DepartmentFactory(slug="pantry"))
+    baby = CategoryFactory(department=DepartmentFactory(slug="baby", substitutes_by_default=False))
+    rice, formula = ProductFactory(category=pantry), ProductFactory(category=baby)
 
-    defaults = services.departments_substituted_by_default()
+    found = services.products_by_skus(skus=[rice.sku, formula.sku])
 
-    assert "pantry" in defaults and "baby" not in defaults
+    assert found[rice.sku].substitutes_by_default is True
+    assert found[formula.sku].substitutes_by_default is False
