@@ -110,8 +110,12 @@ class CheckoutPlaceApi(APIView):
         ],
         responses={
             201: CheckoutOutput,
-            400: OpenApiResponse(description="Invalid request or missing Idempotency-Key"),
+            400: OpenApiResponse(
+                description="Invalid request, missing Idempotency-Key, or a substitute that "
+                "cannot stand in (invalid_substitute)"
+            ),
             402: OpenApiResponse(description="Payment declined"),
+            404: OpenApiResponse(description="address_id is not one of your saved addresses"),
             409: OpenApiResponse(
                 description="Out of stock, window full or closed, price changed, or the same "
                 "key is still being processed"
@@ -140,6 +144,7 @@ class CheckoutPlaceApi(APIView):
                         )
                         for line in args["lines"]
                     ),
+                    address_id=args["address_id"],
                     address=args["address"],
                     postcode=args["postcode"],
                     lat=args["lat"],

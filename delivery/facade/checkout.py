@@ -30,6 +30,7 @@ from prime_now.kernel.errors import ApplicationError, ValidationError
 from prime_now.kernel.money import to_decimal
 
 from ..models import Checkout
+from .addresses import address_get
 from .dtos import CheckoutLine, CheckoutRequest, CheckoutResult, HeldSeat, WindowDTO
 from .errors import CheckoutUnavailableError, PriceChangedError
 from .idempotency import (
@@ -72,7 +73,7 @@ def checkout_place(
     result (`replayed`), or raises the first error again as CheckoutFailedError (same code,
     status, message, fields) unless a service failed, in which case the checkout runs again.
     """
-    request = _cleaned(request)
+    request = _cleaned(_with_saved_address(customer_id, request))
     checkout, replay = checkout_claim(
         customer_id=customer_id,
         key=idempotency_key,
@@ -164,6 +165,21 @@ def _run(
     structlog.contextvars.bind_contextvars(order_number=order.number)
     logger.info("checkout placed", total=str(order.total), window_id=window.id)
     return result
+
+
+def _with_saved_address(customer_id: int, request: CheckoutRequest) -> CheckoutRequest:
+    """The request with the saved address it names filled in (AddressNotFoundError when it
+    is not the customer's)."""
+    if request.address_id is None:
+        return request
+    saved = address_get(customer_id=customer_id, address_id=request.address_id)
+    return replace(
+        request,
+        address=f"{saved.address}",
+        postcode=saved.postcode,
+        lat=saved.lat,
+        lon=saved.lon,
+    )
 
 
 def _cleaned(request: CheckoutRequest) -> CheckoutRequest:

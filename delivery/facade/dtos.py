@@ -83,6 +83,7 @@ class CheckoutRequest:
     address: str
     window_id: int
     payment_token: str
+    address_id: int | None = None  # a saved address: fills address, postcode, lat and lon
     postcode: str = ""
     lat: float | None = None
     lon: float | None = None

@@ -7,6 +7,16 @@ Re-exports the public commands, queries, DTOs, statuses and errors of the façad
 from ordering.services import IdempotencyKeyReusedError
 from prime_now.kernel.doors import instrument
 
+from ..facade.addresses import (
+    AddressLabelTakenError,
+    AddressNotFoundError,
+    SavedAddressDTO,
+    address_default,
+    address_delete,
+    address_get,
+    address_save,
+    addresses_for,
+)
 from ..facade.checkout import checkout_place
 from ..facade.dtos import (
     CheckoutLine,
@@ -39,6 +49,14 @@ __all__ = [
     "WindowChoiceDTO",
     "WindowDayDTO",
     "WindowPickerDTO",
+    "AddressLabelTakenError",
+    "AddressNotFoundError",
+    "SavedAddressDTO",
+    "address_default",
+    "address_delete",
+    "address_get",
+    "address_save",
+    "addresses_for",
     "CheckoutFailedError",
     "CheckoutInProgressError",
     "CheckoutLine",

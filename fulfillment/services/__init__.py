@@ -30,7 +30,7 @@ from .dto import (
     StockMismatch,
     StockValidationError,
 )
-from .hubs import hub_backlog, hub_for_location, hub_get, hubs_active
+from .hubs import hub_backlog, hub_for_location, hub_get, hubs_active, postcode_centroid
 from .picking import (
     goods_return,
     hub_codes_for_picker,
@@ -105,6 +105,7 @@ __all__ = [
     "pick_job_pack",
     "pick_jobs_for_picker",
     "pick_line_confirm",
+    "postcode_centroid",
     "product_ids_in_stock",
     "reservations_expire",
     "stock_adjust",

@@ -165,6 +165,24 @@ def _serving_hubs(lat: float | None, lon: float | None, postcode: str | None) ->
     return [hub for *_, hub in serving]
 
 
+def postcode_centroid(*, postcode: str) -> tuple[float, float] | None:
+    """Where a postcode is, as far as we know without a geocoder: the centre of the active
+    hubs that list it (or are in it). None for a postcode no hub knows."""
+    wanted = normalize_postcode(postcode)
+    points = [
+        (hub.lat, hub.lon)
+        for hub in Hub.objects.filter(active=True).only("lat", "lon", "postcode", "postcodes")
+        if wanted == normalize_postcode(hub.postcode)
+        or wanted in {normalize_postcode(str(p)) for p in hub.postcodes or ()}
+    ]
+    if not wanted or not points:
+        return None
+    return (
+        round(sum(lat for lat, _ in points) / len(points), 6),
+        round(sum(lon for _, lon in points) / len(points), 6),
+    )
+
+
 def hub_get(*, code: str) -> HubDTO:
     """The hub with this code (active or not); raises HubNotFoundError."""
     hub = Hub.objects.prefetch_related("opening_hours").filter(code=code).first()

@@ -139,6 +139,12 @@ class CheckoutForm(Form):
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
+    save_as = forms.CharField(
+        label="Save this address as",
+        max_length=40,
+        required=False,
+        help_text='Optional: a name such as "Home" keeps it in your address book.',
+    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     expected_subtotal = forms.DecimalField(
         max_digits=10, decimal_places=2, required=False, widget=forms.HiddenInput

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, cart, checkout, notifications, orders, pages
+from .views import account, addresses, cart, checkout, notifications, orders, pages
 
 app_name = "storefront"
 
@@ -35,6 +35,14 @@ urlpatterns = [
         notifications.notification_preferences,
         name="notification_preferences",
     ),
+    path("addresses/", addresses.address_book, name="addresses"),
+    path("addresses/<int:address_id>/use/", addresses.address_use, name="address_use"),
+    path(
+        "addresses/<int:address_id>/default/",
+        addresses.address_make_default,
+        name="address_default",
+    ),
+    path("addresses/<int:address_id>/remove/", addresses.address_forget, name="address_forget"),
     path("signup/", account.sign_up, name="signup"),
     path("signin/", account.SignInView.as_view(), name="signin"),
     path("signout/", account.SignOutView.as_view(), name="signout"),
