@@ -3,7 +3,7 @@ Registered in NotificationsConfig.ready(); each handler runs once per event (the
 `notify` is idempotent on its own too (one row per customer, key and channel)."""
 
 from delivery.events import DeliveryRunningLate
-from ordering.events import OrderPlaced, OrderStatusChanged, SubstitutesProposed
+from ordering.events import OrderPlaced, OrderRefunded, OrderStatusChanged, SubstitutesProposed
 from prime_now.kernel.bus import subscribe
 
 from .services import messages
@@ -28,8 +28,17 @@ def on_running_late(event: DeliveryRunningLate) -> None:
     notify(message=messages.running_late(event.order_number, event.expected_at))
 
 
+def on_order_refunded(event: OrderRefunded) -> None:
+    notify(
+        message=messages.part_refunded(
+            event.order_number, event.sku, event.amount, event.problem_id
+        )
+    )
+
+
 def register() -> None:
     subscribe(OrderPlaced, on_order_placed)
     subscribe(SubstitutesProposed, on_substitutes_proposed)
     subscribe(OrderStatusChanged, on_status_changed)
     subscribe(DeliveryRunningLate, on_running_late)
+    subscribe(OrderRefunded, on_order_refunded)

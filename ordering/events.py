@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from prime_now.kernel.bus import Event
 
@@ -46,6 +47,18 @@ class SubstituteRejected(Event):
     sku: str  # the order line
     substitute_sku: str
     quantity: int
+
+
+@dataclass(frozen=True)
+class OrderRefunded(Event):
+    """Part of a delivered order was refunded (a reported problem); a full refund is
+    OrderStatusChanged(REFUNDED)."""
+
+    order_number: str
+    customer_id: int
+    amount: Decimal
+    problem_id: int
+    sku: str
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from .statuses import (
     CANCELLABLE,
     OrderStatus,
     PaymentStatus,
+    ProblemKind,
+    ProblemStatus,
     SubstituteDecision,
     SubstitutionChoice,
 )
@@ -292,6 +294,44 @@ class OrderTimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.status}"
+
+
+class ProblemReport(models.Model):
+    """A customer's report of a missing, damaged or wrong item after delivery, and its refund:
+    small amounts are refunded at once, larger ones wait for support (the admin's queue)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="problems")
+    sku = models.CharField(max_length=64)  # the order line
+    kind = models.CharField(max_length=20, choices=ProblemKind.choices)
+    quantity = models.PositiveIntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    amount = MoneyField()  # what refunding it gives back
+    status = models.CharField(max_length=20, choices=ProblemStatus.choices)
+    reported_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    support_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        constraints = [
+            # One report per line: a second would refund the same units twice.
+            models.UniqueConstraint(fields=["order", "sku"], name="ordering_problem_once_per_line"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="ordering_problem_qty_pos"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="ordering_problem_amount_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ProblemKind.values) & Q(status__in=ProblemStatus.values),
+                name="ordering_problem_kind_and_status_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "reported_at"], name="ordering_problem_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.sku}: {self.kind} x{self.quantity} ({self.status})"
 
 
 # --- Payments ---------------------------------------------------------------------------------

@@ -44,3 +44,20 @@ class SubstituteDecision(models.TextChoices):
     PROPOSED = "proposed", "Waiting for your answer"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
+
+
+class ProblemKind(models.TextChoices):
+    """What went wrong with a delivered item."""
+
+    MISSING = "missing", "Missing"
+    DAMAGED = "damaged", "Damaged"
+    WRONG = "wrong", "Wrong item"
+
+
+class ProblemStatus(models.TextChoices):
+    """Where a reported problem stands: refunded at once (small amounts), waiting for support,
+    or decided by support."""
+
+    REFUNDED = "refunded", "Refunded"
+    AWAITING_SUPPORT = "awaiting_support", "Waiting for support"
+    REJECTED = "rejected", "Rejected by support"

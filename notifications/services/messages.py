@@ -169,3 +169,15 @@ def running_late(number: str, expected_at: datetime) -> Message:
             f"your window ends at {_clock(order, order.delivery.window_end)}.",
         ],
     )
+
+
+def part_refunded(number: str, sku: str, amount: object, problem_id: int) -> Message:
+    order = ordering.order_get(number=number)
+    name = next((line.name for line in order.lines if line.sku == sku), sku)
+    return _message(
+        order,
+        K.REFUNDED,
+        f"refund:{problem_id}",
+        f"Order {order.number}: {_money(order, amount)} refunded",
+        [f"Sorry about {name}. We refunded {_money(order, amount)} to your card."],
+    )

@@ -49,6 +49,35 @@ class SubstituteDecisionInput(StrictInput):
     decision = serializers.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
 
 
+class ProblemReportInput(StrictInput):
+    sku = serializers.CharField(max_length=64, help_text="The order line")
+    kind = serializers.ChoiceField(choices=services.ProblemKind.choices)
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=services.BASKET_LIMITS.max_line_quantity
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ProblemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=services.ProblemKind.choices)
+    quantity = serializers.IntegerField()
+    note = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    status = serializers.ChoiceField(
+        choices=services.ProblemStatus.choices,
+        help_text="refunded (at once, or by support), awaiting_support or rejected",
+    )
+    reported_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProblemListOutput(serializers.Serializer):
+    results = ProblemOutput(many=True)
+
+
 class OrderCancelInput(StrictInput):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 

@@ -9,6 +9,8 @@ from .views import (
     OrderCancelApi,
     OrderGetApi,
     OrderListApi,
+    OrderProblemsApi,
+    OrderReorderApi,
     OrderSubstituteDecideApi,
 )
 
@@ -28,6 +30,8 @@ urlpatterns = [
     path("orders", OrderListApi.as_view(), name="order-list"),
     path("orders/<str:number>", OrderGetApi.as_view(), name="order-get"),
     path("orders/<str:number>/cancel", OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<str:number>/problems", OrderProblemsApi.as_view(), name="order-problems"),
+    path("orders/<str:number>/reorder", OrderReorderApi.as_view(), name="order-reorder"),
     path(
         "orders/<str:number>/substitutes/<str:sku>",
         OrderSubstituteDecideApi.as_view(),

@@ -19,6 +19,9 @@ from .serializers import (
     OrderListInput,
     OrderListOutput,
     OrderOutput,
+    ProblemListOutput,
+    ProblemOutput,
+    ProblemReportInput,
     SubstituteDecisionInput,
 )
 
@@ -193,3 +196,61 @@ class OrderSubstituteDecideApi(APIView):
             customer_id=request.user.pk,
         )
         return Response(OrderOutput(order).data)
+
+
+NUMBER = [OpenApiParameter("number", str, OpenApiParameter.PATH)]
+
+
+class OrderProblemsApi(APIView):
+    """Problems with my delivered order: GET lists them; POST reports a missing, damaged or
+    wrong item within 48 h of delivery. Small amounts are refunded at once (status
+    "refunded"); larger ones wait for support ("awaiting_support")."""
+
+    @extend_schema(
+        responses={200: ProblemListOutput} | ERRORS,
+        parameters=NUMBER,
+        operation_id="order_problem_list",
+    )
+    def get(self, request, number: str):
+        services.order_get(number=number, customer_id=request.user.pk)  # 404 if not mine
+        found = services.problems_for_order(number=number, customer_id=request.user.pk)
+        return Response(ProblemListOutput({"results": found}).data)
+
+    @extend_schema(
+        request=ProblemReportInput,
+        responses={
+            201: ProblemOutput,
+            422: OpenApiResponse(
+                description="Not delivered, past 48 h, not an item received, too many units, "
+                "or already reported (codes not_delivered, too_late, invalid_problem, "
+                "already_reported)"
+            ),
+        }
+        | ERRORS,
+        parameters=NUMBER,
+        operation_id="order_problem_report",
+    )
+    def post(self, request, number: str):
+        data = ProblemReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        problem = services.problem_report(
+            number=number, customer_id=request.user.pk, **data.validated_data
+        )
+        return Response(ProblemOutput(problem).data, status=status.HTTP_201_CREATED)
+
+
+class OrderReorderApi(APIView):
+    """Put my past order's items (those still sold) back in my cart; what could not be added
+    is named in `notices`."""
+
+    @extend_schema(
+        request=None,
+        responses={200: CartOutput} | ERRORS,
+        parameters=NUMBER,
+        operation_id="order_reorder",
+    )
+    def post(self, request, number: str):
+        cart = services.cart_reorder(
+            owner=_owner(request), number=number, customer_id=request.user.pk
+        )
+        return Response(CartOutput(cart).data)

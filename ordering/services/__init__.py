@@ -6,7 +6,14 @@ no model crosses. The modules of this package are ordering's services, private t
 
 from prime_now.kernel.doors import instrument
 
-from ..statuses import OrderStatus, PaymentStatus, SubstituteDecision, SubstitutionChoice
+from ..statuses import (
+    OrderStatus,
+    PaymentStatus,
+    ProblemKind,
+    ProblemStatus,
+    SubstituteDecision,
+    SubstitutionChoice,
+)
 from .carts import (
     cart_accept_prices,
     cart_add,
@@ -14,6 +21,7 @@ from .carts import (
     cart_get,
     cart_merge,
     cart_remove,
+    cart_reorder,
     cart_set_quantity,
     cart_set_substitution,
     carts_expire,
@@ -38,6 +46,7 @@ from .dtos import (
     PaymentUnavailableError,
     PickAdjustmentError,
     PickedLineInput,
+    ProblemReportError,
     ProductUnavailableError,
     SubstituteDecisionError,
     SubstitutionChoiceError,
@@ -47,6 +56,13 @@ from .orders import customers_also_bought, order_get, orders_for_customer
 from .picking import order_adjust_after_pick, order_record_packed
 from .placement import order_place
 from .popularity import popularity_share
+from .problems import (
+    ProblemDTO,
+    problem_decide,
+    problem_report,
+    problem_window_open,
+    problems_for_order,
+)
 from .substitutions import order_substitute_decide
 from .transitions import (
     order_cancel,
@@ -79,6 +95,10 @@ __all__ = [
     "PaymentUnavailableError",
     "PickAdjustmentError",
     "PickedLineInput",
+    "ProblemDTO",
+    "ProblemKind",
+    "ProblemReportError",
+    "ProblemStatus",
     "ProductUnavailableError",
     "SubstituteDecision",
     "SubstituteDecisionError",
@@ -90,6 +110,7 @@ __all__ = [
     "cart_clear",
     "cart_get",
     "cart_merge",
+    "cart_reorder",
     "cart_remove",
     "cart_set_quantity",
     "cart_set_substitution",
@@ -110,6 +131,10 @@ __all__ = [
     "order_substitute_decide",
     "orders_for_customer",
     "popularity_share",
+    "problem_decide",
+    "problem_report",
+    "problem_window_open",
+    "problems_for_order",
 ]
 
 # Every function above behind the ordering fault point and circuit breaker (kernel/doors.py).

@@ -11,7 +11,7 @@ from django.utils import timezone
 from catalog import services as catalog
 from prime_now.kernel.money import default_currency, to_decimal
 
-from ..models import Cart, CartLine
+from ..models import Cart, CartLine, Order
 from ..statuses import SubstitutionChoice
 from . import conf
 from .dtos import (
@@ -21,6 +21,7 @@ from .dtos import (
     CartLineDTO,
     CartLineNotFoundError,
     CartOwner,
+    OrderNotFoundError,
     ProductUnavailableError,
     SubstitutionChoiceError,
 )
@@ -302,6 +303,57 @@ def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
         guest.delete()
         _touch(target)
         lines = _lines(target)
+    return _render(lines, tuple(notices))
+
+
+def cart_reorder(*, owner: CartOwner, number: str, customer_id: int) -> CartDTO:
+    """Put a past order's items back in the cart (what is still sold, at today's price, with
+    the same substitute choice), added to what the cart holds, within BASKET_LIMITS. What
+    could not be added is named in `notices`. OrderNotFoundError if it is not theirs."""
+    order = Order.objects.filter(number=number.strip().upper(), customer_id=customer_id).first()
+    if order is None:
+        raise OrderNotFoundError(f"No order {number}.")
+    ordered = list(order.lines.order_by("position"))
+    wanted = [line.sku for line in ordered] + [line.allowed_substitute_sku for line in ordered]
+    products = catalog.products_by_skus(skus=[sku for sku in wanted if sku])
+    notices: list[str] = []
+    max_qty, max_lines = BASKET_LIMITS.max_line_quantity, BASKET_LIMITS.max_lines
+    with transaction.atomic():
+        cart = _get_or_create(owner)
+        existing = {line.sku: line for line in cart.lines.all()}
+        for old in ordered:
+            product = products.get(old.sku)
+            if product is None or not product.active:
+                notices.append(f"{old.name} is no longer sold.")
+                continue
+            mine = existing.get(old.sku)
+            if mine is not None:
+                mine.quantity = min(mine.quantity + old.quantity, max_qty)
+                mine.unit_price = to_decimal(product.price)
+                mine.save(update_fields=["quantity", "unit_price"])
+                continue
+            if len(existing) >= max_lines:
+                notices.append(f"{old.name} was not added: a cart holds {max_lines} products.")
+                continue
+            choice, substitute = SubstitutionChoice(old.substitution), ""
+            if choice == SubstitutionChoice.SPECIFIC:
+                chosen = products.get(old.allowed_substitute_sku)
+                if chosen is not None and chosen.active:
+                    substitute = chosen.sku
+                else:  # the chosen substitute is gone: a best match instead
+                    choice = SubstitutionChoice.BEST_MATCH
+            existing[old.sku] = CartLine.objects.create(
+                cart=cart,
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price=to_decimal(product.price),
+                quantity=min(old.quantity, max_qty),
+                substitution=choice,
+                substitute_sku=substitute,
+            )
+        _touch(cart)
+        lines = _lines(cart)
     return _render(lines, tuple(notices))
 
 

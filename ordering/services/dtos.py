@@ -257,6 +257,15 @@ class SubstituteDecisionError(ConflictError):
     default_message = "This substitute can no longer be changed."
 
 
+class ProblemReportError(ApplicationError):
+    """The problem cannot be reported: code "not_delivered", "too_late" (past 48 h),
+    "already_reported", or "invalid_problem" (not a line received, or too many units)."""
+
+    code = "invalid_problem"
+    status = 422
+    default_message = "That problem cannot be reported."
+
+
 class PickAdjustmentError(ValidationError):
     """The picks do not match the order's lines (fields name each line and why)."""
 

@@ -23,6 +23,8 @@ urlpatterns = [
     path("orders/<str:number>/status/", orders.order_tracking_status, name="order_status"),
     path("orders/<str:number>/confirmation/", checkout.confirmation, name="confirmation"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<str:number>/reorder/", orders.order_reorder, name="order_reorder"),
+    path("orders/<str:number>/problems/<str:sku>/", orders.order_problem, name="order_problem"),
     path(
         "orders/<str:number>/substitutes/<str:sku>/",
         orders.order_substitute,

@@ -99,6 +99,11 @@ def _tracking_context(request: HttpRequest, number: str) -> dict:
         and tracking.courier_lat is not None,
         "refresh_seconds": None if final else REFRESH_SECONDS,
         "substitutes": [line for line in order.lines if line.substitute_quantity],
+        "problem_open": final and ordering.problem_window_open(number=order.number),
+        "problems": {p.sku: p for p in ordering.problems_for_order(number=order.number)}
+        if final
+        else {},
+        "problem_kinds": ordering.ProblemKind.choices,
         "can_answer": tracking.status in (Status.PICKING, Status.PACKED),
     }
 
@@ -177,3 +182,59 @@ def order_substitute(request: HttpRequest, number: str, sku: str) -> HttpRespons
                 f"shop. Your new total is {order.total} {order.currency}.",
             )
     return redirect("storefront:order", number=number)
+
+
+@login_required
+@require_POST
+def order_problem(request: HttpRequest, number: str, sku: str) -> HttpResponse:
+    """Report a missing, damaged or wrong item (within 48 h of delivery)."""
+    try:
+        kind = ordering.ProblemKind(request.POST.get("kind", ""))
+        quantity = int(request.POST.get("quantity", ""))
+    except ValueError:
+        messages.error(request, "Choose what went wrong and how many.")
+        return redirect("storefront:order", number=number)
+    try:
+        problem = ordering.problem_report(
+            number=number,
+            customer_id=shopper.customer_id(request),
+            sku=sku,
+            kind=kind,
+            quantity=quantity,
+            note=request.POST.get("note", ""),
+        )
+    except ordering.OrderNotFoundError:
+        raise Http404("No such order")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if problem.status == ordering.ProblemStatus.REFUNDED:
+            messages.success(
+                request, f"Sorry about {problem.name}: we refunded {problem.amount} to your card."
+            )
+        else:
+            messages.success(
+                request,
+                f"Sorry about {problem.name}: our support team will look at it shortly "
+                "(we usually answer within a day).",
+            )
+    return redirect("storefront:order", number=number)
+
+
+@login_required
+@require_POST
+def order_reorder(request: HttpRequest, number: str) -> HttpResponse:
+    """Buy again: the order's items that are still sold go into the cart."""
+    try:
+        cart = ordering.cart_reorder(
+            owner=shopper.cart_owner(request),
+            number=number,
+            customer_id=shopper.customer_id(request),
+        )
+    except ordering.OrderNotFoundError:
+        raise Http404("No such order")
+    shopper.remember_cart(request, cart)
+    messages.success(request, f"The items of order {number} are in your cart.")
+    for notice in cart.notices:
+        messages.warning(request, notice)
+    return redirect("storefront:cart")
