@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0007_search_vector_generated'),
+        ('catalog', '0009_search_vector_by_type'),
     ]
 
     operations = [
