@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, addresses, cart, checkout, notifications, orders, pages
+from .views import account, addresses, cart, checkout, notifications, orders, pages, picker
 
 app_name = "storefront"
 
@@ -45,6 +45,11 @@ urlpatterns = [
         name="address_default",
     ),
     path("addresses/<int:address_id>/remove/", addresses.address_forget, name="address_forget"),
+    path("picker/", picker.picker_home, name="picker"),
+    path("picker/next/", picker.picker_next, name="picker_next"),
+    path("picker/jobs/<uuid:job_id>/", picker.picker_job, name="picker_job"),
+    path("picker/jobs/<uuid:job_id>/lines/<str:sku>/", picker.picker_line, name="picker_line"),
+    path("picker/jobs/<uuid:job_id>/pack/", picker.picker_pack, name="picker_pack"),
     path("signup/", account.sign_up, name="signup"),
     path("signin/", account.SignInView.as_view(), name="signin"),
     path("signout/", account.SignOutView.as_view(), name="signout"),
