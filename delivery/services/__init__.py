@@ -44,6 +44,8 @@ from ..facade.windows import window_set_capacity, windows_open
 from ..models import JobStatus, WindowKind
 from ..transport.blocks import courier_supply
 from ..transport.dto import CourierSupplyDTO
+from ..transport.errors import ProofNotFoundError
+from ..transport.proofs import ProofFile, proof_file
 
 __all__ = [
     "WindowChoiceDTO",
@@ -68,7 +70,9 @@ __all__ = [
     "IdempotencyKeyMissingError",
     "IdempotencyKeyReusedError",
     "JobStatus",
+    "ProofFile",
     "PriceChangedError",
+    "ProofNotFoundError",
     "PromiseDTO",
     "TrackingDTO",
     "WindowClosedError",
@@ -81,6 +85,7 @@ __all__ = [
     "courier_supply",
     "promise_for",
     "window_picker",
+    "proof_file",
     "tracking_for",
     "window_set_capacity",
     "windows_open",

@@ -5,6 +5,7 @@ courier API calls (claim blocks, go online, ping, accept, hub, pick up, ride, de
 Stateless between ticks: all state is in the database, so it can stop and resume any time.
 """
 
+import io
 import logging
 import math
 import zlib
@@ -14,6 +15,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from fulfillment import services as fulfillment
 from prime_now.kernel.errors import ApplicationError
@@ -26,10 +28,20 @@ from .couriers import courier_ping, courier_set_online
 from .geo import move_towards
 from .hubs import hub_point
 from .offers import offer_accept, offers_for_courier
+from .proofs import proof_upload
 from .trips import stop_deliver, trip_arrive_at_hub, trip_current, trip_pick_up
 
 logger = logging.getLogger(__name__)
 ITEMS_PER_BAG = 6
+
+
+def doorstep_photo() -> bytes:
+    """A small JPEG standing in for the courier's photo of the bags at the door."""
+    canvas = Image.new("RGB", (64, 48), (180, 140, 90))
+    ImageDraw.Draw(canvas).rectangle((20, 14, 44, 40), fill=(90, 60, 30))
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=70)
+    return out.getvalue()
 
 
 @dataclass
@@ -169,11 +181,14 @@ class Simulator:
         if lat is None or lon is None:
             return
         if self._ride(courier, lat, lon, now, report):
+            photo = proof_upload(
+                user_id=user_id, job_id=stop.job_id, kind="photo", data=doorstep_photo()
+            )
             stop_deliver(
                 user_id=user_id,
                 job_id=stop.job_id,
                 proof_kind="photo",
-                proof_reference=f"sim/{stop.job_id}.jpg",
+                proof_reference=photo.id,
                 lat=lat,
                 lon=lon,
                 age_verified=stop.age_restricted,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/<str:number>/confirmation/", checkout.confirmation, name="confirmation"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/reorder/", orders.order_reorder, name="order_reorder"),
+    path("orders/<str:number>/proof/", orders.order_proof, name="order_proof"),
     path("orders/<str:number>/problems/<str:sku>/", orders.order_problem, name="order_problem"),
     path(
         "orders/<str:number>/substitutes/<str:sku>/",

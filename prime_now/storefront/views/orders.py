@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -104,8 +106,19 @@ def _tracking_context(request: HttpRequest, number: str) -> dict:
         if final
         else {},
         "problem_kinds": ordering.ProblemKind.choices,
+        "has_proof": tracking.status == Status.DELIVERED and _has_proof(request, order.number),
         "can_answer": tracking.status in (Status.PICKING, Status.PACKED),
     }
+
+
+def _has_proof(request: HttpRequest, number: str) -> bool:
+    try:
+        delivery.proof_file(
+            order_number=number, viewer_id=shopper.customer_id(request), staff=False
+        )
+    except delivery.ProofNotFoundError:
+        return False
+    return True
 
 
 @login_required
@@ -238,3 +251,19 @@ def order_reorder(request: HttpRequest, number: str) -> HttpResponse:
     for notice in cart.notices:
         messages.warning(request, notice)
     return redirect("storefront:cart")
+
+
+@login_required
+@require_GET
+def order_proof(request: HttpRequest, number: str) -> HttpResponseBase:
+    """The proof of delivery image, for the order's customer and staff only."""
+    try:
+        proof = delivery.proof_file(
+            order_number=number, viewer_id=shopper.customer_id(request), staff=request.user.is_staff
+        )
+    except delivery.ProofNotFoundError:
+        raise Http404("No proof of delivery")
+    response = FileResponse(default_storage.open(proof.name), content_type=proof.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
