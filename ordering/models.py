@@ -70,9 +70,12 @@ class CartLine(models.Model):
     unit_price = MoneyField()
     quantity = models.PositiveIntegerField()
     substitution = models.CharField(
-        max_length=20, choices=SubstitutionChoice.choices, default=SubstitutionChoice.BEST_MATCH
+        max_length=20,
+        choices=SubstitutionChoice.choices,
+        default=SubstitutionChoice.BEST_MATCH,
+        db_default=SubstitutionChoice.BEST_MATCH,
     )
-    substitute_sku = models.CharField(max_length=64, blank=True)  # the customer's own pick
+    substitute_sku = models.CharField(max_length=64, blank=True, db_default="")  # their own pick
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -216,11 +219,14 @@ class OrderLine(models.Model):
     # What the customer allowed (the substitute the hub may use, "" for none) and what they
     # said of the one picked ("" until a substitute is picked).
     substitution = models.CharField(
-        max_length=20, choices=SubstitutionChoice.choices, default=SubstitutionChoice.BEST_MATCH
+        max_length=20,
+        choices=SubstitutionChoice.choices,
+        default=SubstitutionChoice.BEST_MATCH,
+        db_default=SubstitutionChoice.BEST_MATCH,
     )
-    allowed_substitute_sku = models.CharField(max_length=64, blank=True)
+    allowed_substitute_sku = models.CharField(max_length=64, blank=True, db_default="")
     substitute_decision = models.CharField(
-        max_length=20, choices=SubstituteDecision.choices, blank=True
+        max_length=20, choices=SubstituteDecision.choices, blank=True, db_default=""
     )
     line_total = MoneyField()
 

@@ -106,7 +106,9 @@ class Block(models.Model):
     wanted = models.PositiveSmallIntegerField()
     claimed = models.PositiveSmallIntegerField(default=0)
     base_pay = MoneyField(
-        default=Decimal("6.00"), help_text="Paid for each trip delivered on this block."
+        default=Decimal("6.00"),
+        db_default=Decimal("6.00"),
+        help_text="Paid for each trip delivered on this block."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -256,7 +258,7 @@ class DeliveryJob(models.Model):
     bags = models.PositiveSmallIntegerField(default=1)
     age_restricted = models.BooleanField(default=False)
     # The customer's tip (a snapshot of the order's): the courier's, per delivered trip.
-    tip = MoneyField(default=Decimal("0.00"))
+    tip = MoneyField(default=Decimal("0.00"), db_default=Decimal("0.00"))
 
     status = FSMField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     courier = models.ForeignKey(
