@@ -73,7 +73,9 @@ class Department(models.Model):
     # What a customer gets unless they choose: a best-match substitute, or none at all
     # (medicine, baby formula, gifts: a stand-in is rarely welcome).
     substitutes_by_default = models.BooleanField(
-        default=True, db_default=True, help_text="Offer a best-match substitute unless the customer chooses."
+        default=True,
+        db_default=True,
+        help_text="Offer a best-match substitute unless the customer chooses.",
     )
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
