@@ -108,7 +108,7 @@ class Block(models.Model):
     base_pay = MoneyField(
         default=Decimal("6.00"),
         db_default=Decimal("6.00"),
-        help_text="Paid for each trip delivered on this block."
+        help_text="Paid for each trip delivered on this block.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
