@@ -115,7 +115,7 @@ class FailInput(serializers.Serializer):
 
 
 class ProofUploadInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[("photo", "Photo"), ("signature", "Signature")])
+    kind = serializers.ChoiceField(choices=DeliveryJob.ProofKind.choices)
     image = serializers.FileField(help_text="A JPEG or PNG image of at most 5 MB.")
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,7 +16,7 @@ from prime_now.kernel import bus
 from ..events import OrderRefunded
 from ..models import Order, OrderLine, ProblemReport
 from ..statuses import OrderStatus, ProblemKind, ProblemStatus, SubstituteDecision
-from . import charges
+from . import charges, conf
 from .dtos import IllegalTransitionError, OrderNotFoundError, ProblemReportError
 from .orders import order_locked
 from .transitions import actor_for, timeline_add
@@ -41,10 +40,6 @@ class ProblemDTO:
     status: ProblemStatus
     reported_at: datetime
     decided_at: datetime | None
-
-
-def auto_refund_limit() -> Decimal:
-    return Decimal(str(getattr(settings, "ORDERING_AUTO_REFUND_LIMIT", "10.00")))
 
 
 def _dto(report: ProblemReport, line_name: str) -> ProblemDTO:
@@ -114,7 +109,7 @@ def problem_report(
             ) from None
         actor = actor_for(customer_id, "customer")
         said = f"{quantity} × {line.name} reported {kind.label.lower()}"
-        if amount <= auto_refund_limit():
+        if amount <= conf.auto_refund_limit():
             _refund(order, report, line.name, reason=f"{said}: refunded at once")
         else:
             timeline_add(

@@ -339,6 +339,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several fields are named "kind"; each choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "notifications.kinds.NotificationKind",
+        "ProblemKindEnum": "ordering.statuses.ProblemKind",
+        "ProofKindEnum": "delivery.models.transport.DeliveryJob.ProofKind",
+        "WindowKindEnum": "delivery.models.facade.WindowKind",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -220,3 +220,27 @@ def test_an_email_is_sent_once_even_if_its_task_runs_twice(placed):
     sent_again = notifications.email_send(notification_id=row.pk)
 
     assert sent_again is False and len(mail.outbox) == before
+
+
+def test_a_full_refund_is_told_once(placed, world):
+    pack(world, placed)
+    ordering.order_mark_out_for_delivery(number=placed)
+    ordering.order_mark_delivered(number=placed)
+
+    order = ordering.order_refund(number=placed, reason="goodwill")
+
+    refunded = [m for m in emails_about(placed) if m.subject == f"Order {placed} is refunded"]
+    assert len(refunded) == 1
+    assert f"We refunded {order.amount_refunded} {order.currency}" in refunded[0].body
+
+
+def test_a_failed_delivery_is_told_once_with_the_reason(placed, world):
+    pack(world, placed)
+    ordering.order_mark_out_for_delivery(number=placed)
+
+    ordering.order_mark_delivery_failed(number=placed, reason="Customer unavailable")
+
+    failed = [
+        m for m in emails_about(placed) if m.subject == f"We could not deliver order {placed}"
+    ]
+    assert len(failed) == 1 and "Customer unavailable" in failed[0].body
