@@ -225,13 +225,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Email (notifications) ------------------------------------------------------------------
-# The console in development (messages show in the worker's output); SMTP when EMAIL_HOST is set.
-if os.environ.get("EMAIL_HOST"):
-    MAILERS = {
+# The console in development (messages show in the worker's output); SMTP when EMAIL_HOST is set
+# (production always uses SMTP: prime_now/settings/production.py).
+
+
+def smtp_mailers(host: str) -> dict:
+    return {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["EMAIL_HOST"],
+                "host": host,
                 "port": int(os.environ.get("EMAIL_PORT", "587")),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
@@ -240,6 +243,10 @@ if os.environ.get("EMAIL_HOST"):
             },
         }
     }
+
+
+if os.environ.get("EMAIL_HOST"):
+    MAILERS = smtp_mailers(os.environ["EMAIL_HOST"])
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Prime Now <orders@primenow.test>")
