@@ -3,15 +3,16 @@
 One JSON object per line in production (`LOG_FORMAT=json`, the default), aligned key=value
 text in development (`LOG_FORMAT=console`, which `make run` sets). Every line carries what
 is bound where it runs: the request id (django-structlog binds it per request and sends it
-with each Celery task the request enqueues, events' deliveries included), the user, and the
-order number and hub where the code knows them. Secrets never reach the output: `redact`
-masks them whatever logger wrote the line.
+with each Celery task the request enqueues, events' deliveries included), the user, the
+order number and hub where the code knows them, and the build's version. Secrets never reach
+the output: `redact` masks them whatever logger wrote the line.
 """
 
 import re
 from typing import Any
 
 import structlog
+from django.conf import settings
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 # Keys whose values are never written (matched as substrings of the key, case-insensitive).
@@ -76,9 +77,17 @@ def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
+def add_version(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: the build that wrote the line (settings.BUILD_VERSION)."""
+    if settings.configured:  # not while the settings themselves load
+        event_dict.setdefault("version", settings.BUILD_VERSION)
+    return event_dict
+
+
 # Applied to every line: structlog's own, and the standard library's (Django, Celery, ours).
 SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
+    add_version,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -16,7 +16,7 @@ import dj_database_url
 import django_stubs_ext
 from django.utils.csp import CSP
 
-from prime_now import embedded_db
+from prime_now import embedded_db, version
 from prime_now.logs import configure_structlog, logging_config
 
 # Django's generic classes (ModelAdmin, fields, ...) take type arguments at run time too.
@@ -91,8 +91,9 @@ MIDDLEWARE = [
 ]
 # /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>` and staff sessions.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
-# The build this process runs (release tooling sets it), shown by /healthz, /readyz, /metrics.
-BUILD_VERSION = os.environ.get("BUILD_VERSION", "dev")
+# The build this process runs (git describe, or what the release tool wrote; BUILD_VERSION
+# overrides): /healthz, /readyz, the build_info metric, every log line and the admin's footer.
+BUILD_VERSION = version.describe(BASE_DIR)
 # /readyz: how old beat's last tick and the oldest unrelayed outbox event may be (seconds).
 READYZ_BEAT_MAX_AGE = float(os.environ.get("READYZ_BEAT_MAX_AGE", "60"))
 READYZ_OUTBOX_MAX_LAG = float(os.environ.get("READYZ_OUTBOX_MAX_LAG", "60"))
@@ -103,7 +104,8 @@ WSGI_APPLICATION = "prime_now.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps' templates: the admin's base_site.html with the version in its footer.
+        "DIRS": [BASE_DIR / "prime_now" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -111,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "prime_now.version.context",
             ],
         },
     },

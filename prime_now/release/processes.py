@@ -1,0 +1,120 @@
+"""The processes of one version, started from its checkout and left running on their own.
+
+Each runs in its own session (it outlives the release command), logs to a file under the run
+directory and is stopped by its pid: web by SIGTERM (gunicorn finishes the requests it has),
+a worker by SIGTERM (Celery's warm shutdown: it stops taking tasks and finishes the ones it
+runs; if it has not within the timeout it is killed, and its unacknowledged tasks go back to
+the queue, as every task acks late), beat by SIGTERM.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Build:
+    version: str
+    checkout: Path
+
+
+def environment(build: Build, *, run_dir: Path, metrics_token: str) -> dict[str, str]:
+    """What every process of `build` gets besides the release command's own environment."""
+    metrics_dir = run_dir / "metrics" / build.version
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "BUILD_VERSION": build.version,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "METRICS_TOKEN": metrics_token,
+        "PYTHONPATH": str(build.checkout),
+        # One broker directory, cache and embedded database for every version (when those
+        # are not servers named in the environment).
+        "PRIME_NOW_RUN_DIR": os.environ.get("PRIME_NOW_RUN_DIR", str(settings.RUN_DIR)),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def spawn(build: Build, name: str, argv: list[str], *, run_dir: Path, token: str) -> int:
+    log_path = run_dir / "logs" / f"{build.version}-{name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=build.checkout,
+            env=environment(build, run_dir=run_dir, metrics_token=token),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return process.pid
+
+
+def start_web(build: Build, *, port: int, run_dir: Path, token: str, workers: int) -> int:
+    return spawn(
+        build,
+        f"web-{port}",
+        ["-m", "gunicorn", "prime_now.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--graceful-timeout", "30", "--access-logfile", "-"],
+        run_dir=run_dir, token=token,
+    )  # fmt: skip
+
+
+def start_worker(build: Build, *, run_dir: Path, token: str, concurrency: int) -> int:
+    return spawn(
+        build,
+        "worker",
+        ["-m", "celery", "-A", "prime_now", "worker", "-Q",
+         ",".join(settings.CELERY_TASK_QUEUES_ALL), "--concurrency", str(concurrency),
+         "-n", f"{build.version}@%h", "--loglevel", "INFO"],
+        run_dir=run_dir, token=token,
+    )  # fmt: skip
+
+
+def start_beat(build: Build, *, run_dir: Path, token: str) -> int:
+    return spawn(
+        build,
+        "beat",
+        ["-m", "celery", "-A", "prime_now", "beat", "--schedule",
+         str(run_dir / "celerybeat-schedule"), "--loglevel", "INFO"],
+        run_dir=run_dir, token=token,
+    )  # fmt: skip
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A child of this process that exited stays a zombie until reaped.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == 0
+
+
+def stop(pid: int | None, *, timeout: float) -> bool:
+    """SIGTERM, then SIGKILL after `timeout` seconds. True when it exited by itself."""
+    if not alive(pid):
+        return True
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            return False
+        time.sleep(0.1)
+    return True
