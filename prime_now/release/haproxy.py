@@ -12,7 +12,9 @@ its metrics do.
 
 import csv
 import io
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -25,7 +27,6 @@ BACKEND = "app"
 CONFIG = """\
 global
     stats socket {socket} mode 600 level admin
-    pidfile {pidfile}
     log stdout format raw local0 notice
 
 defaults
@@ -67,16 +68,14 @@ def other(slot: str) -> str:
     return SLOTS[1 - SLOTS.index(slot)]
 
 
-def render(*, port: int, socket_path: Path, pidfile: Path, live: str | None) -> str:
+def render(*, port: int, socket_path: Path, live: str | None) -> str:
     """The configuration: the live slot (if any) takes all traffic, the other is in maintenance."""
     servers = "\n".join(
         f"    server {slot} 127.0.0.1:{slot_port(port, slot)} weight 100"
         + ("" if slot == live else " disabled")
         for slot in SLOTS
     )
-    return CONFIG.format(
-        socket=socket_path, pidfile=pidfile, port=port, backend=BACKEND, servers=servers
-    )
+    return CONFIG.format(socket=socket_path, port=port, backend=BACKEND, servers=servers)
 
 
 @dataclass(frozen=True)
@@ -103,17 +102,16 @@ class HAProxy:
 
     def start(self, *, live: str | None) -> None:
         binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        self.config.write_text(
-            render(port=self.port, socket_path=self.socket, pidfile=self.pidfile, live=live)
-        )
+        self.config.write_text(render(port=self.port, socket_path=self.socket, live=live))
         subprocess.run([binary, "-c", "-q", "-f", str(self.config)], check=True)
         with self.log.open("ab") as log:
-            subprocess.Popen(
+            process = subprocess.Popen(
                 [binary, "-f", str(self.config)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.pidfile.write_text(f"{process.pid}\n")
         deadline = time.monotonic() + 10
         while not self.running():
             if time.monotonic() > deadline:
@@ -121,9 +119,9 @@ class HAProxy:
             time.sleep(0.1)
 
     def stop(self) -> None:
+        """Soft stop (SIGUSR1): HAProxy finishes the requests it has, then exits."""
         if self.running():
-            pid = int(self.pidfile.read_text())
-            subprocess.run(["kill", "-USR1", str(pid)], check=False)  # soft stop: finish, exit
+            os.kill(int(self.pidfile.read_text()), signal.SIGUSR1)
 
     def command(self, line: str) -> str:
         """One runtime API command; its answer."""

@@ -73,7 +73,8 @@ def start_worker(build: Build, *, run_dir: Path, token: str, concurrency: int) -
         "worker",
         ["-m", "celery", "-A", "prime_now", "worker", "-Q",
          ",".join(settings.CELERY_TASK_QUEUES_ALL), "--concurrency", str(concurrency),
-         "-n", f"{build.version}@%h", "--loglevel", "INFO"],
+         "-n", f"{build.version}@%h", "--without-gossip", "--without-mingle",
+         "--loglevel", "INFO"],
         run_dir=run_dir, token=token,
     )  # fmt: skip
 
@@ -106,15 +107,22 @@ def alive(pid: int | None) -> bool:
 
 
 def stop(pid: int | None, *, timeout: float) -> bool:
-    """SIGTERM, then SIGKILL after `timeout` seconds. True when it exited by itself."""
-    if not alive(pid):
-        return True
-    assert pid is not None
-    os.kill(pid, signal.SIGTERM)
+    """SIGTERM, then SIGKILL (to its process group) after `timeout` seconds. True when it
+    exited by itself."""
+    return stop_all([pid], timeout=timeout)[0]
+
+
+def stop_all(pids: list[int | None], *, timeout: float) -> list[bool]:
+    """`stop` for several processes at once: each gets SIGTERM, then all are waited for."""
+    for pid in pids:
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while alive(pid):
-        if time.monotonic() > deadline:
-            os.killpg(pid, signal.SIGKILL)
-            return False
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return True
+    exited = []
+    for pid in pids:
+        exited.append(not alive(pid))
+        if pid and not exited[-1]:
+            os.killpg(pid, signal.SIGKILL)
+    return exited

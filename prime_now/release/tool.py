@@ -7,6 +7,7 @@ Everything it starts runs on this machine over loopback, its state in `<run dir>
 """
 
 import fcntl
+import hashlib
 import json
 import secrets
 import subprocess
@@ -95,7 +96,8 @@ class Releaser:
         self.options = options
         self.run_dir = options.run_dir
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.say = say
+        started = time.monotonic()
+        self.say = lambda line: say(f"[{time.monotonic() - started:6.1f}s] {line}")
         self.state_file = self.run_dir / "state.json"
         self.proxy = HAProxy(run_dir=self.run_dir, port=options.port)
 
@@ -137,12 +139,29 @@ class Releaser:
             tar.extractall(partial, filter="data")
         if archive.wait():
             raise ReleaseFailed(f"git archive {ref} failed")
-        build = Build(version, partial)
-        self.manage(build, "collectstatic", "--noinput", "-v0")
+        self.collect_static(repo, ref, Build(version, partial))
         (partial / "BUILD_VERSION").write_text(version + "\n")
         partial.rename(checkout)
         self.say(f"build {version}: checked out {ref} at {checkout}")
         return Build(version, checkout)
+
+    def collect_static(self, repo: Path, ref: str, build: Build) -> None:
+        """collectstatic, or a hard-linked copy of an earlier build's files when the project's
+        static sources are the same (the libraries' come from the same virtualenv)."""
+        tree = git(repo, "ls-tree", "-r", ref)
+        key = hashlib.sha256(
+            "\n".join(line for line in tree.splitlines() if "/static/" in line).encode()
+        ).hexdigest()
+        for earlier in (self.run_dir / "builds").glob("*/.static-key"):
+            if earlier.read_text() == key:
+                subprocess.run(
+                    ["cp", "-al", str(earlier.parent / "staticfiles"), str(build.checkout)],
+                    check=True,
+                )
+                break
+        else:
+            self.manage(build, "collectstatic", "--noinput", "-v0")
+        (build.checkout / ".static-key").write_text(key)
 
     def manage(self, build: Build, *args: str) -> str:
         state = self.load()
@@ -161,11 +180,13 @@ class Releaser:
             )
         return result.stdout
 
-    def migrate(self, build: Build, phase: str) -> list[str]:
-        output = self.manage(build, "release_migrations", phase)
-        applied: list[str] = json.loads(output.strip().splitlines()[-1])["applied"]
-        self.say(f"migrations ({phase}): {', '.join(applied) or 'none pending'}")
-        return applied
+    def migrate(self, build: Build, phase: str) -> tuple[list[str], list[str]]:
+        """Runs a phase of the migrations: (the applied ones, the ones left for later)."""
+        output = json.loads(self.manage(build, "release_migrations", phase).splitlines()[-1])
+        applied, deferred = output["applied"], output["deferred"]
+        self.say(f"migrations ({phase}): {', '.join(applied) or 'none pending'}"
+                 + (f"; after the switch: {', '.join(deferred)}" if deferred else ""))  # fmt: skip
+        return applied, deferred
 
     # --- processes -------------------------------------------------------------------------
     def start(self, build: Build, slot: str, state: State, *, beat: bool) -> Running:
@@ -210,10 +231,11 @@ class Releaser:
         """Stops a version's processes: web once HAProxy has drained it, the worker warm."""
         if not drained and self.proxy.running():
             self.proxy.drain(running.slot)
-        processes.stop(running.web, timeout=35)
+        _, warm = processes.stop_all(
+            [running.web, running.worker], timeout=self.options.worker_timeout
+        )
         if self.proxy.running():
             self.proxy.set_state(running.slot, "maint")
-        warm = processes.stop(running.worker, timeout=self.options.worker_timeout)
         how = "warm: its tasks finished" if warm else "killed: its tasks went back to the queue"
         self.say(f"{running.version}: web stopped, worker stopped ({how})")
 
@@ -230,6 +252,7 @@ class Releaser:
         self.proxy.set_weight(new.slot, 100)
         self.proxy.set_state(new.slot, "ready")
         self.proxy.drain(old.slot)
+        self.say(f"traffic: all on {new.version}, {old.version} drained")
         self.retire(old, drained=True)
         self.hand_over_beat(old, new, state)
 
@@ -242,7 +265,7 @@ class Releaser:
                 return self.first(build, state)
             if live.version == build.version:
                 raise ReleaseFailed(f"{build.version} is already live")
-            self.migrate(build, "expand")
+            _, contract_steps = self.migrate(build, "expand")
             new = self.start(build, other(live.slot), state, beat=False)
             try:
                 self.wait_ready(new, state)
@@ -256,14 +279,16 @@ class Releaser:
                 self.retire(new)
                 raise ReleaseFailed(f"{new.version} rolled back: {reason}; {live.version} serves")
             self.switch(live, new, state)
-            new.contracted = self.migrate(build, "contract")
+            if contract_steps:
+                new.contracted, _ = self.migrate(build, "contract")
             state.previous, state.live = live.build, new
             self.say(f"{new.version} promoted: all traffic, {live.version} stopped")
             return new
 
     def first(self, build: Build, state: State) -> Running:
-        self.migrate(build, "expand")
-        self.migrate(build, "contract")
+        # Nothing runs yet that a contract step could break.
+        if self.migrate(build, "expand")[1]:
+            self.migrate(build, "contract")
         running = self.start(build, "blue", state, beat=True)
         self.wait_ready(running, state)
         if self.proxy.running():
@@ -328,9 +353,8 @@ class Releaser:
         """Stops everything the release tool started (the state is kept)."""
         with self.locked() as state:
             if state.live:
-                self.retire(state.live)
-                processes.stop(state.live.beat, timeout=30)
-                state.live.beat = 0
+                live = state.live
+                processes.stop_all([live.web, live.worker, live.beat], timeout=30)
             self.proxy.stop()
             state.live = None
             self.say("stopped")
