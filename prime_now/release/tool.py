@@ -272,7 +272,10 @@ class Releaser:
             except ReleaseFailed:
                 self.retire(new, drained=True)
                 raise
-            reason = self.watch(live, new, state)
+            try:
+                reason = self.watch(live, new, state)
+            except BaseException as error:  # the tool itself failed, or Ctrl-C: pessimism
+                reason = f"the watch stopped ({type(error).__name__}: {error})"
             if reason:
                 self.say(f"canary {new.version}: {reason}: rolling back")
                 self.proxy.set_weight(live.slot, 100)
@@ -318,7 +321,10 @@ class Releaser:
             unready = 0 if readiness.ready else unready + 1
             if unready >= limits.max_unready:
                 return f"not ready {unready} times in a row ({readiness.detail})"
-            seen = canary.scrape(url, token=state.metrics_token) - start
+            try:
+                seen = canary.scrape(url, token=state.metrics_token) - start
+            except OSError as error:
+                return f"its metrics are unreadable ({error})"
             reason = canary.verdict(seen, limits, finished=finished)
             if reason or finished:
                 self.say(f"canary {new.version}: {seen.requests:.0f} requests, "
