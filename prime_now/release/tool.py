@@ -9,6 +9,7 @@ Everything it starts runs on this machine over loopback, its state in `<run dir>
 import fcntl
 import hashlib
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -100,6 +101,7 @@ class Releaser:
         self.say = lambda line: say(f"[{time.monotonic() - started:6.1f}s] {line}")
         self.state_file = self.run_dir / "state.json"
         self.proxy = HAProxy(run_dir=self.run_dir, port=options.port)
+        self.state = self.load()
 
     # --- state -----------------------------------------------------------------------------
     @contextmanager
@@ -110,7 +112,7 @@ class Releaser:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise ReleaseFailed("another release is running")
-            state = self.load()
+            state = self.state = self.load()
             try:
                 yield state
             finally:
@@ -119,7 +121,9 @@ class Releaser:
     def load(self) -> State:
         if self.state_file.exists():
             return State.from_json(self.state_file.read_text())
-        return State(port=self.options.port, metrics_token=secrets.token_urlsafe(32))
+        # The scrapers' token when there is one (the versions' /metrics need it), else ours.
+        token = os.environ.get("METRICS_TOKEN") or secrets.token_urlsafe(32)
+        return State(port=self.options.port, metrics_token=token)
 
     # --- build -----------------------------------------------------------------------------
     def build(self, repo: Path, ref: str) -> Build:
@@ -164,13 +168,11 @@ class Releaser:
         (build.checkout / ".static-key").write_text(key)
 
     def manage(self, build: Build, *args: str) -> str:
-        state = self.load()
+        token = self.state.metrics_token
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=build.checkout,
-            env=processes.environment(
-                build, run_dir=self.run_dir, metrics_token=state.metrics_token
-            ),
+            env=processes.environment(build, run_dir=self.run_dir, metrics_token=token),
             capture_output=True,
             text=True,
         )
