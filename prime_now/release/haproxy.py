@@ -120,8 +120,12 @@ class HAProxy:
 
     def stop(self) -> None:
         """Soft stop (SIGUSR1): HAProxy finishes the requests it has, then exits."""
-        if self.running():
-            os.kill(int(self.pidfile.read_text()), signal.SIGUSR1)
+        if not self.running():
+            return
+        pid = int(self.pidfile.read_text())
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            if str(self.config).encode() in cmdline.read():  # that pid is still our HAProxy
+                os.kill(pid, signal.SIGUSR1)
 
     def command(self, line: str) -> str:
         """One runtime API command; its answer."""

@@ -90,20 +90,20 @@ def start_beat(build: Build, *, run_dir: Path, token: str) -> int:
 
 
 def alive(pid: int | None) -> bool:
+    """The process runs, and is one of a build's (its working directory is a checkout under
+    `builds/`): a pid recorded long ago may belong to someone else by now."""
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A child of this process that exited stays a zombie until reaped.
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
+        # A child of this process that exited stays a zombie until reaped.
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
     except ChildProcessError:
-        return True
-    return done == 0
+        pass  # not our child: started by an earlier release command
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")).parent.name == "builds"
+    except OSError:
+        return False
 
 
 def stop(pid: int | None, *, timeout: float) -> bool:
