@@ -120,8 +120,9 @@ def releaser(monkeypatch):
         "DJANGO_SETTINGS_MODULE": "prime_now.settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
-        "REDIS_BROKER_DB": "9",
-        "REDIS_CACHE_DB": "10",
+        # Databases no other test flushes or consumes from (the cache is shared by prefix).
+        "REDIS_BROKER_DB": "1",
+        "REDIS_CACHE_DB": "14",
         "CACHE_KEY_PREFIX": f"drill-{os.getpid()}",
         "PRIME_NOW_RUN_DIR": str(run_dir),
     }.items():
