@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
 
-from prime_now.kernel.expand_contract import ContractStep
+from prime_now.kernel.expand_contract import contract_step
 
 
 class UnsafePlan(Exception):
@@ -19,7 +19,7 @@ class UnsafePlan(Exception):
 
 
 def is_contract(migration: Migration) -> bool:
-    return any(isinstance(operation, ContractStep) for operation in migration.operations)
+    return contract_step(migration) is not None
 
 
 def pending(alias: str = DEFAULT_DB_ALIAS) -> list[Migration]:

@@ -116,3 +116,13 @@ def test_a_checkout_logs_its_order_number_and_hub(client, log_output):
 def test_scrub_masks_card_numbers_by_luhn_and_keeps_other_numbers():
     assert scrub("card 4000-0000-0000-0002 ok") == "card [card ...0002] ok"
     assert scrub("order 1234567890123") == "order 1234567890123"
+
+
+def test_every_line_names_the_build_version(log_output, settings):
+    settings.BUILD_VERSION = "v7-logs"
+
+    logging.getLogger("django.request").warning("a library's line")
+    structlog.get_logger("prime_now").info("our line")
+
+    lines = _lines(log_output)
+    assert len(lines) == 2 and {line["version"] for line in lines} == {"v7-logs"}

@@ -176,6 +176,14 @@ def version_served(url: str) -> str:
         return json.loads(response.read())["version"]
 
 
+def metrics(url: str, state) -> str:
+    request = urllib.request.Request(
+        url + "/metrics", headers={"Authorization": f"Bearer {state.metrics_token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
 def test_a_broken_canary_rolls_back_a_good_one_is_promoted_and_rollback_goes_back(repo, releaser):
     url = f"http://127.0.0.1:{releaser.options.port}"
     first = releaser.release(repo, "v1")
@@ -191,6 +199,7 @@ def test_a_broken_canary_rolls_back_a_good_one_is_promoted_and_rollback_goes_bac
         client.phase = "v3 (good)"
         promoted = releaser.release(repo, "v3")
         assert version_served(url) == "v3"
+        assert 'prime_now_build_info{version="v3"} 1.0' in metrics(url, releaser.state)
         assert not processes.alive(first.web) and not processes.alive(first.worker)
         assert not processes.alive(first.beat) and processes.alive(promoted.beat)
 

@@ -1,12 +1,10 @@
 """The build's version: where it comes from, and where it shows."""
 
-import logging
 import subprocess
 
 import pytest
-from django.conf import settings
 
-from prime_now.version import VersionFilter, describe
+from prime_now.version import describe
 
 
 def test_the_variable_names_the_version_first(tmp_path, monkeypatch):
@@ -34,12 +32,6 @@ def test_a_git_checkout_is_described_by_git(tmp_path, monkeypatch):
 def test_without_git_or_a_file_the_version_is_unknown(tmp_path, monkeypatch):
     monkeypatch.delenv("BUILD_VERSION", raising=False)
     assert describe(tmp_path / "not-a-checkout") == "unknown"
-
-
-def test_every_log_record_carries_the_version():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
-    assert VersionFilter().filter(record)
-    assert record.version == settings.BUILD_VERSION  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db
