@@ -90,7 +90,6 @@ class HAProxy:
         self.port = port
         self.config = run_dir / "haproxy.cfg"
         self.socket = run_dir / "haproxy.sock"
-        self.pidfile = run_dir / "haproxy.pid"
         self.log = run_dir / "haproxy.log"
 
     def running(self) -> bool:
@@ -105,13 +104,12 @@ class HAProxy:
         self.config.write_text(render(port=self.port, socket_path=self.socket, live=live))
         subprocess.run([binary, "-c", "-q", "-f", str(self.config)], check=True)
         with self.log.open("ab") as log:
-            process = subprocess.Popen(
+            subprocess.Popen(
                 [binary, "-f", str(self.config)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.pidfile.write_text(f"{process.pid}\n")
         deadline = time.monotonic() + 10
         while not self.running():
             if time.monotonic() > deadline:
@@ -122,10 +120,10 @@ class HAProxy:
         """Soft stop (SIGUSR1): HAProxy finishes the requests it has, then exits."""
         if not self.running():
             return
-        pid = int(self.pidfile.read_text())
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            if str(self.config).encode() in cmdline.read():  # that pid is still our HAProxy
-                os.kill(pid, signal.SIGUSR1)
+        info = dict(
+            line.split(": ", 1) for line in self.command("show info").splitlines() if ": " in line
+        )
+        os.kill(int(info["Pid"]), signal.SIGUSR1)
 
     def command(self, line: str) -> str:
         """One runtime API command; its answer."""
