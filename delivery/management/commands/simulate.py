@@ -1,11 +1,15 @@
 """Play pickers and couriers until stopped, so orders get picked, packed and delivered."""
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from ...transport.simulator import Simulator
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -44,10 +48,19 @@ class Command(BaseCommand):
         try:
             while not stop["now"]:
                 began = time.monotonic()
-                report = sim.tick()
+                try:
+                    report = sim.tick()
+                except Exception:
+                    # A service down (a game day, a drill) fails one tick, not the simulator
+                    # (which `make run` would take as the stack's end).
+                    logger.exception("simulator: a tick failed; trying again next tick")
+                    close_old_connections()
+                    if opts["once"]:
+                        raise
+                    report = None
                 for key in totals:
-                    totals[key] += getattr(report, key)
-                if report.busy() or report.errors:
+                    totals[key] += getattr(report, key, 0)
+                if report is not None and (report.busy() or report.errors):
                     self.stdout.write(
                         f"packed {report.packed}, accepted {report.accepted}, "
                         f"delivered {report.delivered}, moving {report.moved}"
