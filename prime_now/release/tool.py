@@ -229,6 +229,17 @@ class Releaser:
             f"{running.version}: not ready after {self.options.ready_timeout:.0f}s ({seen.detail})"
         )
 
+    def start_beside(self, build: Build, live: Running, state: State) -> Running:
+        """`build`'s web and worker in the slot `live` does not use, once ready (stopped, and
+        the release failed, if it does not get ready)."""
+        running = self.start(build, other(live.slot), state, beat=False)
+        try:
+            self.wait_ready(running, state)
+        except ReleaseFailed:
+            self.retire(running, drained=True)
+            raise
+        return running
+
     def retire(self, running: Running, *, drained: bool = False) -> None:
         """Stops a version's processes: web once HAProxy has drained it, the worker warm."""
         if not drained and self.proxy.running():
@@ -268,12 +279,7 @@ class Releaser:
             if live.version == build.version:
                 raise ReleaseFailed(f"{build.version} is already live")
             _, contract_steps = self.migrate(build, "expand")
-            new = self.start(build, other(live.slot), state, beat=False)
-            try:
-                self.wait_ready(new, state)
-            except ReleaseFailed:
-                self.retire(new, drained=True)
-                raise
+            new = self.start_beside(build, live, state)
             try:
                 reason = self.watch(live, new, state)
             except BaseException as error:  # the tool itself failed, or Ctrl-C: pessimism
@@ -346,12 +352,7 @@ class Releaser:
                     "(or --force if you know it does not)."
                 )
             self.say(f"rollback: {live.version} -> {previous.version}")
-            back = self.start(previous, other(live.slot), state, beat=False)
-            try:
-                self.wait_ready(back, state)
-            except ReleaseFailed:
-                self.retire(back, drained=True)
-                raise
+            back = self.start_beside(previous, live, state)
             self.switch(live, back, state)
             state.previous, state.live = live.build, back
             self.say(f"{back.version} live again, {live.version} stopped")

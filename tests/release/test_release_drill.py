@@ -206,6 +206,8 @@ def test_a_broken_canary_rolls_back_a_good_one_is_promoted_and_rollback_goes_bac
         client.phase = "rollback"
         back = releaser.rollback()
         assert back.version == "v1" and version_served(url) == "v1"
+        status = releaser.status()
+        assert status["live"] == {**status["live"], "version": "v1", "web": True, "beat": True}
         assert not processes.alive(promoted.web) and not processes.alive(promoted.beat)
     finally:
         client.running = False
