@@ -6,6 +6,7 @@ transport (works across processes, needs no server). With DATABASE_URL and REDIS
 those servers. Production adds prime_now.settings.production.
 """
 
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -370,6 +371,11 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Client addresses are personal data: kept out of the logs.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line per request (request_finished, with its status) and per task (succeeded or failed)
+# at INFO; their start lines and each enqueue at DEBUG (they cost a checkout about 3% of its
+# CPU, docs/performance.md).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.DEBUG
 
 # --- delivery: dispatch (couriers, offers, trips) --------------------------------------------
 DELIVERY_DISPATCH_OFFER_SECONDS = int(os.environ.get("DISPATCH_OFFER_SECONDS", "30"))
