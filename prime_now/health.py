@@ -32,6 +32,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from prime_now.kernel.bus import outbox_backlog
 from prime_now.kernel.expand_contract import contract_step
+from prime_now.kernel.levers import lever_states
 
 BEAT_TICK_KEY = "health:beat-tick"
 
@@ -172,5 +173,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "failing": failing,
         "version": settings.BUILD_VERSION,
         "checks": report,
+        # Not a failure: ready, with these features shed by operators (issue 19's levers).
+        "levers_shed": sorted(name for name, on in (lever_states() or {}).items() if not on),
     }
     return JsonResponse(body, status=503 if failing else 200)

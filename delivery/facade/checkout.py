@@ -162,8 +162,9 @@ def _run(
             currency=order.currency,
         )
         steps.run("confirm", lambda: _confirm(checkout, seat, placed, result))
+    # The request's own line (request_finished) carries them: no line of its own at INFO.
     structlog.contextvars.bind_contextvars(order_number=order.number)
-    logger.info("checkout placed", total=str(order.total), window_id=window.id)
+    logger.debug("checkout placed", total=str(order.total), window_id=window.id)
     return result
 
 

@@ -107,10 +107,11 @@ def test_a_checkout_logs_its_order_number_and_hub(client, log_output):
         headers={"Idempotency-Key": "k"},
     )
 
-    placed = [line for line in _lines(log_output) if line["event"] == "checkout placed"]
-    assert placed[0]["order_number"] == response.json()["order_number"]
-    assert placed[0]["hub"] == world.hub.code
-    assert placed[0]["request_id"]
+    lines = _lines(log_output)
+    finished = [line for line in lines if line["event"] == "request_finished"]
+    assert finished[0]["order_number"] == response.json()["order_number"]
+    assert finished[0]["hub"] == world.hub.code
+    assert finished[0]["code"] == 201 and finished[0]["request_id"]
 
 
 def test_scrub_masks_card_numbers_by_luhn_and_keeps_other_numbers():
