@@ -8,6 +8,7 @@ order number and hub where the code knows them, and the build's version. Secrets
 the output: `redact` masks them whatever logger wrote the line.
 """
 
+import functools
 import re
 from typing import Any
 
@@ -46,18 +47,31 @@ def _mask_card(match: re.Match[str]) -> str:
     return f"[card ...{digits[-4:]}]" if _luhn(digits) else match.group()
 
 
+# Whatever any of the three could match holds one of these: most text is let through after
+# this one search (it halves a log line's cost).
+_SUSPECT = re.compile(r"\d[ -]?\d[ -]?\d[ -]?\d|token|bearer|basic|api-key|password|secret", re.I)
+
+
 def scrub(text: str) -> str:
     """The text with card numbers, credentials and secret-named fields masked."""
+    if not _SUSPECT.search(text):
+        return text
     text = _CARD.sub(_mask_card, text)
     text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return _FIELD.sub(lambda m: f"{m.group('key')}{REDACTED}", text)
 
 
+# Values the logging itself makes (ids, the time, the level): never secrets, never scanned.
+OWN_KEYS = frozenset(
+    ("request_id", "correlation_id", "task_id", "parent_task_id", "child_task_id", "event_id",
+     "timestamp", "level", "logger")
+)  # fmt: skip
+
+
+@functools.cache
 def _is_secret_key(key: str) -> bool:
     lowered = key.lower()
-    if lowered in {"request_id", "task_id", "event_id", "parent_task_id", "child_task_id"}:
-        return False
-    return any(word in lowered for word in SECRET_KEYS)
+    return lowered not in OWN_KEYS and any(word in lowered for word in SECRET_KEYS)
 
 
 def _clean(value: Any) -> Any:
@@ -73,7 +87,8 @@ def _clean(value: Any) -> Any:
 def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: secret-named keys and secrets inside text are masked."""
     for key, value in list(event_dict.items()):
-        event_dict[key] = REDACTED if _is_secret_key(key) else _clean(value)
+        if key not in OWN_KEYS:
+            event_dict[key] = REDACTED if _is_secret_key(key) else _clean(value)
     return event_dict
 
 
