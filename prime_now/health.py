@@ -32,6 +32,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from prime_now.kernel.bus import outbox_backlog
 from prime_now.kernel.expand_contract import contract_step
+from prime_now.kernel.faults import faults_active
 from prime_now.kernel.levers import lever_states
 
 BEAT_TICK_KEY = "health:beat-tick"
@@ -175,5 +176,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "checks": report,
         # Not a failure: ready, with these features shed by operators (issue 19's levers).
         "levers_shed": sorted(name for name, on in (lever_states() or {}).items() if not on),
+        "faults_active": len(faults_active()),
     }
     return JsonResponse(body, status=503 if failing else 200)
