@@ -10,7 +10,7 @@ PORT ?= 8000
 
 .PHONY: run test install lint typecheck format migrate demo stop clean doors browser-tools alerts drills \
 	bench-catalog bench-fulfillment bench-ordering bench-delivery bench-dispatch bench-storefront \
-	bench-promise gameday
+	bench-promise gameday bench-observability
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -141,3 +141,8 @@ bench-promise: install
 SCENARIO ?= slow-fulfillment
 gameday: install
 	$(PY) manage.py gameday $(SCENARIO) --base-url http://127.0.0.1:$(PORT)
+
+# CPU per checkout through the whole middleware stack, JSON logs and metrics included (run it
+# in two trees to compare). Needs DATABASE_URL (a scratch PostgreSQL database) and REDIS_URL.
+bench-observability: install
+	$(PY) benchmarks/checkout_observability.py --checkouts 100 --rounds 3

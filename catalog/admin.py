@@ -23,8 +23,8 @@ class CategoryInline(admin.TabularInline):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "position")
-    list_editable = ("position",)
+    list_display = ("name", "slug", "position", "substitutes_by_default")
+    list_editable = ("position", "substitutes_by_default")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [CategoryInline]

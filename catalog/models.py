@@ -70,6 +70,13 @@ class Department(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100)
     position = models.PositiveSmallIntegerField(default=0)
+    # What a customer gets unless they choose: a best-match substitute, or none at all
+    # (medicine, baby formula, gifts: a stand-in is rarely welcome).
+    substitutes_by_default = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Offer a best-match substitute unless the customer chooses.",
+    )
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:

@@ -19,3 +19,12 @@ class CheckoutRefused(Event):
     reason: str
     step: str
     at: datetime | None = None  # when it was refused
+
+
+@dataclass(frozen=True)
+class DeliveryRunningLate(Event):
+    """An order will miss its window (the late watch flagged it, once): the customer is told."""
+
+    order_number: str
+    window_end: datetime
+    expected_at: datetime

@@ -418,6 +418,8 @@ class PickJobLine(models.Model):
     picked_quantity = models.PositiveIntegerField(null=True, blank=True)
     substitute_quantity = models.PositiveIntegerField(default=0)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The customer rejected the substitute: it went back on the shelf at this time.
+    substitute_returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["aisle", "bin", "sku"]

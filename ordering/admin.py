@@ -7,7 +7,15 @@ from django.utils.html import format_html_join
 from prime_now.kernel.errors import ApplicationError
 
 from . import services
-from .models import Cart, CartLine, Order, OrderLine, OrderTimelineEntry, Payment
+from .models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    OrderTimelineEntry,
+    Payment,
+    ProblemReport,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -28,10 +36,13 @@ class OrderLineInline(ReadOnlyInline):
         "name",
         "unit_price",
         "quantity",
+        "substitution",
+        "allowed_substitute_sku",
         "picked_quantity",
         "substitute_sku",
         "substitute_unit_price",
         "substitute_quantity",
+        "substitute_decision",
         "line_total",
     )
     readonly_fields = fields
@@ -166,6 +177,51 @@ class OrderAdmin(admin.ModelAdmin):
             ),
             "Refunded",
         )
+
+
+@admin.register(ProblemReport)
+class ProblemReportAdmin(admin.ModelAdmin):
+    """The support queue: reported problems above the auto-refund limit wait here."""
+
+    list_display = ("reported_at", "order", "sku", "kind", "quantity", "amount", "status")
+    list_filter = ("status", "kind")
+    search_fields = ("order__number", "sku", "order__customer__username", "note")
+    list_select_related = ("order",)
+    date_hierarchy = "reported_at"
+    actions = ("refund_problems", "reject_problems")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def _decide(self, request, queryset: QuerySet, *, refund: bool) -> None:
+        done, failed = 0, []
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.problem_decide(problem_id=pk, refund=refund, actor_id=request.user.pk)
+                done += 1
+            except ApplicationError as exc:
+                failed.append(f"Report {pk}: {exc.message}")
+        if done:
+            verb = "Refunded" if refund else "Rejected"
+            self.message_user(request, f"{verb} {done} report(s).", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+
+    @admin.action(
+        description="Refund selected reports (through the payment)", permissions=["change"]
+    )
+    def refund_problems(self, request, queryset):
+        self._decide(request, queryset, refund=True)
+
+    @admin.action(description="Reject selected reports", permissions=["change"])
+    def reject_problems(self, request, queryset):
+        self._decide(request, queryset, refund=False)
 
 
 class CartLineInline(ReadOnlyInline):

@@ -16,7 +16,15 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from prime_now.kernel.money import MoneyField
 
-from .statuses import CANCELLABLE, OrderStatus, PaymentStatus
+from .statuses import (
+    CANCELLABLE,
+    OrderStatus,
+    PaymentStatus,
+    ProblemKind,
+    ProblemStatus,
+    SubstituteDecision,
+    SubstitutionChoice,
+)
 
 ZERO = Decimal("0.00")
 
@@ -61,11 +69,26 @@ class CartLine(models.Model):
     name = models.CharField(max_length=300)
     unit_price = MoneyField()
     quantity = models.PositiveIntegerField()
+    substitution = models.CharField(
+        max_length=20,
+        choices=SubstitutionChoice.choices,
+        default=SubstitutionChoice.BEST_MATCH,
+        db_default=SubstitutionChoice.BEST_MATCH,
+    )
+    substitute_sku = models.CharField(max_length=64, blank=True, db_default="")  # their own pick
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["added_at", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(substitution__in=SubstitutionChoice.values)
+                & (
+                    Q(substitution=SubstitutionChoice.SPECIFIC, substitute_sku__gt="")
+                    | (~Q(substitution=SubstitutionChoice.SPECIFIC) & Q(substitute_sku=""))
+                ),
+                name="ordering_cartline_substitute_named_when_specific",
+            ),
             models.UniqueConstraint(fields=["cart", "sku"], name="ordering_cartline_sku_once"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="ordering_cartline_qty_pos"),
             models.CheckConstraint(
@@ -193,11 +216,37 @@ class OrderLine(models.Model):
     substitute_name = models.CharField(max_length=300, blank=True)
     substitute_unit_price = MoneyField(null=True, blank=True)
     substitute_quantity = models.PositiveIntegerField(default=0)
+    # What the customer allowed (the substitute the hub may use, "" for none) and what they
+    # said of the one picked ("" until a substitute is picked).
+    substitution = models.CharField(
+        max_length=20,
+        choices=SubstitutionChoice.choices,
+        default=SubstitutionChoice.BEST_MATCH,
+        db_default=SubstitutionChoice.BEST_MATCH,
+    )
+    allowed_substitute_sku = models.CharField(max_length=64, blank=True, db_default="")
+    substitute_decision = models.CharField(
+        max_length=20, choices=SubstituteDecision.choices, blank=True, db_default=""
+    )
     line_total = MoneyField()
 
     class Meta:
         ordering = ["position"]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(substitute_quantity=0) & Q(substitute_decision=""))
+                | (
+                    Q(substitute_quantity__gt=0)
+                    & Q(substitute_decision__in=SubstituteDecision.values)
+                ),
+                name="ordering_orderline_substitute_decided_once_picked",
+            ),
+            models.CheckConstraint(
+                condition=Q(substitution__in=SubstitutionChoice.values)
+                & (~Q(substitution=SubstitutionChoice.NONE) | Q(allowed_substitute_sku=""))
+                & (~Q(substitution=SubstitutionChoice.SPECIFIC) | Q(allowed_substitute_sku__gt="")),
+                name="ordering_orderline_substitute_allowed_matches_choice",
+            ),
             models.UniqueConstraint(fields=["order", "sku"], name="ordering_orderline_sku_once"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="ordering_orderline_qty_pos"),
             models.CheckConstraint(
@@ -220,10 +269,16 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.sku}"
 
     @property
+    def charged_substitutes(self) -> int:
+        """Substitutes the customer pays for: all but the ones they rejected."""
+        rejected = self.substitute_decision == SubstituteDecision.REJECTED
+        return 0 if rejected else self.substitute_quantity
+
+    @property
     def missing_quantity(self) -> int:
         if self.picked_quantity is None:
             return 0
-        return self.quantity - self.picked_quantity - self.substitute_quantity
+        return self.quantity - self.picked_quantity - self.charged_substitutes
 
 
 class OrderTimelineEntry(models.Model):
@@ -245,6 +300,44 @@ class OrderTimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.status}"
+
+
+class ProblemReport(models.Model):
+    """A customer's report of a missing, damaged or wrong item after delivery, and its refund:
+    small amounts are refunded at once, larger ones wait for support (the admin's queue)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="problems")
+    sku = models.CharField(max_length=64)  # the order line
+    kind = models.CharField(max_length=20, choices=ProblemKind.choices)
+    quantity = models.PositiveIntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    amount = MoneyField()  # what refunding it gives back
+    status = models.CharField(max_length=20, choices=ProblemStatus.choices)
+    reported_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    support_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        constraints = [
+            # One report per line: a second would refund the same units twice.
+            models.UniqueConstraint(fields=["order", "sku"], name="ordering_problem_once_per_line"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="ordering_problem_qty_pos"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="ordering_problem_amount_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ProblemKind.values) & Q(status__in=ProblemStatus.values),
+                name="ordering_problem_kind_and_status_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "reported_at"], name="ordering_problem_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.sku}: {self.kind} x{self.quantity} ({self.status})"
 
 
 # --- Payments ---------------------------------------------------------------------------------

@@ -28,3 +28,36 @@ class PaymentStatus(models.TextChoices):
     CAPTURED = "captured", "Captured"
     VOIDED = "voided", "Voided"
     REFUNDED = "refunded", "Refunded"
+
+
+class SubstitutionChoice(models.TextChoices):
+    """What the customer wants when the hub cannot find an item."""
+
+    BEST_MATCH = "best_match", "Best match"
+    SPECIFIC = "specific", "A substitute I choose"
+    NONE = "none", "No substitute"
+
+
+class SubstituteDecision(models.TextChoices):
+    """The customer's answer to a picker's substitute (until the courier leaves the hub)."""
+
+    PROPOSED = "proposed", "Waiting for your answer"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class ProblemKind(models.TextChoices):
+    """What went wrong with a delivered item."""
+
+    MISSING = "missing", "Missing"
+    DAMAGED = "damaged", "Damaged"
+    WRONG = "wrong", "Wrong item"
+
+
+class ProblemStatus(models.TextChoices):
+    """Where a reported problem stands: refunded at once (small amounts), waiting for support,
+    or decided by support."""
+
+    REFUNDED = "refunded", "Refunded"
+    AWAITING_SUPPORT = "awaiting_support", "Waiting for support"
+    REJECTED = "rejected", "Rejected by support"

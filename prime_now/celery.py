@@ -1,5 +1,6 @@
 """The Celery app. Apps declare tasks with @shared_task and never import this module."""
 
+import logging
 import os
 
 from celery import Celery, signals
@@ -7,6 +8,8 @@ from django.db import close_old_connections, connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
+
+logger = logging.getLogger(__name__)
 
 # Every task counts its deliveries and is dead-lettered when its worker keeps dying with it.
 app = Celery("prime_now", task_cls="prime_now.kernel.deadletters:CountedTask")
@@ -34,3 +37,24 @@ def _close_connections_after_failed_task(sender=None, state=None, **kwargs) -> N
     error inside the driver): its connection is not trusted with the next task."""
     if state != "SUCCESS" and not getattr(sender.request, "is_eager", False):
         connections.close_all()
+
+
+# Beat never runs twice: each beat holds a PostgreSQL advisory lock for as long as it lives,
+# on a connection of its own; a second beat (a release starting the new one too early, an
+# operator's slip) waits for the first to exit before it sends anything.
+BEAT_LOCK_KEY = 0x50_4E_42_54  # "PNBT"
+_beat_lock_connection = None
+
+
+@signals.beat_init.connect
+def _hold_the_beat_lock(sender=None, **kwargs) -> None:
+    global _beat_lock_connection
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    wrapper.set_autocommit(True)
+    raw = wrapper.connection
+    if not raw.execute("SELECT pg_try_advisory_lock(%s)", [BEAT_LOCK_KEY]).fetchone()[0]:
+        logger.warning("Another beat is running: waiting for it to stop")
+        raw.execute("SELECT pg_advisory_lock(%s)", [BEAT_LOCK_KEY])
+    logger.info("Beat holds the beat lock")
+    _beat_lock_connection = wrapper

@@ -18,7 +18,7 @@ from celery import current_app
 from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -31,6 +31,9 @@ from kombu import Connection
 from redis.asyncio import Redis as AsyncRedis
 
 from prime_now.kernel.bus import outbox_backlog
+from prime_now.kernel.expand_contract import contract_step
+from prime_now.kernel.faults import faults_active
+from prime_now.kernel.levers import lever_states
 
 BEAT_TICK_KEY = "health:beat-tick"
 
@@ -42,14 +45,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @dataclasses.dataclass
 class Migrations(HealthCheck):
-    """Every migration of the code is applied to the database."""
+    """Every migration of the code is applied to the database, but contract steps: a release
+    runs those only after its switch (docs/operations.md, "Expand/contract")."""
 
     def run(self) -> None:
         connection = connections[DEFAULT_DB_ALIAS]
         # Checks run in threads of their own: close what they opened.
         with connection.temporary_connection():
             executor = MigrationExecutor(connection)
-            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            plan = [
+                migration
+                for migration, _ in executor.migration_plan(executor.loader.graph.leaf_nodes())
+                if contract_step(migration) is None
+            ]
         if plan:
             raise ServiceUnavailable(f"{len(plan)} migration(s) not applied")
 
@@ -145,6 +153,17 @@ def _result(check: HealthCheck) -> HealthCheckResult:
     return asyncio.run(check.get_result())
 
 
+def _information() -> dict[str, Any]:
+    """Never a failure: the levers shed and the faults injected (issue 19), when readable."""
+    try:
+        return {
+            "levers_shed": sorted(name for name, on in (lever_states() or {}).items() if not on),
+            "faults_active": len(faults_active()),
+        }
+    except DatabaseError:  # the database check says so already
+        return {}
+
+
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """JSON: {"status": "ok"|"unavailable", "failing": [...], "checks": {name: {status,
@@ -166,5 +185,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "failing": failing,
         "version": settings.BUILD_VERSION,
         "checks": report,
+        **_information(),
     }
     return JsonResponse(body, status=503 if failing else 200)

@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("fulfillment.api.urls")),
     path("", include("ordering.api.urls")),
     path("", include("delivery.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 # The API first: its paths are tried against its patterns only, not every storefront page's

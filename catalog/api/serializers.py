@@ -63,6 +63,9 @@ class ProductOutput(serializers.Serializer):
     currency = serializers.CharField()
     active = serializers.BooleanField()
     age_restricted = serializers.BooleanField()
+    substitutes_by_default = serializers.BooleanField(
+        help_text="Its department offers a best-match substitute unless the customer chooses."
+    )
 
 
 class ProductPageOutput(serializers.Serializer):

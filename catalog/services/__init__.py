@@ -31,6 +31,7 @@ from .products import (
     products_set_active,
 )
 from .search import product_search, product_suggest
+from .substitutes import product_substitutes, products_substitutes
 
 __all__ = [
     "PICTURE_SIZES",
@@ -48,8 +49,10 @@ __all__ = [
     "product_popularity_set",
     "product_price_set",
     "product_search",
+    "product_substitutes",
     "product_suggest",
     "products_by_skus",
+    "products_substitutes",
     "products_set_active",
 ]
 

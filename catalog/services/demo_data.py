@@ -46,6 +46,9 @@ def C(name: str, items: str, variants: str, sizes: tuple[str, ...], price: tuple
     return Cat(name, tuple(items.split(", ")), tuple(variants.split(", ")), tuple(sizes), price)
 
 
+# Departments whose items get no substitute unless the customer picks one.
+NO_SUBSTITUTES = frozenset({"baby", "beer-wine-spirits", "electronics", "gifts", "health"})
+
 DEPARTMENTS: tuple[Dept, ...] = (
     Dept(
         "produce",

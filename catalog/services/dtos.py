@@ -49,6 +49,8 @@ class ProductDTO:
     currency: str
     active: bool
     age_restricted: bool
+    # Its department offers a best-match substitute unless the customer chooses otherwise.
+    substitutes_by_default: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ DTO_COLUMNS = (
     "currency",
     "active",
     "age_restricted",
+    "department__substitutes_by_default",
 )
 _PRICE_AT = DTO_COLUMNS.index("price")
 

@@ -63,7 +63,12 @@ def _tree() -> dict[str, Category]:
     by_slug = {c.slug: c for c in Category.objects.select_related("department")}
     for position, dept in enumerate(demo_data.DEPARTMENTS):
         department, _ = Department.objects.get_or_create(
-            slug=dept.slug, defaults={"name": dept.name, "position": position}
+            slug=dept.slug,
+            defaults={
+                "name": dept.name,
+                "position": position,
+                "substitutes_by_default": dept.slug not in demo_data.NO_SUBSTITUTES,
+            },
         )
         for cat_position, cat in enumerate(dept.categories):
             slug = demo_data.category_slug(dept, cat)

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from delivery.facade.windows import window_set_capacity, windows_generate
-from delivery.models import Checkout, Window, WindowHold, WindowTemplate
+from delivery.models import Checkout, SavedAddress, Window, WindowHold, WindowTemplate
 from prime_now.kernel.errors import ApplicationError
 
 
@@ -143,4 +143,24 @@ class CheckoutAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SavedAddress)
+class SavedAddressAdmin(admin.ModelAdmin):
+    list_display = ("customer", "label", "address", "postcode", "is_default", "updated_at")
+    list_filter = ("is_default",)
+    search_fields = ("customer__username", "customer__email", "label", "address", "postcode")
+    list_select_related = ("customer",)
+    # Read-only: customers keep their own address book (the service sets coordinates and the
+    # one default).
+    readonly_fields = [f.name for f in SavedAddress._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

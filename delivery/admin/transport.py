@@ -5,6 +5,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from prime_now.kernel.errors import ApplicationError
 
@@ -12,6 +17,8 @@ from ..models import Block, BlockClaim, CourierProfile, DeliveryJob, Offer, Trip
 from ..models.transport import FINAL_JOB_STATUSES
 from ..transport.blocks import block_check, block_publish, block_wanted_set
 from ..transport.dispatcher import job_reassign
+from ..transport.errors import ProofNotFoundError
+from ..transport.proofs import proof_file
 
 
 @admin.register(CourierProfile)
@@ -172,13 +179,48 @@ class DeliveryJobAdmin(admin.ModelAdmin):
     inlines = [OfferInline]
     action_form = ReassignForm
     actions = ["reassign"]
-    readonly_fields = [f.name for f in DeliveryJob._meta.fields]
+    readonly_fields = [*(f.name for f in DeliveryJob._meta.fields), "proof_image"]
+
+    @admin.display(description="Proof of delivery")
+    def proof_image(self, job: DeliveryJob) -> str:
+        if not job.proof_reference:
+            return "—"
+        url = reverse("admin:delivery_deliveryjob_proof", args=[job.pk])
+        return format_html(
+            '<a href="{}"><img src="{}" alt="Proof of delivery ({})" width="240"></a>',
+            url,
+            url,
+            job.get_proof_kind_display(),
+        )
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        proof = path(
+            "<uuid:job_id>/proof/",
+            self.admin_site.admin_view(self.proof_view),
+            name="delivery_deliveryjob_proof",
+        )
+        return [proof, *super().get_urls()]
+
+    def proof_view(self, request, job_id):
+        """The job's proof image, for staff who may view delivery jobs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        job = DeliveryJob.objects.filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such job")
+        try:
+            proof = proof_file(order_number=job.order_number, viewer_id=request.user.pk, staff=True)
+        except ProofNotFoundError:
+            raise Http404("No proof of delivery") from None
+        response = FileResponse(default_storage.open(proof.name), content_type=proof.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @admin.action(description="Reassign (take back and offer again)")
     def reassign(self, request, queryset):

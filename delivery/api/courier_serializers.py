@@ -112,3 +112,58 @@ class DeliverInput(serializers.Serializer):
 class FailInput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=DeliveryJob.FailureReason.choices)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ProofUploadInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DeliveryJob.ProofKind.choices)
+    image = serializers.FileField(help_text="A JPEG or PNG image of at most 5 MB.")
+
+
+class ProofOutput(serializers.Serializer):
+    id = serializers.CharField(
+        help_text="Give it as proof_reference when marking the stop delivered."
+    )
+    kind = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class EarningsInput(serializers.Serializer):
+    period = serializers.ChoiceField(choices=[("day", "Day"), ("week", "Week")], default="day")
+    start = serializers.DateField(
+        required=False, help_text="Default: 6 days (day) or 3 weeks (week) before end."
+    )
+    end = serializers.DateField(required=False, help_text="Default: today (UTC).")
+
+    def validate(self, attrs):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        end = attrs.get("end") or timezone.now().date()
+        span = timedelta(days=6) if attrs["period"] == "day" else timedelta(weeks=3)
+        start = attrs.get("start") or end - span
+        if start > end:
+            raise serializers.ValidationError({"start": ["Must be on or before end."]})
+        if (end - start).days > 366:
+            raise serializers.ValidationError({"start": ["At most a year at a time."]})
+        return {**attrs, "start": start, "end": end}
+
+
+class EarningsRowOutput(serializers.Serializer):
+    period_start = serializers.DateField()
+    trips = serializers.IntegerField()
+    deliveries = serializers.IntegerField()
+    base_pay = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tips = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class EarningsOutput(serializers.Serializer):
+    period = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    rows = EarningsRowOutput(many=True)
+    total = EarningsRowOutput()

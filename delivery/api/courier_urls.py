@@ -34,6 +34,10 @@ urlpatterns = [
         name="courier-offer-decline",
     ),
     path("trip", v.CourierTripGetApi.as_view(), name="courier-trip"),
+    path("earnings", v.CourierEarningsApi.as_view(), name="courier-earnings"),
+    path(
+        "trip/stops/<str:job_id>/proof", v.CourierStopProofApi.as_view(), name="courier-stop-proof"
+    ),
     path("trip/arrived-at-hub", v.CourierTripArriveApi.as_view(), name="courier-trip-arrived"),
     path("trip/picked-up", v.CourierTripPickUpApi.as_view(), name="courier-trip-picked-up"),
     path(

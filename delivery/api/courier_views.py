@@ -6,14 +6,14 @@ courier's offer, block claim or stop is simply not found.
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from prime_now.kernel.roles import Role
 
-from ..transport import blocks, couriers, offers, trips
+from ..transport import blocks, couriers, earnings, offers, proofs, trips
 from . import courier_serializers as s
 
 
@@ -225,3 +225,56 @@ class CourierStopFailApi(CourierApi):
         data.is_valid(raise_exception=True)
         dto = trips.stop_fail(user_id=request.user.pk, job_id=job_id, **data.validated_data)
         return _trip(dto)
+
+
+class CourierStopProofApi(CourierApi):
+    """Upload the proof for the stop you are at: a photo of the bags at the door or the
+    customer's signature (multipart: kind, image). JPEG or PNG, at most 5 MB; the content is
+    checked, not the file name. Then mark the stop delivered with proof_reference = its id."""
+
+    @extend_schema(
+        request={"multipart/form-data": s.ProofUploadInput},
+        responses={
+            201: s.ProofOutput,
+            400: OpenApiResponse(
+                description="Not a JPEG or PNG image, or too large (invalid_image)"
+            ),
+            404: OpenApiResponse(description="Not a stop of yours that is picked up"),
+        },
+        operation_id="courier_stop_proof_upload",
+        tags=["courier"],
+    )
+    def post(self, request, job_id: str):
+        upload = request.FILES.get("image")
+        data = upload.read(proofs.MAX_BYTES + 1) if upload is not None else b""
+        dto = proofs.proof_upload(
+            user_id=request.user.pk,
+            job_id=job_id,
+            kind=str(request.data.get("kind", "")),
+            data=data,
+        )
+        return Response(s.ProofOutput(dto).data, status=201)
+
+
+class CourierEarningsApi(CourierApi):
+    """My earnings by day or week (UTC): each delivered trip earns its block's base pay plus
+    the tips of the orders delivered."""
+
+    @extend_schema(
+        parameters=[s.EarningsInput],
+        responses={200: s.EarningsOutput, 400: OpenApiResponse(description="Invalid dates")},
+        operation_id="courier_earnings_get",
+        tags=["courier"],
+    )
+    def get(self, request):
+        params = s.EarningsInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        args = params.validated_data
+        rows, total = earnings.courier_earnings(
+            user_id=request.user.pk,
+            period=earnings.Period(args["period"]),
+            start=args["start"],
+            end=args["end"],
+        )
+        body = {**args, "rows": rows, "total": total}
+        return Response(s.EarningsOutput(body).data)

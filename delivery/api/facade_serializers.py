@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ordering.services import BASKET_LIMITS
+from ordering.services import BASKET_LIMITS, SubstitutionChoice
 
 
 class WindowOutput(serializers.Serializer):
@@ -94,13 +94,42 @@ SKU_MAX_LENGTH = 64
 class CheckoutLineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
     quantity = serializers.IntegerField(min_value=1, max_value=BASKET_LIMITS.max_line_quantity)
+    substitution = serializers.ChoiceField(
+        choices=SubstitutionChoice.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="If the hub cannot find it; left out: the department's default "
+        "(best_match, or none for e.g. baby and health).",
+    )
+    substitute_sku = serializers.CharField(
+        max_length=SKU_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='The product wanted instead; required with "specific".',
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        specific = attrs.get("substitution") == SubstitutionChoice.SPECIFIC
+        if specific and not attrs.get("substitute_sku", "").strip():
+            raise serializers.ValidationError({"substitute_sku": ['Required with "specific".']})
+        return attrs
 
 
 class CheckoutInput(serializers.Serializer):
     lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=CheckoutLineInput(), allow_empty=False, max_length=BASKET_LIMITS.max_lines
     )
-    address = serializers.CharField(max_length=500)
+    address_id = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A saved address (GET /api/v1/addresses); instead of address, postcode, "
+        "lat and lon.",
+    )
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     postcode = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
     lat = serializers.FloatField(
         required=False, allow_null=True, default=None, min_value=-90, max_value=90
@@ -118,6 +147,16 @@ class CheckoutInput(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("address_id") is not None:
+            typed = [f for f in ("address", "postcode") if attrs.get(f)]
+            typed += [f for f in ("lat", "lon") if attrs.get(f) is not None]
+            if typed:
+                raise serializers.ValidationError(
+                    {name: ["Leave out with address_id."] for name in typed}
+                )
+            return attrs
+        if not attrs.get("address", "").strip():
+            raise serializers.ValidationError({"address": ["Required without address_id."]})
         if not attrs.get("postcode") and (attrs.get("lat") is None or attrs.get("lon") is None):
             raise serializers.ValidationError("Give a postcode, or both lat and lon.")
         return attrs
@@ -128,3 +167,25 @@ class CheckoutOutput(serializers.Serializer):
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     window = WindowOutput()
+
+
+class AddressInput(serializers.Serializer):
+    # "label" shadows Serializer.label in the stubs only (DRF sets it from the field name).
+    label = serializers.CharField(max_length=40, help_text='"Home", "Work", ...')  # type: ignore[assignment]
+    address = serializers.CharField(max_length=200)
+    postcode = serializers.CharField(max_length=16)
+    make_default = serializers.BooleanField(required=False, default=False)
+
+
+class AddressOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    address = serializers.CharField()
+    postcode = serializers.CharField()
+    lat = serializers.FloatField(allow_null=True, help_text="The postcode's centre, if known.")
+    lon = serializers.FloatField(allow_null=True)
+    is_default = serializers.BooleanField()
+
+
+class AddressListOutput(serializers.Serializer):
+    results = AddressOutput(many=True)

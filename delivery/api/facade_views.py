@@ -18,6 +18,7 @@ from delivery.services import (
     promise_for,
     window_picker,
 )
+from ordering.services import SubstitutionChoice
 
 from .facade_serializers import (
     CheckoutInput,
@@ -109,8 +110,12 @@ class CheckoutPlaceApi(APIView):
         ],
         responses={
             201: CheckoutOutput,
-            400: OpenApiResponse(description="Invalid request or missing Idempotency-Key"),
+            400: OpenApiResponse(
+                description="Invalid request, missing Idempotency-Key, or a substitute that "
+                "cannot stand in (invalid_substitute)"
+            ),
             402: OpenApiResponse(description="Payment declined"),
+            404: OpenApiResponse(description="address_id is not one of your saved addresses"),
             409: OpenApiResponse(
                 description="Out of stock, window full or closed, price changed, or the same "
                 "key is still being processed"
@@ -130,9 +135,16 @@ class CheckoutPlaceApi(APIView):
                 idempotency_key=key,
                 request=CheckoutRequest(
                     lines=tuple(
-                        CheckoutLine(sku=line["sku"], quantity=line["quantity"])
+                        CheckoutLine(
+                            sku=line["sku"],
+                            quantity=line["quantity"],
+                            substitution=line["substitution"]
+                            and SubstitutionChoice(line["substitution"]),
+                            substitute_sku=line["substitute_sku"],
+                        )
                         for line in args["lines"]
                     ),
+                    address_id=args["address_id"],
                     address=args["address"],
                     postcode=args["postcode"],
                     lat=args["lat"],

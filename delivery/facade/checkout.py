@@ -35,6 +35,7 @@ from prime_now.kernel.errors import ApplicationError, ValidationError
 from prime_now.kernel.money import to_decimal
 
 from ..models import Checkout
+from .addresses import address_get
 from .dtos import CheckoutLine, CheckoutRequest, CheckoutResult, HeldSeat, WindowDTO
 from .errors import CheckoutUnavailableError, PriceChangedError
 from .idempotency import (
@@ -79,7 +80,7 @@ def checkout_place(
     result (`replayed`), or raises the first error again as CheckoutFailedError (same code,
     status, message, fields) unless a service failed, in which case the checkout runs again.
     """
-    request = _cleaned(request)
+    request = _cleaned(_with_saved_address(customer_id, request))
     checkout, replay = checkout_claim(
         customer_id=customer_id,
         key=idempotency_key,
@@ -168,7 +169,14 @@ def _run(
             reservation_id=reservation.id,
             order_number=order.number,
             lines=tuple(
-                {"product_id": p.product_id, "sku": p.sku, "name": p.name, "quantity": p.quantity}
+                {
+                    "product_id": p.product_id,
+                    "sku": p.sku,
+                    "name": p.name,
+                    "quantity": p.quantity,
+                    "substitution": p.substitution.value,
+                    "substitute_sku": p.allowed_substitute_sku,
+                }
                 for p in priced
             ),
             pick_due_by=max(window.start - lead, now),
@@ -176,9 +184,25 @@ def _run(
             currency=order.currency,
         )
         steps.run("confirm", lambda: _confirm(checkout, seat, placed, result))
+    # The request's own line (request_finished) carries them: no line of its own at INFO.
     structlog.contextvars.bind_contextvars(order_number=order.number)
-    logger.info("checkout placed", total=str(order.total), window_id=window.id)
+    logger.debug("checkout placed", total=str(order.total), window_id=window.id)
     return result
+
+
+def _with_saved_address(customer_id: int, request: CheckoutRequest) -> CheckoutRequest:
+    """The request with the saved address it names filled in (AddressNotFoundError when it
+    is not the customer's)."""
+    if request.address_id is None:
+        return request
+    saved = address_get(customer_id=customer_id, address_id=request.address_id)
+    return replace(
+        request,
+        address=f"{saved.address}",
+        postcode=saved.postcode,
+        lat=saved.lat,
+        lon=saved.lon,
+    )
 
 
 def _cleaned(request: CheckoutRequest) -> CheckoutRequest:
@@ -201,6 +225,7 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
     if not lines:
         raise ValidationError("Your basket is empty.", fields={"lines": "empty"})
     merged: dict[str, int] = {}
+    choices: dict[str, CheckoutLine] = {}
     for index, line in enumerate(lines):
         sku = (line.sku or "").strip()
         if not sku:
@@ -213,6 +238,7 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
                 fields={f"lines[{index}].quantity": line.quantity},
             )
         merged[sku] = merged.get(sku, 0) + line.quantity
+        choices.setdefault(sku, line)
     if len(merged) > LIMITS.max_lines:
         raise ValidationError(f"At most {LIMITS.max_lines} different items per order.")
     too_many = {sku: q for sku, q in merged.items() if q > LIMITS.max_line_quantity}
@@ -221,7 +247,15 @@ def _clean_lines(lines: tuple[CheckoutLine, ...]) -> tuple[CheckoutLine, ...]:
             f"At most {LIMITS.max_line_quantity} of one item per order.",
             fields={"quantities": too_many},
         )
-    return tuple(CheckoutLine(sku=sku, quantity=q) for sku, q in sorted(merged.items()))
+    return tuple(
+        CheckoutLine(
+            sku=sku,
+            quantity=q,
+            substitution=choices[sku].substitution,
+            substitute_sku=(choices[sku].substitute_sku or "").strip(),
+        )
+        for sku, q in sorted(merged.items())
+    )
 
 
 def _clean_money(value: Decimal | int | str, field: str) -> Decimal:
@@ -273,7 +307,8 @@ def _price(
 ) -> tuple[tuple[tuple[ordering.OrderLineInput, ...], Decimal], None]:
     """Today's prices of the lines; PriceChangedError when they no longer make the subtotal
     the customer saw."""
-    products = catalog.products_by_skus(skus=[line.sku for line in request.lines])
+    chosen = [line.substitute_sku for line in request.lines if _specific(line)]
+    products = catalog.products_by_skus(skus=[line.sku for line in request.lines] + chosen)
     unknown = [
         line.sku
         for line in request.lines
@@ -291,8 +326,10 @@ def _price(
             name=products[line.sku].name,
             unit_price=products[line.sku].price,
             quantity=line.quantity,
+            substitution=choice,
+            allowed_substitute_sku=line.substitute_sku if _specific(line) else "",
         )
-        for line in request.lines
+        for line, choice in zip(request.lines, _substitutions(request.lines, products), strict=True)
     )
     subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
     expected = request.expected_subtotal
@@ -306,6 +343,31 @@ def _price(
             },
         )
     return (priced, subtotal), None
+
+
+def _specific(line: CheckoutLine) -> bool:
+    return line.substitution == ordering.SubstitutionChoice.SPECIFIC
+
+
+def _substitutions(
+    lines: tuple[CheckoutLine, ...], products: dict[str, catalog.ProductDTO]
+) -> list[ordering.SubstitutionChoice]:
+    """Each line's choice (the department's default when the customer made none);
+    SubstitutionChoiceError for a specific substitute that cannot stand in."""
+    choices = []
+    for index, line in enumerate(lines):
+        if line.substitution is None:
+            choices.append(ordering.default_substitution(products[line.sku]))
+            continue
+        if _specific(line):
+            substitute = products.get(line.substitute_sku)
+            if substitute is None or not substitute.active or line.substitute_sku == line.sku:
+                raise ordering.SubstitutionChoiceError(
+                    f"{line.substitute_sku or 'No product'} cannot stand in for {line.sku}.",
+                    fields={f"lines[{index}].substitute_sku": line.substitute_sku},
+                )
+        choices.append(ordering.SubstitutionChoice(line.substitution))
+    return choices
 
 
 def _hold_window(

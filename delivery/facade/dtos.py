@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from ordering.services import SubstitutionChoice
+
 from ..models import WindowKind
 
 
@@ -63,10 +65,14 @@ class PromiseDTO:
 
 @dataclass(frozen=True)
 class CheckoutLine:
-    """One line of a checkout request: a SKU and its quantity."""
+    """One line of a checkout request: a SKU, its quantity and what may stand in for it
+    (None: the department's default, a best match or nothing; `substitute_sku` with
+    SPECIFIC)."""
 
     sku: str
     quantity: int
+    substitution: SubstitutionChoice | None = None
+    substitute_sku: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class CheckoutRequest:
     address: str
     window_id: int
     payment_token: str
+    address_id: int | None = None  # a saved address: fills address, postcode, lat and lon
     postcode: str = ""
     lat: float | None = None
     lon: float | None = None

@@ -48,7 +48,8 @@ class PlacedCheckout:
     window_id: int
     reservation_id: str
     order_number: str
-    lines: tuple[dict[str, Any], ...]  # product_id, sku, name, quantity (the pick job's lines)
+    # product_id, sku, name, quantity, substitution, substitute_sku (the pick job's lines)
+    lines: tuple[dict[str, Any], ...]
     pick_due_by: datetime
     total: Decimal
     currency: str

@@ -1,11 +1,11 @@
 """The façade's reactions to other apps' facts. Small and idempotent: each calls a service."""
 
 from fulfillment.events import StockChanged
-from ordering.events import OrderCancelled, OrderPlaced
+from ordering.events import OrderCancelled, OrderPlaced, SubstituteRejected
 from prime_now.kernel.bus import subscribe
 
 from ..facade.promise_cache import promise_invalidate
-from ..facade.reactions import checkout_cancel, checkout_pick_job_create
+from ..facade.reactions import checkout_cancel, checkout_pick_job_create, substitute_take_back
 
 
 def on_order_placed(event: OrderPlaced) -> None:
@@ -14,6 +14,10 @@ def on_order_placed(event: OrderPlaced) -> None:
 
 def on_order_cancelled(event: OrderCancelled) -> None:
     checkout_cancel(order_number=event.order_number)
+
+
+def on_substitute_rejected(event: SubstituteRejected) -> None:
+    substitute_take_back(order_number=event.order_number, sku=event.sku)
 
 
 def on_stock_changed(event: StockChanged) -> None:
@@ -25,3 +29,4 @@ def register() -> None:
     subscribe(OrderPlaced, on_order_placed)
     subscribe(OrderCancelled, on_order_cancelled)
     subscribe(StockChanged, on_stock_changed)
+    subscribe(SubstituteRejected, on_substitute_rejected)

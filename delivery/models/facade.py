@@ -13,6 +13,7 @@ from django.utils import timezone
 from prime_now.kernel.money import MoneyField
 
 __all__ = [
+    "SavedAddress",
     "Checkout",
     "CheckoutStatus",
     "HoldStatus",
@@ -223,3 +224,45 @@ class Checkout(models.Model):
 
     def __str__(self) -> str:
         return f"checkout {self.order_number or self.id} ({self.status})"
+
+
+class SavedAddress(models.Model):
+    """A customer's address book entry: where to deliver, by name ("Home", "Work"). Its
+    coordinates come from a geocoder when there is one, else from the postcode's centre (the
+    hubs that serve it); one address per customer is the default."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_addresses"
+    )
+    label = models.CharField(max_length=40)
+    address = models.CharField(max_length=200)
+    postcode = models.CharField(max_length=16)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "label", "id"]
+        verbose_name_plural = "saved addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "label"], name="address_label_once"),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default=True),
+                name="address_one_default_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(label="") & ~Q(address="") & ~Q(postcode=""),
+                name="address_fields_not_blank",
+            ),
+            models.CheckConstraint(
+                condition=(Q(lat__isnull=True) & Q(lon__isnull=True))
+                | (Q(lat__gte=-90, lat__lte=90) & Q(lon__gte=-180, lon__lte=180)),
+                name="address_coordinates_on_the_map",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.address}, {self.postcode}"

@@ -8,6 +8,8 @@ here (django-fsm) so a step out of order is refused before anything is written.
 """
 
 import uuid
+from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -15,9 +17,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from prime_now.kernel.money import MoneyField
+
 __all__ = [
     "Block",
     "BlockClaim",
+    "ProofImage",
+    "TripEarning",
     "CourierProfile",
     "DeliveryJob",
     "JobStatus",
@@ -99,6 +105,11 @@ class Block(models.Model):
     ends_at = models.DateTimeField()
     wanted = models.PositiveSmallIntegerField()
     claimed = models.PositiveSmallIntegerField(default=0)
+    base_pay = MoneyField(
+        default=Decimal("6.00"),
+        db_default=Decimal("6.00"),
+        help_text="Paid for each trip delivered on this block.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -108,6 +119,7 @@ class Block(models.Model):
         ordering = ["starts_at", "hub_code"]
         constraints = [
             models.CheckConstraint(condition=Q(wanted__gte=1), name="block_wanted_positive"),
+            models.CheckConstraint(condition=Q(base_pay__gte=0), name="block_base_pay_nonneg"),
             models.CheckConstraint(
                 condition=Q(claimed__lte=F("wanted")), name="block_not_overclaimed"
             ),
@@ -245,6 +257,8 @@ class DeliveryJob(models.Model):
     lon = models.FloatField(null=True, blank=True)
     bags = models.PositiveSmallIntegerField(default=1)
     age_restricted = models.BooleanField(default=False)
+    # The customer's tip (a snapshot of the order's): the courier's, per delivered trip.
+    tip = MoneyField(default=Decimal("0.00"), db_default=Decimal("0.00"))
 
     status = FSMField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     courier = models.ForeignKey(
@@ -407,3 +421,68 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"offer {str(self.id)[:8]} to {self.courier_id} ({self.status})"
+
+
+class TripEarning(models.Model):
+    """What a courier earned for one trip with at least one delivery: the block's base pay plus
+    the tips of the orders delivered. Written once, when the trip completes."""
+
+    trip = models.OneToOneField(Trip, on_delete=models.PROTECT, related_name="earning")
+    courier = models.ForeignKey(CourierProfile, on_delete=models.PROTECT, related_name="earnings")
+    block = models.ForeignKey(
+        Block, null=True, blank=True, on_delete=models.SET_NULL, related_name="earnings"
+    )
+    deliveries = models.PositiveSmallIntegerField()
+    base_pay = MoneyField()
+    tips = MoneyField()
+    total = MoneyField()
+    earned_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-earned_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(base_pay__gte=0) & Q(tips__gte=0) & Q(total=F("base_pay") + F("tips")),
+                name="earning_total_adds_up",
+            ),
+            models.CheckConstraint(condition=Q(deliveries__gte=1), name="earning_has_delivery"),
+        ]
+        indexes = [models.Index(fields=["courier", "earned_at"], name="earning_courier_time")]
+
+    def __str__(self) -> str:
+        return f"{self.courier_id}: {self.total} for trip {self.trip_id}"
+
+
+def proof_path(instance: "ProofImage", filename: str) -> str:
+    return f"proofs/{instance.job.order_number}/{instance.pk}{Path(filename).suffix.lower()}"
+
+
+class ProofImage(models.Model):
+    """A photo of the bags at the door, or the customer's signature: checked to be a JPEG or
+    PNG image, stored through Django's storage, shown only to staff and the customer."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        SIGNATURE = "signature", "Signature"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(DeliveryJob, on_delete=models.PROTECT, related_name="proof_images")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    image = models.FileField(upload_to=proof_path, max_length=200)
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=["image/jpeg", "image/png"]),
+                name="proof_is_jpeg_or_png",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.job_id}"

@@ -7,6 +7,16 @@ Re-exports the public commands, queries, DTOs, statuses and errors of the façad
 from ordering.services import IdempotencyKeyReusedError
 from prime_now.kernel.doors import instrument
 
+from ..facade.addresses import (
+    AddressLabelTakenError,
+    AddressNotFoundError,
+    SavedAddressDTO,
+    address_default,
+    address_delete,
+    address_get,
+    address_save,
+    addresses_for,
+)
 from ..facade.checkout import checkout_place
 from ..facade.dtos import (
     CheckoutLine,
@@ -34,11 +44,21 @@ from ..facade.windows import window_set_capacity, windows_open
 from ..models import JobStatus, WindowKind
 from ..transport.blocks import courier_supply
 from ..transport.dto import CourierSupplyDTO
+from ..transport.errors import ProofNotFoundError
+from ..transport.proofs import ProofFile, proof_file
 
 __all__ = [
     "WindowChoiceDTO",
     "WindowDayDTO",
     "WindowPickerDTO",
+    "AddressLabelTakenError",
+    "AddressNotFoundError",
+    "SavedAddressDTO",
+    "address_default",
+    "address_delete",
+    "address_get",
+    "address_save",
+    "addresses_for",
     "CheckoutFailedError",
     "CheckoutInProgressError",
     "CheckoutLine",
@@ -50,7 +70,9 @@ __all__ = [
     "IdempotencyKeyMissingError",
     "IdempotencyKeyReusedError",
     "JobStatus",
+    "ProofFile",
     "PriceChangedError",
+    "ProofNotFoundError",
     "PromiseDTO",
     "TrackingDTO",
     "WindowClosedError",
@@ -63,6 +85,7 @@ __all__ = [
     "courier_supply",
     "promise_for",
     "window_picker",
+    "proof_file",
     "tracking_for",
     "window_set_capacity",
     "windows_open",

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from prime_now.kernel import bus
+
+from ..events import DeliveryRunningLate
 from ..models import CourierProfile, DeliveryJob, JobStatus, Offer, OfferStatus
 from ..models.transport import LIVE_JOB_STATUSES, UNASSIGNED_JOB_STATUSES
 from .config import dispatch_config
@@ -139,5 +142,12 @@ def late_orders_watch(*, now: datetime | None = None) -> int:
             job.at_risk = True
             job_flag(job, reason="late", now=now)
             job.save(update_fields=["at_risk", "flagged_at", "flag_reason", "updated_at"])
+            bus.publish(
+                DeliveryRunningLate(
+                    order_number=job.order_number,
+                    window_end=job.window_end,
+                    expected_at=max(expected, now),
+                )
+            )
             flagged += 1
     return flagged

@@ -119,3 +119,17 @@ class AgeCheckRequiredError(ApplicationError):
 class ReassignError(ConflictError):
     code = "cannot_reassign"
     default_message = "This delivery can no longer be reassigned."
+
+
+class ProofImageError(ValidationError):
+    """The upload is not a JPEG or PNG image, or is too large (fields say which)."""
+
+    code = "invalid_image"
+    default_message = "Proof of delivery must be a JPEG or PNG image of at most 5 MB."
+
+
+class ProofNotFoundError(NotFoundError):
+    """No proof of delivery for that order, or not yours to see."""
+
+    code = "proof_not_found"
+    default_message = "No proof of delivery for that order."

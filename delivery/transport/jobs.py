@@ -85,6 +85,7 @@ def packed_order_job(
         lon=delivery.lon,
         bags=max(1, bags),
         age_restricted=age_restricted,
+        tip=order.tip,
     )
     try:
         # One INSERT (no read first): the job is new but for a redelivered or repeated pack.

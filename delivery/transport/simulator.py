@@ -5,14 +5,17 @@ courier API calls (claim blocks, go online, ping, accept, hub, pick up, ride, de
 Stateless between ticks: all state is in the database, so it can stop and resume any time.
 """
 
+import io
 import logging
 import math
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from fulfillment import services as fulfillment
 from prime_now.kernel.errors import ApplicationError
@@ -25,10 +28,20 @@ from .couriers import courier_ping, courier_set_online
 from .geo import move_towards
 from .hubs import hub_point
 from .offers import offer_accept, offers_for_courier
+from .proofs import proof_upload
 from .trips import stop_deliver, trip_arrive_at_hub, trip_current, trip_pick_up
 
 logger = logging.getLogger(__name__)
 ITEMS_PER_BAG = 6
+
+
+def doorstep_photo() -> bytes:
+    """A small JPEG standing in for the courier's photo of the bags at the door."""
+    canvas = Image.new("RGB", (64, 48), (180, 140, 90))
+    ImageDraw.Draw(canvas).rectangle((20, 14, 44, 40), fill=(90, 60, 30))
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=70)
+    return out.getvalue()
 
 
 @dataclass
@@ -52,11 +65,15 @@ class Simulator:
         hub_codes: tuple[str, ...] = (),
         couriers: int | None = None,
         pick: bool = True,
+        substitute_every: int = 0,
     ) -> None:
         self.speed_kmh = speed_kmh
         self.hub_codes = hub_codes
         self.max_couriers = couriers
         self.pick = pick
+        # Every Nth line with an allowed substitute is "not on the shelf" and substituted
+        # (chosen by a stable hash of order and SKU; 0: never, 1: always).
+        self.substitute_every = substitute_every
         self._last: dict[int, datetime] = {}
 
     # --- pickers ------------------------------------------------------------------------
@@ -78,17 +95,24 @@ class Simulator:
             for line in job.lines:
                 if line.status != fulfillment.PickLineStatus.PENDING:
                     continue
+                swap = self._substitutes(job.order_ref, line)
                 fulfillment.pick_line_confirm(
                     job_id=job.id,
                     picker_id=picker_id,
                     sku=line.sku,
-                    picked_quantity=line.quantity,
+                    picked_quantity=0 if swap else line.quantity,
+                    substitute_quantity=line.quantity if swap else 0,
                 )
                 report.picked += 1
             items = sum(line.quantity for line in job.lines)
             bags = max(1, min(10, math.ceil(items / ITEMS_PER_BAG)))
             fulfillment.pick_job_pack(job_id=job.id, picker_id=picker_id, bags=bags)
             report.packed += 1
+
+    def _substitutes(self, order_ref: str, line: fulfillment.PickLineDTO) -> bool:
+        if not self.substitute_every or not line.substitute_sku:
+            return False
+        return zlib.crc32(f"{order_ref}:{line.sku}".encode()) % self.substitute_every == 0
 
     # --- couriers -----------------------------------------------------------------------
 
@@ -157,11 +181,14 @@ class Simulator:
         if lat is None or lon is None:
             return
         if self._ride(courier, lat, lon, now, report):
+            photo = proof_upload(
+                user_id=user_id, job_id=stop.job_id, kind="photo", data=doorstep_photo()
+            )
             stop_deliver(
                 user_id=user_id,
                 job_id=stop.job_id,
                 proof_kind="photo",
-                proof_reference=f"sim/{stop.job_id}.jpg",
+                proof_reference=photo.id,
                 lat=lat,
                 lon=lon,
                 age_verified=stop.age_restricted,

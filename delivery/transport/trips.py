@@ -35,6 +35,7 @@ from ..travel import travel_time
 from .batching import order_stops, route_arrivals
 from .config import dispatch_config
 from .dto import StopDTO, TripDTO
+from .earnings import trip_earning_record
 from .errors import (
     AgeCheckRequiredError,
     BagsMismatchError,
@@ -48,6 +49,7 @@ from .hubs import HubPoint, hub_point
 from .jobs import job_stop
 from .metrics import deliveries_finished, stage_seconds, window_margin
 from .profiles import courier_for_user, position_is_fresh, profile_speed
+from .proofs import proof_for_job
 
 # --- joining a trip (called by offer_accept inside its transaction) --------------------------
 
@@ -329,8 +331,9 @@ def stop_deliver(
     lon: float,
     age_verified: bool = False,
 ) -> TripDTO:
-    """Hand over at the door: proof (photo reference or signature), within the geofence, and
-    an ID check for age-restricted goods. The order is delivered and its payment captured."""
+    """Hand over at the door: proof (the id of the photo or signature uploaded for this stop,
+    see proofs.py), within the geofence, and an ID check for age-restricted goods. The order
+    is delivered and its payment captured."""
     now = timezone.now()
     config = dispatch_config()
     if proof_kind not in DeliveryJob.ProofKind.values or not proof_reference.strip():
@@ -351,6 +354,11 @@ def stop_deliver(
                 raise OutsideGeofenceError(
                     fields={"distance_m": round(distance_m), "limit_m": config.geofence_meters}
                 )
+        if proof_for_job(job, kind=proof_kind, reference=proof_reference.strip()) is None:
+            raise TripStepError(
+                f"Upload the {proof_kind} first, then name it here.",
+                fields={"proof_reference": "Not an uploaded proof of this stop."},
+            )
         job.deliver()
         job.proof_kind, job.proof_reference = proof_kind, proof_reference.strip()[:200]
         job.delivered_lat, job.delivered_lon, job.delivered_distance_m = lat, lon, distance_m
@@ -417,6 +425,7 @@ def _advance(trip: Trip, *, now: datetime) -> None:
     if not trip.jobs.filter(status__in=ASSIGNED_JOB_STATUSES).exists():
         trip.complete()
         trip.save(update_fields=["status", "completed_at"])
+        trip_earning_record(trip)
 
 
 def trip_detach_job(*, job: DeliveryJob, now: datetime) -> None:

@@ -45,6 +45,7 @@ from .picking import (
     pick_jobs_for_picker,
     pick_jobs_packed_between,
     pick_line_confirm,
+    substitute_return,
 )
 from .reservations import (
     reservations_expire,
@@ -101,6 +102,7 @@ __all__ = [
     "hubs_active",
     "low_stock",
     "pick_job_cancel",
+    "substitute_return",
     "pick_job_claim_next",
     "pick_job_create",
     "pick_job_for_picker",

@@ -105,16 +105,6 @@ def _serves(hub: Hub, lat: float | None, lon: float | None, postcode: str | None
     return None
 
 
-def postcode_centroid(*, postcode: str) -> tuple[float, float] | None:
-    """The centre of this postcode (lat, lon) from the postcode table, None when unknown."""
-    row = (
-        PostcodeCentroid.objects.filter(postcode=normalize_postcode(postcode or ""))
-        .values_list("lat", "lon")
-        .first()
-    )
-    return None if row is None else (float(row[0]), float(row[1]))
-
-
 def hub_for_location(
     *,
     lat: float | None = None,
@@ -173,6 +163,28 @@ def _serving_hubs(lat: float | None, lon: float | None, postcode: str | None) ->
             serving.append((rank, len(hub.postcodes or ()), hub.code, hub))
     serving.sort(key=lambda item: item[:3])
     return [hub for *_, hub in serving]
+
+
+def postcode_centroid(*, postcode: str) -> tuple[float, float] | None:
+    """Where a postcode is, as far as we know without a geocoder: its centre from the postcode
+    table (PostcodeCentroid), else the centre of the active hubs that list it (or are in it).
+    None for a postcode no one knows."""
+    wanted = normalize_postcode(postcode)
+    row = PostcodeCentroid.objects.filter(postcode=wanted).values_list("lat", "lon").first()
+    if wanted and row is not None:
+        return (float(row[0]), float(row[1]))
+    points = [
+        (hub.lat, hub.lon)
+        for hub in Hub.objects.filter(active=True).only("lat", "lon", "postcode", "postcodes")
+        if wanted == normalize_postcode(hub.postcode)
+        or wanted in {normalize_postcode(str(p)) for p in hub.postcodes or ()}
+    ]
+    if not wanted or not points:
+        return None
+    return (
+        round(sum(lat for lat, _ in points) / len(points), 6),
+        round(sum(lon for _, lon in points) / len(points), 6),
+    )
 
 
 def hub_get(*, code: str) -> HubDTO:

@@ -282,6 +282,35 @@ def goods_return(*, order_ref: str, reason: str) -> None:
         job.save()
 
 
+def substitute_return(*, order_ref: str, sku: str) -> bool:
+    """The customer rejected the substitute on the line `sku`: it goes back on the shelf.
+    Idempotent (True the first time only); a line without a substitute is a no-op."""
+    with transaction.atomic():
+        job = _locked_job(order_ref)
+        if job is None:
+            raise PickJobNotFoundError(fields={"order_ref": order_ref})
+        line = PickJobLine.objects.select_for_update().filter(job=job, sku=sku).first()
+        if line is None or not line.substitute_quantity or not line.substitute_product_id:
+            return False
+        if line.substitute_returned_at is not None or job.status in ENDED:
+            return False  # already back (or the whole job went back)
+        apply_moves(
+            [
+                Move(
+                    _stock_id(job.hub, line.substitute_product_id),
+                    line.substitute_product_id,
+                    MovementKind.RETURNED,
+                    on_hand_delta=line.substitute_quantity,
+                    reason=f"substitute for {sku} rejected",
+                    reference=order_ref,
+                )
+            ]
+        )
+        line.substitute_returned_at = timezone.now()
+        line.save(update_fields=["substitute_returned_at"])
+    return True
+
+
 def _locked_job(order_ref: str) -> PickJob | None:
     return (
         PickJob.objects.select_for_update(of=("self",))
@@ -298,7 +327,10 @@ def _give_back(job: PickJob, reason: str) -> None:
         for line in job.lines.all()
         for product_id, quantity in (
             (line.product_id, line.picked_quantity),
-            (line.substitute_product_id, line.substitute_quantity),
+            (
+                line.substitute_product_id,
+                0 if line.substitute_returned_at else line.substitute_quantity,
+            ),
         )
         if product_id and quantity
     ]

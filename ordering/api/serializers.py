@@ -28,6 +28,56 @@ class CartLineChangeInput(StrictInput):
     quantity = serializers.IntegerField(min_value=0)
 
 
+class CartLineSubstitutionInput(StrictInput):
+    substitution = serializers.ChoiceField(choices=services.SubstitutionChoice.choices)
+    substitute_sku = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='The product wanted instead; required with "specific".',
+    )
+
+    def validate(self, attrs):
+        specific = attrs["substitution"] == services.SubstitutionChoice.SPECIFIC
+        if specific and not attrs["substitute_sku"].strip():
+            raise serializers.ValidationError({"substitute_sku": ['Required with "specific".']})
+        return attrs
+
+
+class SubstituteDecisionInput(StrictInput):
+    decision = serializers.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
+
+
+class ProblemReportInput(StrictInput):
+    sku = serializers.CharField(max_length=64, help_text="The order line")
+    kind = serializers.ChoiceField(choices=services.ProblemKind.choices)
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=services.BASKET_LIMITS.max_line_quantity
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ProblemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=services.ProblemKind.choices)
+    quantity = serializers.IntegerField()
+    note = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    status = serializers.ChoiceField(
+        choices=services.ProblemStatus.choices,
+        help_text="refunded (at once, or by support), awaiting_support or rejected",
+    )
+    reported_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProblemListOutput(serializers.Serializer):
+    results = ProblemOutput(many=True)
+
+
 class OrderCancelInput(StrictInput):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -47,6 +97,8 @@ class CartLineOutput(serializers.Serializer):
     available = serializers.BooleanField()
     price_when_added = serializers.DecimalField(max_digits=12, decimal_places=2)
     price_changed = serializers.BooleanField()
+    substitution = serializers.ChoiceField(choices=services.SubstitutionChoice.choices)
+    substitute_sku = serializers.CharField()
 
 
 class CartOutput(serializers.Serializer):
@@ -74,6 +126,14 @@ class OrderLineOutput(serializers.Serializer):
         max_digits=12, decimal_places=2, allow_null=True
     )
     substitute_quantity = serializers.IntegerField()
+    substitution = serializers.ChoiceField(choices=services.SubstitutionChoice.choices)
+    allowed_substitute_sku = serializers.CharField()
+    substitute_decision = serializers.ChoiceField(
+        choices=services.SubstituteDecision.choices,
+        allow_null=True,
+        help_text="null until a substitute is picked; proposed ones may be accepted or "
+        "rejected until the order is out for delivery.",
+    )
     missing = serializers.BooleanField()
     missing_quantity = serializers.IntegerField()
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)

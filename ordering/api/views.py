@@ -13,11 +13,16 @@ from ordering import services
 from .serializers import (
     CartLineAddInput,
     CartLineChangeInput,
+    CartLineSubstitutionInput,
     CartOutput,
     OrderCancelInput,
     OrderListInput,
     OrderListOutput,
     OrderOutput,
+    ProblemListOutput,
+    ProblemOutput,
+    ProblemReportInput,
+    SubstituteDecisionInput,
 )
 
 ERRORS = {
@@ -83,6 +88,24 @@ class CartLineApi(CartLineChangeApi, CartLineRemoveApi):
     """`cart/lines/<sku>`: PATCH changes the quantity, DELETE removes (two operations, one path)."""
 
 
+class CartLineSubstitutionApi(APIView):
+    """What may stand in for this line if the hub cannot find it: "best_match", "specific"
+    (with `substitute_sku`) or "none". New lines start with their department's default."""
+
+    @extend_schema(
+        request=CartLineSubstitutionInput,
+        responses={200: CartOutput, 422: OpenApiResponse(description="Substitute not sold")}
+        | ERRORS,
+        parameters=[OpenApiParameter("sku", str, OpenApiParameter.PATH)],
+        operation_id="cart_line_substitution_set",
+    )
+    def put(self, request, sku: str):
+        data = CartLineSubstitutionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = services.cart_set_substitution(owner=_owner(request), sku=sku, **data.validated_data)
+        return Response(CartOutput(cart).data)
+
+
 class CartPricesAcceptApi(APIView):
     """I have seen the live prices: they become my cart's prices (clears `price_changed`)."""
 
@@ -140,3 +163,94 @@ class OrderCancelApi(APIView):
             customer_id=request.user.pk,
         )
         return Response(OrderOutput(order).data, status=status.HTTP_200_OK)
+
+
+class OrderSubstituteDecideApi(APIView):
+    """Accept or reject the substitute picked for one of my order's lines, until the courier
+    leaves the hub. A rejected substitute is not charged (the payment hold shrinks at once)
+    and goes back to the hub. The same answer again changes nothing."""
+
+    @extend_schema(
+        request=SubstituteDecisionInput,
+        responses={
+            200: OrderOutput,
+            409: OpenApiResponse(
+                description="No substitute on that line, already answered otherwise, "
+                "or the courier has left (code courier_left)"
+            ),
+        }
+        | ERRORS,
+        parameters=[
+            OpenApiParameter("number", str, OpenApiParameter.PATH),
+            OpenApiParameter("sku", str, OpenApiParameter.PATH, description="The order line"),
+        ],
+        operation_id="order_substitute_decide",
+    )
+    def post(self, request, number: str, sku: str):
+        data = SubstituteDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_substitute_decide(
+            number=number,
+            sku=sku,
+            accept=data.validated_data["decision"] == "accept",
+            customer_id=request.user.pk,
+        )
+        return Response(OrderOutput(order).data)
+
+
+NUMBER = [OpenApiParameter("number", str, OpenApiParameter.PATH)]
+
+
+class OrderProblemsApi(APIView):
+    """Problems with my delivered order: GET lists them; POST reports a missing, damaged or
+    wrong item within 48 h of delivery. Small amounts are refunded at once (status
+    "refunded"); larger ones wait for support ("awaiting_support")."""
+
+    @extend_schema(
+        responses={200: ProblemListOutput} | ERRORS,
+        parameters=NUMBER,
+        operation_id="order_problem_list",
+    )
+    def get(self, request, number: str):
+        services.order_get(number=number, customer_id=request.user.pk)  # 404 if not mine
+        found = services.problems_for_order(number=number, customer_id=request.user.pk)
+        return Response(ProblemListOutput({"results": found}).data)
+
+    @extend_schema(
+        request=ProblemReportInput,
+        responses={
+            201: ProblemOutput,
+            422: OpenApiResponse(
+                description="Not delivered, past 48 h, not an item received, too many units, "
+                "or already reported (codes not_delivered, too_late, invalid_problem, "
+                "already_reported)"
+            ),
+        }
+        | ERRORS,
+        parameters=NUMBER,
+        operation_id="order_problem_report",
+    )
+    def post(self, request, number: str):
+        data = ProblemReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        problem = services.problem_report(
+            number=number, customer_id=request.user.pk, **data.validated_data
+        )
+        return Response(ProblemOutput(problem).data, status=status.HTTP_201_CREATED)
+
+
+class OrderReorderApi(APIView):
+    """Put my past order's items (those still sold) back in my cart; what could not be added
+    is named in `notices`."""
+
+    @extend_schema(
+        request=None,
+        responses={200: CartOutput} | ERRORS,
+        parameters=NUMBER,
+        operation_id="order_reorder",
+    )
+    def post(self, request, number: str):
+        cart = services.cart_reorder(
+            owner=_owner(request), number=number, customer_id=request.user.pk
+        )
+        return Response(CartOutput(cart).data)

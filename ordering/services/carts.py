@@ -11,7 +11,8 @@ from django.utils import timezone
 from catalog import services as catalog
 from prime_now.kernel.money import default_currency, to_decimal
 
-from ..models import Cart, CartLine
+from ..models import Cart, CartLine, Order
+from ..statuses import SubstitutionChoice
 from . import conf
 from .dtos import (
     BASKET_LIMITS,
@@ -20,7 +21,9 @@ from .dtos import (
     CartLineDTO,
     CartLineNotFoundError,
     CartOwner,
+    OrderNotFoundError,
     ProductUnavailableError,
+    SubstitutionChoiceError,
 )
 
 
@@ -104,6 +107,8 @@ def _render(lines: Iterable[CartLine], notices: tuple[str, ...] = ()) -> CartDTO
                 available=available,
                 price_when_added=to_decimal(line.unit_price),
                 price_changed=available and price != line.unit_price,
+                substitution=SubstitutionChoice(line.substitution),
+                substitute_sku=line.substitute_sku,
             )
         )
     return CartDTO(
@@ -151,6 +156,7 @@ def cart_add(*, owner: CartOwner, sku: str, quantity: int = 1) -> CartDTO:
                 name=product.name,
                 unit_price=to_decimal(product.price),
                 quantity=quantity,
+                substitution=default_substitution(product),
             )
         else:
             _check_quantity(line.quantity + quantity)
@@ -182,6 +188,53 @@ def cart_set_quantity(*, owner: CartOwner, sku: str, quantity: int) -> CartDTO:
         _touch(cart)
         lines = _lines(cart)
     return _render(lines)
+
+
+def default_substitution(product: catalog.ProductDTO) -> SubstitutionChoice:
+    """A best match, unless the product's department asks for no substitute by default."""
+    if product.substitutes_by_default:
+        return SubstitutionChoice.BEST_MATCH
+    return SubstitutionChoice.NONE
+
+
+def cart_set_substitution(
+    *, owner: CartOwner, sku: str, substitution: SubstitutionChoice, substitute_sku: str = ""
+) -> CartDTO:
+    """What may stand in for this line if the hub cannot find it: a best match, the product
+    `substitute_sku` (SPECIFIC; it must be sold and not the item itself) or nothing.
+    SubstitutionChoiceError for a bad choice, CartLineNotFoundError for a line not there."""
+    substitution = SubstitutionChoice(substitution)
+    substitute_sku = substitute_sku.strip() if substitution == SubstitutionChoice.SPECIFIC else ""
+    if substitution == SubstitutionChoice.SPECIFIC:
+        _check_substitute(sku, substitute_sku)
+    with transaction.atomic():
+        cart = _find(owner, lock=True)
+        line = cart.lines.filter(sku=sku).first() if cart is not None else None
+        if cart is None or line is None:
+            raise CartLineNotFoundError(f"{sku} is not in your cart.", fields={"sku": sku})
+        line.substitution = substitution
+        line.substitute_sku = substitute_sku
+        line.save(update_fields=["substitution", "substitute_sku"])
+        _touch(cart)
+        lines = _lines(cart)
+    return _render(lines)
+
+
+def _check_substitute(sku: str, substitute_sku: str) -> None:
+    if not substitute_sku:
+        raise SubstitutionChoiceError(
+            "Choose the product you would like instead.", fields={"substitute_sku": "Required."}
+        )
+    if substitute_sku == sku:
+        raise SubstitutionChoiceError(
+            "An item cannot be its own substitute.", fields={"substitute_sku": "Same product."}
+        )
+    found = catalog.products_by_skus(skus=[substitute_sku]).get(substitute_sku)
+    if found is None or not found.active:
+        raise SubstitutionChoiceError(
+            f"{substitute_sku} is not sold, so it cannot be your substitute.",
+            fields={"substitute_sku": "Not available."},
+        )
 
 
 def cart_remove(*, owner: CartOwner, sku: str) -> CartDTO:
@@ -243,11 +296,64 @@ def cart_merge(*, session_key: str, user_id: int) -> CartDTO:
                     name=line.name,
                     unit_price=line.unit_price,
                     quantity=min(line.quantity, max_qty),
+                    substitution=line.substitution,
+                    substitute_sku=line.substitute_sku,
                     added_at=line.added_at,
                 )
         guest.delete()
         _touch(target)
         lines = _lines(target)
+    return _render(lines, tuple(notices))
+
+
+def cart_reorder(*, owner: CartOwner, number: str, customer_id: int) -> CartDTO:
+    """Put a past order's items back in the cart (what is still sold, at today's price, with
+    the same substitute choice), added to what the cart holds, within BASKET_LIMITS. What
+    could not be added is named in `notices`. OrderNotFoundError if it is not theirs."""
+    order = Order.objects.filter(number=number.strip().upper(), customer_id=customer_id).first()
+    if order is None:
+        raise OrderNotFoundError(f"No order {number}.")
+    ordered = list(order.lines.order_by("position"))
+    wanted = [line.sku for line in ordered] + [line.allowed_substitute_sku for line in ordered]
+    products = catalog.products_by_skus(skus=[sku for sku in wanted if sku])
+    notices: list[str] = []
+    max_qty, max_lines = BASKET_LIMITS.max_line_quantity, BASKET_LIMITS.max_lines
+    with transaction.atomic():
+        cart = _get_or_create(owner)
+        existing = {line.sku: line for line in cart.lines.all()}
+        for old in ordered:
+            product = products.get(old.sku)
+            if product is None or not product.active:
+                notices.append(f"{old.name} is no longer sold.")
+                continue
+            mine = existing.get(old.sku)
+            if mine is not None:
+                mine.quantity = min(mine.quantity + old.quantity, max_qty)
+                mine.unit_price = to_decimal(product.price)
+                mine.save(update_fields=["quantity", "unit_price"])
+                continue
+            if len(existing) >= max_lines:
+                notices.append(f"{old.name} was not added: a cart holds {max_lines} products.")
+                continue
+            choice, substitute = SubstitutionChoice(old.substitution), ""
+            if choice == SubstitutionChoice.SPECIFIC:
+                chosen = products.get(old.allowed_substitute_sku)
+                if chosen is not None and chosen.active:
+                    substitute = chosen.sku
+                else:  # the chosen substitute is gone: a best match instead
+                    choice = SubstitutionChoice.BEST_MATCH
+            existing[old.sku] = CartLine.objects.create(
+                cart=cart,
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price=to_decimal(product.price),
+                quantity=min(old.quantity, max_qty),
+                substitution=choice,
+                substitute_sku=substitute,
+            )
+        _touch(cart)
+        lines = _lines(cart)
     return _render(lines, tuple(notices))
 
 

@@ -86,3 +86,20 @@ def reduce_to_total(order: Order) -> tuple[Payment, Decimal]:
         payment.save(update_fields=["authorized_amount", "updated_at"])
         _record(payment, PaymentOperationKind.REDUCE, released)
     return payment, released
+
+
+def refund_part(order: Order, amount: Decimal) -> Decimal:
+    """Give back `amount` of the captured total (capped at what is not refunded yet); the
+    payment is "refunded" once nothing is left. Returns what was refunded."""
+    payment = payment_locked(order)
+    amount = min(amount, payment.captured_amount - payment.refunded_amount)
+    if amount <= 0:
+        return Decimal("0.00")
+    minor = _minor(payment, amount)
+    _at_provider(payment, "refund", lambda p, ref: p.refund(reference=ref, amount_minor=minor))
+    payment.refunded_amount += amount
+    if payment.refunded_amount == payment.captured_amount:
+        payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+    _record(payment, PaymentOperationKind.REFUND, amount)
+    return amount

@@ -17,3 +17,8 @@ def guest_cart_ttl() -> timedelta:
 
 def user_cart_ttl() -> timedelta:
     return timedelta(days=int(getattr(settings, "ORDERING_USER_CART_DAYS", 90)))
+
+
+def auto_refund_limit() -> Decimal:
+    """A reported problem worth up to this is refunded at once; above it, support decides."""
+    return Decimal(str(getattr(settings, "ORDERING_AUTO_REFUND_LIMIT", "10.00")))

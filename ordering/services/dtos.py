@@ -12,7 +12,7 @@ from prime_now.kernel.errors import (
     ValidationError,
 )
 
-from ..statuses import OrderStatus, PaymentStatus
+from ..statuses import OrderStatus, PaymentStatus, SubstituteDecision, SubstitutionChoice
 
 # --- Baskets ----------------------------------------------------------------------------------
 
@@ -60,6 +60,8 @@ class CartLineDTO:
     available: bool
     price_when_added: Decimal = Decimal("0.00")  # what the customer last saw
     price_changed: bool = False
+    substitution: SubstitutionChoice = SubstitutionChoice.BEST_MATCH
+    substitute_sku: str = ""  # the customer's own pick (SPECIFIC)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class OrderLineInput:
     name: str
     unit_price: Decimal
     quantity: int
+    # BEST_MATCH: the picker may choose (allowed_substitute_sku is a suggestion, or "");
+    # SPECIFIC: only allowed_substitute_sku; NONE: nothing stands in.
+    substitution: SubstitutionChoice = SubstitutionChoice.BEST_MATCH
+    allowed_substitute_sku: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,9 @@ class OrderLineDTO:
     product_id: int = 0
     substitute_quantity: int = 0
     missing_quantity: int = 0
+    substitution: SubstitutionChoice = SubstitutionChoice.BEST_MATCH
+    allowed_substitute_sku: str = ""
+    substitute_decision: SubstituteDecision | None = None  # None until a substitute is picked
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,30 @@ class IllegalTransitionError(ConflictError):
 
     code = "illegal_transition"
     default_message = "The order cannot change to that status now."
+
+
+class SubstitutionChoiceError(ValidationError):
+    """The substitute chosen cannot stand in for the item (unknown, not sold, itself)."""
+
+    code = "invalid_substitute"
+    default_message = "That product cannot be your substitute."
+
+
+class SubstituteDecisionError(ConflictError):
+    """The substitute cannot be accepted or rejected now: none was proposed on that line, it
+    was already answered otherwise, or the courier has left the hub (code "courier_left")."""
+
+    code = "substitute_not_open"
+    default_message = "This substitute can no longer be changed."
+
+
+class ProblemReportError(ApplicationError):
+    """The problem cannot be reported: code "not_delivered", "too_late" (past 48 h),
+    "already_reported", or "invalid_problem" (not a line received, or too many units)."""
+
+    code = "invalid_problem"
+    status = 422
+    default_message = "That problem cannot be reported."
 
 
 class PickAdjustmentError(ValidationError):

@@ -9,7 +9,13 @@ from django.core.cache import cache
 from django.db.models import Count, Prefetch, QuerySet
 
 from ..models import Order, OrderLine, OrderTimelineEntry, Payment
-from ..statuses import CANCELLABLE, OrderStatus, PaymentStatus
+from ..statuses import (
+    CANCELLABLE,
+    OrderStatus,
+    PaymentStatus,
+    SubstituteDecision,
+    SubstitutionChoice,
+)
 from .dtos import (
     DeliverySnapshot,
     OrderDTO,
@@ -42,6 +48,11 @@ def _line_dto(line: OrderLine) -> OrderLineDTO:
         product_id=line.product_id,
         substitute_quantity=line.substitute_quantity,
         missing_quantity=line.missing_quantity,
+        substitution=SubstitutionChoice(line.substitution),
+        allowed_substitute_sku=line.allowed_substitute_sku,
+        substitute_decision=(
+            SubstituteDecision(line.substitute_decision) if line.substitute_decision else None
+        ),
     )
 
 

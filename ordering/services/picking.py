@@ -7,10 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import services as catalog
+from prime_now.kernel import bus
 from prime_now.kernel.money import to_decimal
 
+from ..events import SubstitutesProposed
 from ..models import Order, OrderLine, Payment
-from ..statuses import OrderStatus
+from ..statuses import OrderStatus, SubstituteDecision, SubstitutionChoice
 from . import charges, pricing
 from .dtos import IllegalTransitionError, OrderDTO, PickAdjustmentError, PickedLineInput
 from .orders import order_dto, order_get, order_locked
@@ -26,6 +28,7 @@ _PICK_FIELDS = (
     "substitute_sku",
     "substitute_name",
     "substitute_unit_price",
+    "substitute_decision",
     "line_total",
 )
 
@@ -105,6 +108,13 @@ def _adjust(
         f"{to_decimal(released)} {order.currency} released."
     )
     timeline_add(order, order.status, reason=reason)
+    proposed = tuple(sku for sku, line in lines.items() if line.substitute_quantity)
+    if proposed:
+        bus.publish(
+            SubstitutesProposed(
+                order_number=order.number, customer_id=order.customer_id, skus=proposed
+            )
+        )
     return list(lines.values()), payment
 
 
@@ -116,6 +126,7 @@ def _apply(lines: dict[str, OrderLine], picks: dict[str, PickedLineInput]) -> No
         sub = substitutes.get(pick.substitute_sku or "") if pick.substitute_quantity else None
         line.picked_quantity = pick.picked_quantity
         line.substitute_quantity = pick.substitute_quantity if sub else 0
+        line.substitute_decision = SubstituteDecision.PROPOSED if sub else ""
         line.substitute_product_id = sub.id if sub else None
         line.substitute_sku = sub.sku if sub else ""
         line.substitute_name = sub.name if sub else ""
@@ -149,6 +160,14 @@ def _pick_error(line: OrderLine, pick: PickedLineInput) -> str | None:
         return f"More than the {line.quantity} ordered."
     if pick.substitute_sku == pick.sku and sub_qty:
         return "A product cannot substitute itself."
+    if sub_qty and line.substitution == SubstitutionChoice.NONE:
+        return "The customer asked for no substitute."
+    if (
+        sub_qty
+        and line.substitution == SubstitutionChoice.SPECIFIC
+        and pick.substitute_sku != line.allowed_substitute_sku
+    ):
+        return f"The customer allowed only {line.allowed_substitute_sku} as a substitute."
     return None
 
 

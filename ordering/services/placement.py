@@ -168,7 +168,16 @@ def _fingerprint(
     purpose: it is never stored, not even hashed."""
     body = {
         "lines": [
-            [ln.product_id, ln.sku, ln.name, str(ln.unit_price), ln.quantity] for ln in lines
+            [
+                ln.product_id,
+                ln.sku,
+                ln.name,
+                str(ln.unit_price),
+                ln.quantity,
+                str(ln.substitution),
+                ln.allowed_substitute_sku,
+            ]
+            for ln in lines
         ],
         "delivery": [
             delivery.address,
@@ -316,14 +325,17 @@ _PLACE = f"""
     lines AS (
         INSERT INTO {OrderLine._meta.db_table}
                (order_id, position, product_id, sku, name, unit_price, quantity,
-                substitute_sku, substitute_name, substitute_quantity, line_total)
+                substitute_sku, substitute_name, substitute_quantity, line_total,
+                substitution, allowed_substitute_sku, substitute_decision)
         SELECT placed.id, v.position, v.product_id, v.sku, v.name, v.unit_price, v.quantity,
-               '', '', 0, v.line_total
+               '', '', 0, v.line_total, v.substitution, v.allowed, ''
           FROM placed,
                unnest(%(positions)s::smallint[], %(products)s::bigint[], %(skus)s::text[],
                       %(names)s::text[], %(prices)s::numeric[], %(quantities)s::integer[],
-                      %(line_totals)s::numeric[])
-                   AS v (position, product_id, sku, name, unit_price, quantity, line_total)
+                      %(line_totals)s::numeric[], %(substitutions)s::text[],
+                      %(allowed)s::text[])
+                   AS v (position, product_id, sku, name, unit_price, quantity, line_total,
+                         substitution, allowed)
     ),
     payment AS (
         INSERT INTO {Payment._meta.db_table}
@@ -399,6 +411,8 @@ def _place_params(placement: Placement, hold: Hold, number: str, now: datetime) 
         "prices": [line.unit_price for line in lines],
         "quantities": [line.quantity for line in lines],
         "line_totals": [line.line_total for line in lines],
+        "substitutions": [line.substitution.value for line in lines],
+        "allowed": [line.allowed_substitute_sku for line in lines],
         "provider": hold.provider,
         "reference": hold.authorization.reference,
         "brand": hold.authorization.brand,
@@ -428,6 +442,8 @@ def _placed_dto(placement: Placement, hold: Hold, number: str, now: datetime) ->
                 missing=False,
                 line_total=line.line_total,
                 product_id=line.product_id,
+                substitution=line.substitution,
+                allowed_substitute_sku=line.allowed_substitute_sku,
             )
             for line in placement.lines
         ),

@@ -19,6 +19,7 @@ from typing import Protocol
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.money import to_decimal
 
+from ..statuses import SubstitutionChoice
 from .dtos import BasketLimits, OrderLineInput
 
 ZERO = Decimal("0.00")
@@ -32,6 +33,8 @@ class PricedLine:
     unit_price: Decimal
     quantity: int
     line_total: Decimal
+    substitution: SubstitutionChoice = SubstitutionChoice.BEST_MATCH
+    allowed_substitute_sku: str = ""
 
 
 class Totalled(Protocol):
@@ -82,6 +85,16 @@ def price_lines(lines: Sequence[OrderLineInput], *, limits: BasketLimits) -> lis
             errors[sku] = f"At most {limits.max_line_quantity} of one product."
             continue
         unit_price = amount(line.unit_price, field=f"{sku}.unit_price")
+        allowed = (line.allowed_substitute_sku or "").strip()
+        if line.substitution == SubstitutionChoice.NONE and allowed:
+            errors[sku] = "A substitute is allowed although the customer wants none."
+            continue
+        if line.substitution == SubstitutionChoice.SPECIFIC and not allowed:
+            errors[sku] = "A specific substitute needs its SKU."
+            continue
+        if allowed == sku:
+            errors[sku] = "A product cannot substitute itself."
+            continue
         priced.append(
             PricedLine(
                 product_id=line.product_id,
@@ -90,6 +103,8 @@ def price_lines(lines: Sequence[OrderLineInput], *, limits: BasketLimits) -> lis
                 unit_price=unit_price,
                 quantity=line.quantity,
                 line_total=unit_price * line.quantity,
+                substitution=SubstitutionChoice(line.substitution),
+                allowed_substitute_sku=allowed,
             )
         )
     if errors:

@@ -15,7 +15,7 @@ from prime_now.kernel import bus
 from ..events import OrderCancelled, OrderStatusChanged
 from ..metrics import transitions
 from ..models import Order, OrderTimelineEntry
-from ..statuses import OrderStatus
+from ..statuses import OrderStatus, SubstituteDecision
 from . import charges
 from .dtos import IllegalTransitionError, OrderDTO
 from .orders import order_get, order_locked
@@ -28,12 +28,32 @@ SYSTEM = "system"
 class Transition:
     method: str  # the Order's django-fsm transition method
     target: OrderStatus
-    effect: Callable[[Order], None] | None = None  # on the payment, before the status changes
+    # Before the status changes: on the payment, or on what the customer may still answer.
+    effect: Callable[[Order], None] | None = None
+
+
+def accept_unanswered(order: Order) -> None:
+    """The courier is leaving with the bags: substitutes still unanswered are accepted."""
+    waiting = list(
+        order.lines.filter(substitute_decision=SubstituteDecision.PROPOSED).values_list(
+            "substitute_name", flat=True
+        )
+    )
+    if not waiting:
+        return
+    order.lines.filter(substitute_decision=SubstituteDecision.PROPOSED).update(
+        substitute_decision=SubstituteDecision.ACCEPTED
+    )
+    timeline_add(
+        order,
+        order.status,
+        reason="Substitutes accepted as the courier left the hub: " + ", ".join(waiting) + ".",
+    )
 
 
 START_PICKING = Transition("start_picking", S.PICKING)
 PACK = Transition("pack", S.PACKED)
-SEND_OUT = Transition("send_out", S.OUT_FOR_DELIVERY)
+SEND_OUT = Transition("send_out", S.OUT_FOR_DELIVERY, accept_unanswered)
 DELIVER = Transition("deliver", S.DELIVERED, charges.capture)
 FAIL_DELIVERY = Transition("fail_delivery", S.DELIVERY_FAILED, charges.void)
 CANCEL = Transition("cancel", S.CANCELLED, charges.void)
@@ -51,7 +71,7 @@ class Actor:
 SYSTEM_ACTOR = Actor()
 
 
-def _actor(user_id: int | None, role: str) -> Actor:
+def actor_for(user_id: int | None, role: str) -> Actor:
     if user_id is None:
         return SYSTEM_ACTOR
     username = get_user_model().objects.filter(pk=user_id).values_list("username", flat=True)
@@ -162,11 +182,11 @@ def order_cancel(
         number,
         CANCEL,
         reason=reason or "Cancelled.",
-        actor=_actor(user_id, role),
+        actor=actor_for(user_id, role),
         customer_id=customer_id,
     )
 
 
 def order_refund(*, number: str, reason: str, actor_id: int | None = None) -> OrderDTO:
     """Refund a delivered order in full (an operator's decision)."""
-    return _move(number, REFUND, reason=reason, actor=_actor(actor_id, "operator"))
+    return _move(number, REFUND, reason=reason, actor=actor_for(actor_id, "operator"))

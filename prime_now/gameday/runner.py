@@ -19,6 +19,7 @@ from django.db import close_old_connections
 from catalog import services as catalog
 from delivery import services as delivery
 from fulfillment import services as fulfillment
+from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.faults import fault_add, fault_clear
 from prime_now.kernel.levers import lever_set
 from prime_now.kernel.models import User
@@ -177,7 +178,11 @@ class Actions:
             return
         for window in delivery.windows_open(hub_code=self.hub):
             taken = window.capacity - window.available
-            delivery.window_set_capacity(window_id=window.id, capacity=taken)
+            try:
+                delivery.window_set_capacity(window_id=window.id, capacity=taken)
+            except ValidationError as exc:  # a seat was taken meanwhile
+                taken = int(exc.fields.get("taken", window.capacity))
+                delivery.window_set_capacity(window_id=window.id, capacity=taken)
             self.capacities[window.id] = window.capacity
         self.notes.append(f"hub_at_capacity: {len(self.capacities)} windows of {self.hub} full")
 

@@ -2,6 +2,10 @@
 and raises TimeoutError when it has not answered in time (the call itself runs on, unseen;
 what it does when it finishes, e.g. filling a cache, still happens).
 
+The pool is small (DEADLINE_THREADS, 4 per process): each thread keeps a database connection,
+and a call that overruns keeps its thread until it ends; when all are busy, new calls queue
+and simply time out, which is what a deadline is for.
+
 Inside a database transaction (a test, or ATOMIC_REQUESTS) another thread could not see the
 transaction's writes, so the call then runs inline, without a deadline.
 """
@@ -26,7 +30,7 @@ def _executor() -> ThreadPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(
-                max_workers=getattr(settings, "DEADLINE_THREADS", 16),
+                max_workers=getattr(settings, "DEADLINE_THREADS", 4),
                 thread_name_prefix="deadline",
             )
         return _pool

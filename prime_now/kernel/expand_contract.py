@@ -8,6 +8,7 @@ promoted and the old one stopped (docs/operations.md, "Migrations that old code 
 
 from typing import Any
 
+from django.db.migrations import Migration
 from django.db.migrations.operations.base import Operation
 
 
@@ -43,3 +44,8 @@ class ContractStep(Operation):
 
     def describe(self) -> str:
         return f"Contract step of {self.expand}: {self.reason}"
+
+
+def contract_step(migration: Migration) -> ContractStep | None:
+    """The migration's ContractStep marker, if it is the contract step of a pair."""
+    return next((op for op in migration.operations if isinstance(op, ContractStep)), None)

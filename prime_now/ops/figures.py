@@ -9,7 +9,9 @@ from delivery import services as delivery
 from fulfillment import services as fulfillment
 from insights import services as insights
 from prime_now import metrics
+from prime_now.kernel.breakers import breaker_states
 from prime_now.kernel.bus import outbox_backlog
+from prime_now.kernel.faults import faults_active
 from prime_now.kernel.levers import lever_states
 
 # What "the capacity ahead" of a hub's picking backlog counts: window seats starting this soon.
@@ -44,9 +46,10 @@ class Figures:
     outbox_age_seconds: float
     queues: dict[str, int]
     levers_pulled: tuple[str, ...]
-    # Issue 18's dead letters and issue 19's faults are shown once those parts expose them.
+    faults_active: tuple[str, ...]  # injected faults (game days): "target kind[@hub]"
+    breakers_open: tuple[str, ...]
+    # Issue 18's dead letters are shown once that part exposes them.
     dead_letters: int | None = None
-    faults_active: tuple[str, ...] | None = None
 
 
 def _hub(hub_code: str, in_progress: dict[str, int], now: datetime) -> HubFigures:
@@ -87,4 +90,11 @@ def gather(*, since: timedelta = timedelta(hours=24), now: datetime | None = Non
         outbox_age_seconds=age,
         queues=metrics.queue_lengths(),
         levers_pulled=tuple(sorted(name for name, on in (lever_states() or {}).items() if not on)),
+        faults_active=tuple(
+            f"{fault.target} {fault.kind}" + (f"@{fault.hub_code}" if fault.hub_code else "")
+            for fault in faults_active()
+        ),
+        breakers_open=tuple(
+            sorted(name for name, state in breaker_states().items() if state != "closed")
+        ),
     )

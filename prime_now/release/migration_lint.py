@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.migrations import Migration
 from django.db.migrations.loader import MigrationLoader
 from django_migration_linter import MigrationLinter
 from django_migration_linter.sql_analyser import analyse_sql_statements
 
-from prime_now.kernel.expand_contract import ContractStep
+from prime_now.kernel.expand_contract import ContractStep, contract_step
 
 # What breaks the release still running: allowed only in a contract step.
 BACKWARD_INCOMPATIBLE = frozenset(
@@ -69,10 +68,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.app}.{self.migration}: {self.code}: {self.message}"
-
-
-def contract_step(migration: Migration) -> ContractStep | None:
-    return next((op for op in migration.operations if isinstance(op, ContractStep)), None)
 
 
 def lint(migrations: Iterable[tuple[str, str]] | None = None) -> list[Finding]:

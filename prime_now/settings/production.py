@@ -14,9 +14,11 @@ if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("Set DATABASE_URL in production (the embedded server is for dev).")
 
 from . import *
-from . import env_bool
+from . import env_bool, smtp_mailers
 
 DEBUG = False
+# Notification emails go out by SMTP (a relay on this host unless EMAIL_HOST says otherwise).
+MAILERS = smtp_mailers(os.environ.get("EMAIL_HOST", "localhost"))
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY (at least 50 random characters) in production.")

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
-from ordering.services import BASKET_LIMITS
+from ordering.services import BASKET_LIMITS, SubstitutionChoice
 
 from .shopper import POSTCODE_RE, normalize_postcode
 
@@ -95,6 +95,29 @@ class QuantityForm(Form):
     quantity = forms.IntegerField(label="Quantity", min_value=0, max_value=MAX_QUANTITY)
 
 
+class SubstitutionForm(Form):
+    """What may stand in for a cart line: a best match, nothing, or one of a few suggested
+    products (values "best_match", "none", "sku:<SKU>")."""
+
+    choice = forms.ChoiceField(label="If it is out of stock", choices=[])
+
+    def __init__(self, *args, suggestions=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choice = self.fields["choice"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [
+            (SubstitutionChoice.BEST_MATCH.value, "Best match, picked by the shopper"),
+            *((f"sku:{p.sku}", f"Replace with {p.name} ({p.price})") for p in suggestions),
+            (SubstitutionChoice.NONE.value, "No substitute: refund it"),
+        ]
+
+    def substitution(self) -> tuple[SubstitutionChoice, str]:
+        value = self.cleaned_data["choice"]
+        if value.startswith("sku:"):
+            return SubstitutionChoice.SPECIFIC, value[4:]
+        return SubstitutionChoice(value), ""
+
+
 class CheckoutForm(Form):
     address = forms.CharField(
         label="Street address",
@@ -115,6 +138,12 @@ class CheckoutForm(Form):
         label="Card number",
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+    save_as = forms.CharField(
+        label="Save this address as",
+        max_length=40,
+        required=False,
+        help_text='Optional: a name such as "Home" keeps it in your address book.',
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     expected_subtotal = forms.DecimalField(

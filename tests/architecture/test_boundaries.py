@@ -8,7 +8,7 @@ from django.apps import apps
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_APPS = ("catalog", "fulfillment", "ordering", "delivery", "insights")
+DOMAIN_APPS = ("catalog", "fulfillment", "ordering", "delivery", "insights", "notifications")
 PROJECT_APPS = (*DOMAIN_APPS, "kernel")
 USER_MODEL = settings.AUTH_USER_MODEL.lower()
 

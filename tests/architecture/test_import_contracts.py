@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("prime_now", "catalog", "fulfillment", "ordering", "delivery", "insights")
+PACKAGES = (
+    "prime_now",
+    "catalog",
+    "fulfillment",
+    "ordering",
+    "delivery",
+    "insights",
+    "notifications",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 # contract id -> (file to plant, the illegal import)
@@ -22,12 +30,13 @@ PLANTS = {
     "ordering-doors": ("delivery/_planted.py", "import ordering.models"),
     "delivery-doors": ("prime_now/storefront/_planted.py", "import delivery.models"),
     "insights-doors": ("prime_now/storefront/_planted.py", "import insights.models"),
+    "notifications-doors": ("prime_now/storefront/_planted.py", "import notifications.models"),
     "direction": ("catalog/_planted.py", "import ordering.services"),
     "apps-never-import-the-edge": ("catalog/_planted.py", "import prime_now.settings"),
     # Inside each app: its models import its services (a floor calling up).
     **{
         f"{app}-layers": (f"{app}/models", f"import {app}.services")
-        for app in ("catalog", "fulfillment", "ordering", "delivery", "insights")
+        for app in ("catalog", "fulfillment", "ordering", "delivery", "insights", "notifications")
     },
     "kernel-layers": ("prime_now/kernel/models", "import prime_now.kernel.bus"),
 }

@@ -12,7 +12,7 @@ import pytest
 from django.apps import AppConfig, apps
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOT_PACKAGES = ("prime_now", "catalog", "fulfillment", "ordering", "delivery")
+ROOT_PACKAGES = ("prime_now", "catalog", "fulfillment", "ordering", "delivery", "notifications")
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|JOIN|INTO)\b", re.IGNORECASE)
 
 

@@ -30,14 +30,15 @@ class SimulatorThread(threading.Thread):
     itself installs a signal handler, which only the main thread may do), plus the periodic
     offer sweep that celery beat runs every few seconds in production."""
 
-    def __init__(self, tick: float = 0.3) -> None:
+    def __init__(self, tick: float = 0.3, substitute_every: int = 0) -> None:
         super().__init__(daemon=True)
         self.tick = tick
+        self.substitute_every = substitute_every
         self.stopped = threading.Event()
         self.errors: list[str] = []
 
     def run(self) -> None:
-        simulator = Simulator(speed_kmh=2000.0)
+        simulator = Simulator(speed_kmh=2000.0, substitute_every=self.substitute_every)
         try:
             while not self.stopped.wait(self.tick):
                 self.errors.extend(simulator.tick().errors)

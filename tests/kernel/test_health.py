@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from prime_now.health import BEAT_TICK_KEY, RecordingScheduler
+from prime_now.kernel.levers import lever_set
 from prime_now.kernel.models import OutboxEvent
 from prime_now.settings import redis_url_with_db
 from tests.kernel.broker import DEAD_BROKER, broker_at
@@ -74,6 +75,13 @@ class TestReadiness:
             "database", "migrations", "redis", "broker", "worker", "beat", "outbox",
         }  # fmt: skip
         assert all(check["latency_ms"] >= 0 for check in body["checks"].values())
+
+    def test_a_shed_lever_is_named_but_does_not_fail_readiness(self, client, ready):
+        lever_set("storefront-also-bought", enabled=False, reason="test")
+
+        status, body = _readyz(client)
+
+        assert (status, body["levers_shed"]) == (200, ["storefront-also-bought"])
 
     def test_not_ready_when_the_database_is_down(self, client, ready):
         saved = dict(connection.settings_dict)

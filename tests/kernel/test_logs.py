@@ -107,12 +107,23 @@ def test_a_checkout_logs_its_order_number_and_hub(client, log_output):
         headers={"Idempotency-Key": "k"},
     )
 
-    placed = [line for line in _lines(log_output) if line["event"] == "checkout placed"]
-    assert placed[0]["order_number"] == response.json()["order_number"]
-    assert placed[0]["hub"] == world.hub.code
-    assert placed[0]["request_id"]
+    lines = _lines(log_output)
+    finished = [line for line in lines if line["event"] == "request_finished"]
+    assert finished[0]["order_number"] == response.json()["order_number"]
+    assert finished[0]["hub"] == world.hub.code
+    assert finished[0]["code"] == 201 and finished[0]["request_id"]
 
 
 def test_scrub_masks_card_numbers_by_luhn_and_keeps_other_numbers():
     assert scrub("card 4000-0000-0000-0002 ok") == "card [card ...0002] ok"
     assert scrub("order 1234567890123") == "order 1234567890123"
+
+
+def test_every_line_names_the_build_version(log_output, settings):
+    settings.BUILD_VERSION = "v7-logs"
+
+    logging.getLogger("django.request").warning("a library's line")
+    structlog.get_logger("prime_now").info("our line")
+
+    lines = _lines(log_output)
+    assert len(lines) == 2 and {line["version"] for line in lines} == {"v7-logs"}

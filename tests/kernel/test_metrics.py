@@ -21,13 +21,16 @@ def test_metrics_count_requests_by_route_not_by_path(client, metrics_token):
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in body
 
 
-def test_a_scraper_with_the_token_reads_the_state_gauges_and_the_build(client, metrics_token):
+def test_a_scraper_with_the_token_reads_the_state_gauges_and_the_build(
+    client, metrics_token, settings
+):
+    settings.BUILD_VERSION = "v1.2.3-4-gabcdef0"
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
 
     body = response.content.decode()
     assert response.status_code == 200
     assert "outbox_pending_events 0.0" in body
-    assert 'prime_now_build_info{version="dev"} 1.0' in body
+    assert 'prime_now_build_info{version="v1.2.3-4-gabcdef0"} 1.0' in body
     assert 'celery_queue_length{queue="delivery"}' in body
 
 

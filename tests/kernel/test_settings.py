@@ -17,12 +17,13 @@ print(json.dumps({
     "conn_max_age": db["CONN_MAX_AGE"],
     "health_checks": db.get("CONN_HEALTH_CHECKS"), "cache": settings.CACHES["default"],
     "broker": settings.CELERY_BROKER_URL, "debug": settings.DEBUG,
+    "hosts": settings.ALLOWED_HOSTS, "mailer": settings.MAILERS["default"],
     "hosts": settings.ALLOWED_HOSTS, "db_options": db["OPTIONS"].get("options", ""),
     "transport": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
     "time_limits": [settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT],
 }))
 """
-SERVER_VARS = ("DATABASE_URL", "REDIS_URL", "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY")
+SERVER_VARS = ("DATABASE_URL", "REDIS_URL", "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY", "EMAIL_HOST")
 
 
 def settings_with(tmp_path: Path, module: str = "prime_now.settings", **env: str):
@@ -80,6 +81,33 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_emails_print_to_the_console_unless_an_smtp_host_is_set(tmp_path):
+    url = "postgres://app@db.internal:5432/prime_now"
+
+    development = json.loads(settings_with(tmp_path, DATABASE_URL=url).stdout)["mailer"]
+    smtp = json.loads(settings_with(tmp_path, DATABASE_URL=url, EMAIL_HOST="smtp.example").stdout)[
+        "mailer"
+    ]
+
+    assert development["BACKEND"].endswith("console.EmailBackend")
+    assert smtp["BACKEND"].endswith("smtp.EmailBackend")
+    assert smtp["OPTIONS"]["host"] == "smtp.example"
+
+
+def test_production_always_sends_email_by_smtp(tmp_path):
+    result = settings_with(
+        tmp_path,
+        module="prime_now.settings.production",
+        DATABASE_URL="postgres://app@db.internal:5432/prime_now",
+        SECRET_KEY="x" * 64,
+        ALLOWED_HOSTS="shop.example",
+    )
+
+    mailer = json.loads(result.stdout)["mailer"]
+    assert mailer["BACKEND"].endswith("smtp.EmailBackend")
+    assert mailer["OPTIONS"]["host"] == "localhost"
 
 
 def test_tests_that_require_redis_fail_without_redis_url_instead_of_skipping(tmp_path):

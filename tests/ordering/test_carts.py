@@ -242,3 +242,77 @@ def test_expiry_deletes_idle_guest_and_user_carts_only(owner, guest):
     assert services.carts_expire() == 1
     assert services.cart_get(owner=fresh).lines != ()
     assert CartLine.objects.count() == 1
+
+
+# --- Substitutions ------------------------------------------------------------------------
+
+
+def test_a_new_line_gets_its_departments_default_substitution(owner):
+    from tests.catalog.factories import CategoryFactory, DepartmentFactory
+
+    baby = CategoryFactory(department=DepartmentFactory(substitutes_by_default=False))
+    formula = ProductFactory(category=baby)
+    bread = ProductFactory()
+
+    cart = services.cart_add(owner=owner, sku=formula.sku)
+    cart = services.cart_add(owner=owner, sku=bread.sku)
+
+    choices = {line.sku: line.substitution for line in cart.lines}
+    assert choices == {
+        formula.sku: services.SubstitutionChoice.NONE,
+        bread.sku: services.SubstitutionChoice.BEST_MATCH,
+    }
+
+
+def test_the_customer_chooses_a_specific_substitute(owner):
+    bread, rolls = ProductFactory(), ProductFactory()
+    services.cart_add(owner=owner, sku=bread.sku)
+
+    cart = services.cart_set_substitution(
+        owner=owner,
+        sku=bread.sku,
+        substitution=services.SubstitutionChoice.SPECIFIC,
+        substitute_sku=rolls.sku,
+    )
+
+    assert cart.lines[0].substitution == services.SubstitutionChoice.SPECIFIC
+    assert cart.lines[0].substitute_sku == rolls.sku
+
+
+@pytest.mark.parametrize("substitute", ["", "SELF", "NOPE-404", "GONE"])
+def test_a_specific_substitute_must_be_another_product_on_sale(owner, substitute):
+    bread = ProductFactory()
+    gone = ProductFactory(active=False)
+    services.cart_add(owner=owner, sku=bread.sku)
+    sku = {"SELF": bread.sku, "GONE": gone.sku}.get(substitute, substitute)
+
+    with pytest.raises(services.SubstitutionChoiceError):
+        services.cart_set_substitution(
+            owner=owner,
+            sku=bread.sku,
+            substitution=services.SubstitutionChoice.SPECIFIC,
+            substitute_sku=sku,
+        )
+
+
+def test_the_database_refuses_a_specific_choice_without_its_product(owner):
+    from django.db import IntegrityError
+
+    bread = ProductFactory()
+    services.cart_add(owner=owner, sku=bread.sku)
+
+    with pytest.raises(IntegrityError):
+        CartLine.objects.filter(sku=bread.sku).update(substitution="specific", substitute_sku="")
+
+
+def test_a_guest_cart_keeps_its_substitutions_when_merged(guest):
+    user = UserFactory()
+    bread = ProductFactory()
+    services.cart_add(owner=guest, sku=bread.sku)
+    services.cart_set_substitution(
+        owner=guest, sku=bread.sku, substitution=services.SubstitutionChoice.NONE
+    )
+
+    cart = services.cart_merge(session_key=guest.session_key, user_id=user.pk)
+
+    assert cart.lines[0].substitution == services.SubstitutionChoice.NONE

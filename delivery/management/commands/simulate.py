@@ -1,11 +1,15 @@
 """Play pickers and couriers until stopped, so orders get picked, packed and delivered."""
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from ...transport.simulator import Simulator
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -19,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--hub", action="append", default=[], help="Only these hubs.")
         parser.add_argument("--couriers", type=int, default=None, help="At most this many.")
         parser.add_argument("--no-pickers", action="store_true", help="Couriers only.")
+        parser.add_argument(
+            "--substitute-every",
+            type=int,
+            default=0,
+            help="Pickers substitute every Nth line that allows it (1: all, 0: none).",
+        )
 
     def handle(self, *args, **opts):
         if opts["speed_kmh"] <= 0 or opts["tick"] <= 0:
@@ -29,6 +39,7 @@ class Command(BaseCommand):
             hub_codes=tuple(opts["hub"]),
             couriers=opts["couriers"],
             pick=not opts["no_pickers"],
+            substitute_every=max(0, opts["substitute_every"]),
         )
         stop = {"now": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
@@ -37,10 +48,19 @@ class Command(BaseCommand):
         try:
             while not stop["now"]:
                 began = time.monotonic()
-                report = sim.tick()
+                try:
+                    report = sim.tick()
+                except Exception:
+                    # A service down (a game day, a drill) fails one tick, not the simulator
+                    # (which `make run` would take as the stack's end).
+                    logger.exception("simulator: a tick failed; trying again next tick")
+                    close_old_connections()
+                    if opts["once"]:
+                        raise
+                    report = None
                 for key in totals:
-                    totals[key] += getattr(report, key)
-                if report.busy() or report.errors:
+                    totals[key] += getattr(report, key, 0)
+                if report is not None and (report.busy() or report.errors):
                     self.stdout.write(
                         f"packed {report.packed}, accepted {report.accepted}, "
                         f"delivered {report.delivered}, moving {report.moved}"

@@ -28,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from prime_now.kernel.bus import Event
 
-APPS = ("catalog", "fulfillment", "ordering", "delivery", "insights")
+APPS = ("catalog", "fulfillment", "ordering", "delivery", "insights", "notifications")
 # The kernel modules the apps import (every app may import the kernel).
 KERNEL_MODULES = (
     "prime_now.kernel.errors",

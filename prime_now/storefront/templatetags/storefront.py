@@ -136,3 +136,9 @@ def clock(moment: datetime | None, tz: str = "UTC") -> str:
     if moment is None:
         return ""
     return f"{moment.astimezone(zoneinfo.ZoneInfo(tz or 'UTC')):%H:%M}"
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    """mapping[key], or None (a dict keyed by SKU, looked up in a loop)."""
+    return mapping.get(key) if mapping else None

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from delivery import services as delivery
 from ordering import services as ordering
 from prime_now.kernel.errors import ApplicationError
 from prime_now.kernel.levers import lever_on
@@ -28,6 +29,8 @@ def _sign_in(request: HttpRequest, user) -> None:
     login(request, user)
     if address:
         request.session[shopper.SESSION_ADDRESS] = address
+    elif (saved := delivery.address_default(customer_id=user.pk)) is not None:
+        shopper.set_deliver_to(request, postcode=saved.postcode, address=saved.address)
     try:
         if visitor_key:
             cart = ordering.cart_merge(session_key=visitor_key, user_id=user.pk)

@@ -8,11 +8,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog import services as catalog
 from ordering import services as ordering
 from prime_now.kernel.errors import ApplicationError
 
 from .. import shopper
-from ..forms import AddToCartForm, QuantityForm
+from ..forms import AddToCartForm, QuantityForm, SubstitutionForm
 from ..rendering import render_page
 from .pages import safe_next
 
@@ -33,11 +34,15 @@ def _unavailable_here(request: HttpRequest, cart: ordering.CartDTO) -> frozenset
 def cart_view(request: HttpRequest) -> HttpResponse:
     cart = shopper.remember_cart(request, ordering.cart_get(owner=shopper.cart_owner(request)))
     unavailable = _unavailable_here(request, cart)
+    suggestions = catalog.products_substitutes(
+        skus=[line.sku for line in cart.lines if line.available], limit=SUGGESTIONS
+    )
     lines = [
         {
             "line": line,
             "deliverable": line.available and line.sku not in unavailable,
             "form": QuantityForm(initial={"quantity": line.quantity}, prefix=line.sku),
+            "substitution": _substitution_form(line, suggestions.get(line.sku, ())),
         }
         for line in cart.lines
     ]
@@ -47,6 +52,48 @@ def cart_view(request: HttpRequest) -> HttpResponse:
         {"cart": cart, "lines": lines, "blocked": any(not x["deliverable"] for x in lines)},
         page="cart",
     )
+
+
+SUGGESTIONS = 3
+
+
+def _substitution_form(
+    line: ordering.CartLineDTO, suggestions: tuple[catalog.ProductDTO, ...], data=None
+) -> SubstitutionForm:
+    if line.substitution == ordering.SubstitutionChoice.SPECIFIC:
+        current = f"sku:{line.substitute_sku}"
+        if line.substitute_sku not in {p.sku for p in suggestions}:
+            chosen = catalog.products_by_skus(skus=[line.substitute_sku]).get(line.substitute_sku)
+            suggestions = (chosen, *suggestions) if chosen else suggestions
+    else:
+        current = line.substitution.value
+    return SubstitutionForm(
+        data, initial={"choice": current}, suggestions=suggestions, prefix=f"sub-{line.sku}"
+    )
+
+
+@require_POST
+def cart_substitution(request: HttpRequest, sku: str) -> HttpResponse:
+    owner = shopper.cart_owner(request)
+    line = next((x for x in ordering.cart_get(owner=owner).lines if x.sku == sku), None)
+    if line is None:
+        messages.error(request, "That item is no longer in your cart.")
+        return redirect("storefront:cart")
+    suggestions = catalog.product_substitutes(sku=sku, limit=SUGGESTIONS)
+    form = _substitution_form(line, suggestions, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the substitute options.")
+        return redirect("storefront:cart")
+    substitution, substitute_sku = form.substitution()
+    try:
+        ordering.cart_set_substitution(
+            owner=owner, sku=sku, substitution=substitution, substitute_sku=substitute_sku
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Substitute for {line.name} saved.")
+    return redirect("storefront:cart")
 
 
 @require_POST

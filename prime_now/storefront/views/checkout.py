@@ -131,7 +131,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 idempotency_key=str(data["idempotency_key"]),
                 request=delivery.CheckoutRequest(
                     lines=tuple(
-                        delivery.CheckoutLine(sku=x.sku, quantity=x.quantity) for x in cart.lines
+                        delivery.CheckoutLine(
+                            sku=x.sku,
+                            quantity=x.quantity,
+                            substitution=x.substitution,
+                            substitute_sku=x.substitute_sku,
+                        )
+                        for x in cart.lines
                     ),
                     address=data["address"],
                     postcode=address.postcode,
@@ -155,6 +161,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         else:
             ordering.cart_clear(owner=owner)
             shopper.set_deliver_to(request, postcode=address.postcode, address=data["address"])
+            if data["save_as"]:
+                _save_address(request, data["save_as"], data["address"], address.postcode)
             request.session[shopper.SESSION_CART_COUNT] = 0
             return redirect("storefront:confirmation", number=result.order_number)
     elif request.method == "POST":
@@ -173,6 +181,20 @@ def checkout(request: HttpRequest) -> HttpResponse:
         page="checkout",
         status=status,
     )
+
+
+def _save_address(request: HttpRequest, label: str, street: str, postcode: str) -> None:
+    try:
+        delivery.address_save(
+            customer_id=shopper.customer_id(request),
+            label=label,
+            address=street,
+            postcode=postcode,
+        )
+    except ApplicationError as exc:  # the order is placed: a note, not a failure
+        messages.warning(request, f"Your address was not saved: {exc.message}")
+    else:
+        messages.success(request, f"{label} is saved in your address book.")
 
 
 @login_required

@@ -29,7 +29,11 @@ def test_an_order_with_coordinates_keeps_them(world, shopper):
     assert (delivery.lat, delivery.lon) == (47.62, -122.34)
 
 
-def test_a_postcode_missing_from_the_table_leaves_the_order_without_a_location(world, shopper):
+def test_a_postcode_missing_from_the_table_is_located_at_the_hubs_that_list_it(world, shopper):
     number = place(world, shopper, lat=None, lon=None).order_number
 
-    assert ordering.order_get(number=number).delivery.lat is None
+    delivery = ordering.order_get(number=number).delivery
+    assert (delivery.lat, delivery.lon) == (
+        round(world.hub.lat, 6),
+        round(world.hub.lon, 6),
+    )

@@ -178,3 +178,11 @@ def age_back(offer, seconds: int) -> None:
         created_at=offer.created_at - timedelta(seconds=seconds),
         expires_at=offer.expires_at - timedelta(seconds=seconds),
     )
+
+
+def photo_proof(courier, job_id: str) -> str:
+    """Upload a doorstep photo for the courier's stop, as the app does; its id is the proof."""
+    from delivery.transport.proofs import proof_upload
+    from delivery.transport.simulator import doorstep_photo
+
+    return proof_upload(user_id=courier.pk, job_id=job_id, kind="photo", data=doorstep_photo()).id

@@ -53,3 +53,24 @@ def test_the_simulator_claims_a_block_and_goes_online(hub):
     call_command("simulate", once=True, no_pickers=True, stdout=out)
     assert CourierProfile.objects.filter(online=True).count() == 2
     assert "simulator stopped" in out.getvalue()
+
+
+def test_the_simulator_outlives_a_failing_tick(hub, monkeypatch):
+    from types import SimpleNamespace
+
+    calls = []
+
+    def flaky(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("fulfillment is down")
+        return SimpleNamespace(
+            packed=0, accepted=0, delivered=1, moved=0, errors=[], busy=lambda: False
+        )
+
+    monkeypatch.setattr(Simulator, "tick", flaky)
+    out = StringIO()
+
+    call_command("simulate", "--seconds", "0.3", "--tick", "0.1", stdout=out)
+
+    assert len(calls) >= 2 and "stopped: packed 0, accepted 0, delivered" in out.getvalue()

@@ -1,6 +1,7 @@
 """The courier API over HTTP: couriers only, and each courier sees only their own things."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from delivery.models import Offer
@@ -61,6 +62,8 @@ def every_endpoint(world):
             {"proof_kind": "photo", "proof_reference": "x", "lat": DOOR[0], "lon": DOOR[1]},
         ),
         ("post", f"trip/stops/{world['job']}/failed", {"reason": "refused"}),
+        ("post", f"trip/stops/{world['job']}/proof", {"kind": "photo"}),
+        ("get", "earnings", None),
     ]
 
 
@@ -109,9 +112,22 @@ def test_the_whole_trip_over_http(world):
     trip = a.post(f"{BASE}trip/picked-up", {"bags": 1}, format="json").json()["trip"]
     stop = trip["stops"][0]
     assert stop["current"] and stop["address"] and stop["order_number"] == world["number"]
+    from delivery.transport.simulator import doorstep_photo
+
+    photo = a.post(
+        f"{BASE}trip/stops/{stop['job_id']}/proof",
+        {"kind": "photo", "image": SimpleUploadedFile("door.jpg", doorstep_photo())},
+        format="multipart",
+    )
+    assert photo.status_code == 201, photo.json()
     response = a.post(
         f"{BASE}trip/stops/{stop['job_id']}/delivered",
-        {"proof_kind": "photo", "proof_reference": "photos/1.jpg", "lat": DOOR[0], "lon": DOOR[1]},
+        {
+            "proof_kind": "photo",
+            "proof_reference": photo.json()["id"],
+            "lat": DOOR[0],
+            "lon": DOOR[1],
+        },
         format="json",
     )
     assert response.status_code == 200

@@ -26,7 +26,7 @@ from fulfillment import services as fulfillment
 from ordering import services as ordering
 from tests.catalog.factories import ProductFactory
 
-from .support import DOOR, job_for, make_courier, north, packed_order
+from .support import DOOR, job_for, make_courier, north, packed_order, photo_proof
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +75,12 @@ def test_picking_up_sends_the_order_out_for_delivery(assigned):
 def test_delivering_at_the_door_with_proof_delivers_and_captures(assigned):
     courier, number = assigned
     job_id = to_the_door(courier, number)
+    photo = photo_proof(courier, job_id)
     stop_deliver(
         user_id=courier.pk,
         job_id=job_id,
         proof_kind="photo",
-        proof_reference="photos/door-1.jpg",
+        proof_reference=photo,
         lat=DOOR[0],
         lon=DOOR[1] + 0.0005,  # about 40 m away
     )
@@ -87,7 +88,7 @@ def test_delivering_at_the_door_with_proof_delivers_and_captures(assigned):
     assert order.status == "delivered"
     assert order.payment_status == "captured"
     job = job_for(number)
-    assert job.status == "delivered" and job.proof_reference == "photos/door-1.jpg"
+    assert job.status == "delivered" and job.proof_reference == photo
     assert trip_current(user_id=courier.pk) is None  # the trip is complete
 
 
@@ -129,7 +130,13 @@ def test_age_restricted_goods_need_an_id_check(hub, django_capture_on_commit_cal
     offer = Offer.objects.get(job__order_number=number, status="pending")
     offer_accept(user_id=courier.pk, offer_id=str(offer.pk))
     job_id = to_the_door(courier, number)
-    proof = {"proof_kind": "signature", "proof_reference": "J. Doe", "lat": DOOR[0], "lon": DOOR[1]}
+    from delivery.transport.proofs import proof_upload
+    from delivery.transport.simulator import doorstep_photo
+
+    signed = proof_upload(
+        user_id=courier.pk, job_id=job_id, kind="signature", data=doorstep_photo()
+    ).id
+    proof = {"proof_kind": "signature", "proof_reference": signed, "lat": DOOR[0], "lon": DOOR[1]}
     with pytest.raises(AgeCheckRequiredError):
         stop_deliver(user_id=courier.pk, job_id=job_id, **proof)
     stop_deliver(user_id=courier.pk, job_id=job_id, age_verified=True, **proof)

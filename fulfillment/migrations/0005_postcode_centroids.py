@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fulfillment', '0003_drop_indexes_covered_by_composites'),
+        ('fulfillment', '0004_features22'),
     ]
 
     operations = [
