@@ -105,7 +105,7 @@ class SandboxProvider:
     def open_authorizations(self, *, created_before: datetime, limit: int) -> list[str]:
         return list(
             SandboxAuthorization.objects.filter(status="authorized", created_at__lt=created_before)
-            .order_by("created_at")
+            .order_by("-created_at")  # newest first: a run each minute meets new orphans first
             .values_list("reference", flat=True)[:limit]
         )
 

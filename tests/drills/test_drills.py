@@ -154,7 +154,8 @@ def test_the_web_database_connection_killed_mid_checkout_is_a_503_and_a_retry_or
     first.start()
     in_checkout = (
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-        "AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
+        "AND state = 'idle in transaction' AND pid <> pg_backend_pid() "
+        "AND query LIKE '%%idempotency_key%%' AND query LIKE '%%kernel_user%%'"
     )
 
     def checkout_backend():
