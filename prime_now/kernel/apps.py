@@ -23,6 +23,7 @@ class KernelConfig(AppConfig):
             cache,  # noqa: F401
             tasks,  # noqa: F401
         )
+        from .api import schema  # noqa: F401  (registers the API's security schemes)
 
         # Each app declares its levers in its own `levers.py`; they exist once migrated.
         autodiscover_modules("levers")

@@ -111,6 +111,16 @@ def test_the_openapi_schema_and_docs_are_served(client):
     assert docs.status_code == 200
 
 
+def test_the_schema_documents_the_device_token_scheme(client):
+    # Given the served schema
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    # Then the device token is a documented security scheme, required by the token's users
+    token = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert (token["type"], token["in"], token["name"]) == ("apiKey", "header", "Authorization")
+    assert {"tokenAuth": []} in schema["paths"]["/api/v1/me"]["get"]["security"]
+
+
 def test_pages_carry_a_strict_content_security_policy(client):
     response = client.get("/")
 
