@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -45,6 +46,12 @@ def _simulate(simulator, *, until, ticks=60):
     """Tick the simulator, each tick 30 simulated seconds after the last, until `until()`."""
     for _ in range(ticks):
         simulator.tick()
+        # The 30 simulated seconds pass for the dispatcher's retry clock too: a job no courier
+        # was free for when it was packed is offered again by the next sweep, however fast the
+        # machine runs the ticks.
+        DeliveryJob.objects.filter(last_offer_attempt_at__isnull=False).update(
+            last_offer_attempt_at=F("last_offer_attempt_at") - timedelta(seconds=30)
+        )
         sweep_offers.apply()
         simulator._last = {pk: timezone.now() - timedelta(seconds=30) for pk in simulator._last}
         if until():
