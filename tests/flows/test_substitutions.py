@@ -9,7 +9,7 @@ import pytest
 from fulfillment import services as fulfillment
 from ordering import services as ordering
 from tests.catalog.factories import ProductFactory
-from tests.delivery.facade.conftest import APPROVED, make_world
+from tests.delivery.facade.conftest import APPROVED, make_world, pick_and_pack
 from tests.fulfillment.factories import PickerFactory, StockFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,23 +44,6 @@ def check_out(client, world, lines, key="subs-1"):
     )
     assert response.status_code == 201, response.json()
     return response.json()["order_number"]
-
-
-def pick_with_substitute(world, number, sku):
-    """A picker at the hub finds no `sku` and bags the allowed substitute instead."""
-    picker = PickerFactory(hub=world.hub)
-    job = fulfillment.pick_job_claim_next(hub_code=world.hub.code, picker_id=picker.pk)
-    for line in job.lines:
-        swap = line.sku == sku
-        fulfillment.pick_line_confirm(
-            job_id=job.id,
-            picker_id=picker.pk,
-            sku=line.sku,
-            picked_quantity=0 if swap else line.quantity,
-            substitute_quantity=line.quantity if swap else 0,
-        )
-    fulfillment.pick_job_pack(job_id=job.id, picker_id=picker.pk, bags=1)
-    return job
 
 
 def test_a_best_match_choice_reaches_the_pick_list_as_a_same_category_product(
@@ -136,7 +119,7 @@ def test_the_picked_substitute_is_proposed_to_the_customer(customer_client, worl
     first = world.products[0]
     number = check_out(customer_client, world, [{"sku": first.sku, "quantity": 2}])
     # When the picker substitutes
-    pick_with_substitute(world, number, first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
     # Then the customer sees it proposed, charged at most the ordered price
     body = customer_client.get(f"/api/v1/orders/{number}").json()
     line = body["lines"][0]
@@ -155,7 +138,7 @@ def test_rejecting_a_substitute_takes_it_off_the_bill_the_hold_and_back_to_the_s
         world,
         [{"sku": first.sku, "quantity": 2}, {"sku": second.sku, "quantity": 1}],
     )
-    pick_with_substitute(world, number, first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
     shelf = world.stock[world.alike.sku]
     shelf.refresh_from_db()
     on_shelf = shelf.on_hand
@@ -185,7 +168,7 @@ def test_the_charge_on_delivery_is_the_total_after_the_rejection(customer_client
         world,
         [{"sku": first.sku, "quantity": 1}, {"sku": second.sku, "quantity": 1}],
     )
-    pick_with_substitute(world, number, first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
     ordering.order_substitute_decide(number=number, sku=first.sku, accept=False)
 
     ordering.order_mark_out_for_delivery(number=number)
@@ -197,7 +180,7 @@ def test_the_charge_on_delivery_is_the_total_after_the_rejection(customer_client
 def test_an_answer_after_the_courier_left_is_refused(customer_client, world):
     first = world.products[0]
     number = check_out(customer_client, world, [{"sku": first.sku, "quantity": 1}])
-    pick_with_substitute(world, number, first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
     ordering.order_mark_out_for_delivery(number=number)
 
     response = customer_client.post(
@@ -211,7 +194,7 @@ def test_an_answer_after_the_courier_left_is_refused(customer_client, world):
 def test_an_unanswered_substitute_is_accepted_when_the_courier_leaves(customer_client, world):
     first = world.products[0]
     number = check_out(customer_client, world, [{"sku": first.sku, "quantity": 1}])
-    pick_with_substitute(world, number, first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
 
     order = ordering.order_mark_out_for_delivery(number=number)
 
@@ -226,7 +209,7 @@ def test_the_same_answer_twice_changes_nothing(customer_client, world):
         world,
         [{"sku": first.sku, "quantity": 1}, {"sku": second.sku, "quantity": 1}],
     )
-    pick_with_substitute(world, number, first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
     once = ordering.order_substitute_decide(number=number, sku=first.sku, accept=False)
 
     twice = ordering.order_substitute_decide(number=number, sku=first.sku, accept=False)

@@ -6,15 +6,13 @@ from django.core import mail
 from django.utils import timezone
 
 from delivery.events import DeliveryRunningLate
-from fulfillment import services as fulfillment
 from notifications import services as notifications
 from notifications.handlers import on_status_changed
 from notifications.models import Notification
 from ordering import services as ordering
 from ordering.events import OrderStatusChanged
 from prime_now.kernel import bus
-from tests.delivery.facade.conftest import APPROVED, make_world
-from tests.fulfillment.factories import PickerFactory
+from tests.delivery.facade.conftest import APPROVED, make_world, pick_and_pack
 
 pytestmark = pytest.mark.django_db(transaction=True)
 K = notifications.NotificationKind
@@ -50,21 +48,6 @@ def emails_about(number):
     return [m for m in mail.outbox if number in m.subject]
 
 
-def pack(world, number, substitute_sku=None):
-    picker = PickerFactory(hub=world.hub)
-    job = fulfillment.pick_job_claim_next(hub_code=world.hub.code, picker_id=picker.pk)
-    for line in job.lines:
-        swap = line.sku == substitute_sku
-        fulfillment.pick_line_confirm(
-            job_id=job.id,
-            picker_id=picker.pk,
-            sku=line.sku,
-            picked_quantity=0 if swap else line.quantity,
-            substitute_quantity=line.quantity if swap else 0,
-        )
-    fulfillment.pick_job_pack(job_id=job.id, picker_id=picker.pk, bags=1)
-
-
 def test_placing_an_order_sends_one_email_and_one_in_app_message(placed, customer):
     emails = emails_about(placed)
 
@@ -76,7 +59,7 @@ def test_placing_an_order_sends_one_email_and_one_in_app_message(placed, custome
 
 
 def test_every_step_to_the_door_is_told_once(placed, world, customer):
-    pack(world, placed)
+    pick_and_pack(world)
     ordering.order_mark_out_for_delivery(number=placed)
     ordering.order_mark_delivered(number=placed)
 
@@ -92,7 +75,7 @@ def test_every_step_to_the_door_is_told_once(placed, world, customer):
 
 
 def test_the_delivered_email_gives_the_amount_charged(placed, world):
-    pack(world, placed)
+    pick_and_pack(world)
     ordering.order_mark_out_for_delivery(number=placed)
     order = ordering.order_mark_delivered(number=placed)
 
@@ -122,7 +105,7 @@ def test_a_substitute_is_announced_with_what_it_costs(customer_client, customer,
         headers={"Idempotency-Key": "notify-sub"},
     ).json()["order_number"]
 
-    pack(world, number, substitute_sku=first.sku)
+    pick_and_pack(world, substitute_for=first.sku)
 
     proposed = [m for m in emails_about(number) if "substitute" in m.subject]
     assert len(proposed) == 1
@@ -138,7 +121,7 @@ def test_cancelling_is_told_once(placed, customer):
 
 
 def test_a_redelivered_event_tells_nothing_twice(placed, world):
-    pack(world, placed)
+    pick_and_pack(world)
     before = (len(mail.outbox), Notification.objects.count())
 
     # The bus delivers at least once: the handler itself may run again for the same fact.
@@ -177,7 +160,7 @@ def test_a_muted_kind_is_not_emailed(customer_client, customer, world, placed):
     )
     before = len(mail.outbox)
 
-    pack(world, placed)
+    pick_and_pack(world)
 
     assert response.json() == {"email": True, "email_muted": ["packed"]}
     assert len(mail.outbox) == before
@@ -223,7 +206,7 @@ def test_an_email_is_sent_once_even_if_its_task_runs_twice(placed):
 
 
 def test_a_full_refund_is_told_once(placed, world):
-    pack(world, placed)
+    pick_and_pack(world)
     ordering.order_mark_out_for_delivery(number=placed)
     ordering.order_mark_delivered(number=placed)
 
@@ -235,7 +218,7 @@ def test_a_full_refund_is_told_once(placed, world):
 
 
 def test_a_failed_delivery_is_told_once_with_the_reason(placed, world):
-    pack(world, placed)
+    pick_and_pack(world)
     ordering.order_mark_out_for_delivery(number=placed)
 
     ordering.order_mark_delivery_failed(number=placed, reason="Customer unavailable")

@@ -8,9 +8,10 @@ import pytest
 
 from delivery.models import Window
 from delivery.services import CheckoutLine, CheckoutRequest, CheckoutResult, checkout_place
+from fulfillment import services as fulfillment
 from fulfillment.models import Hub
 from tests.catalog.factories import ProductFactory
-from tests.fulfillment.factories import HubFactory, StockFactory
+from tests.fulfillment.factories import HubFactory, PickerFactory, StockFactory
 from tests.kernel.factories import UserFactory
 
 from .factories import WindowFactory
@@ -96,3 +97,21 @@ def checkout_body(world: World, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def pick_and_pack(world: World, *, substitute_for: str | None = None):
+    """A picker at the world's hub takes the next pick job, picks every line (bagging the
+    allowed substitute instead of `substitute_for`, when given) and packs it in one bag."""
+    picker = PickerFactory(hub=world.hub)
+    job = fulfillment.pick_job_claim_next(hub_code=world.hub.code, picker_id=picker.pk)
+    for line in job.lines:
+        swap = line.sku == substitute_for
+        fulfillment.pick_line_confirm(
+            job_id=job.id,
+            picker_id=picker.pk,
+            sku=line.sku,
+            picked_quantity=0 if swap else line.quantity,
+            substitute_quantity=line.quantity if swap else 0,
+        )
+    fulfillment.pick_job_pack(job_id=job.id, picker_id=picker.pk, bags=1)
+    return job
