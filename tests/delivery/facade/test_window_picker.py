@@ -20,8 +20,10 @@ def hub(db):
 
 
 def two_days_of_windows(hub_code: str) -> None:
-    """Every hour round the clock for two days, one-hour and two-hour: ~96 windows."""
-    first = (timezone.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    """Every hour round the clock for two days, one-hour and two-hour: 96 windows, the first
+    starting at least an hour from now so that its 15-minute cut-off has not passed whatever
+    the minute the test runs at."""
+    first = (timezone.now() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     for h in range(48):
         start = first + timedelta(hours=h)
         WindowFactory(hub_code=hub_code, kind=WindowKind.ONE_HOUR, start=start, fee=Decimal("7.99"))
