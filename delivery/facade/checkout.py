@@ -45,7 +45,7 @@ from .idempotency import (
     checkout_record_failed,
     checkout_record_placed,
     connection_reset_if_broken,
-    request_fingerprint,
+    request_fingerprints,
 )
 from .metrics import checkout_seconds, checkouts
 from .promise import delivery_lead, hub_for_address
@@ -84,7 +84,7 @@ def checkout_place(
     checkout, replay = checkout_claim(
         customer_id=customer_id,
         key=idempotency_key,
-        request_hash=request_fingerprint(asdict(request)),
+        request_hashes=request_fingerprints(asdict(request)),
     )
     if replay is not None:
         return replay

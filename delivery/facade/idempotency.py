@@ -7,7 +7,6 @@ refused (ordering's IdempotencyKeyReusedError, 422); a retry while the first sti
 24 h. The record also keeps what the pick job needs once the order is placed.
 """
 
-import hashlib
 import json
 import uuid
 from contextlib import AbstractContextManager, nullcontext
@@ -16,10 +15,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from ordering.services import IdempotencyKeyReusedError
 from prime_now.kernel import bus
@@ -55,10 +56,26 @@ class PlacedCheckout:
     currency: str
 
 
-def request_fingerprint(payload: Any) -> str:
-    """A stable hash of a request body (key order and whitespace do not matter)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+# What a fingerprint never covers: the card (its number or the provider's token) is not kept in
+# any form, not even hashed. A retry with another card is the same request.
+UNHASHED_FIELDS = frozenset({"payment_token"})
+_FINGERPRINT_SALT = "prime_now.delivery.checkout.request"
+
+
+def request_fingerprint(payload: dict[str, Any], *, secret: str | bytes | None = None) -> str:
+    """A stable keyed hash (HMAC-SHA256 under the SECRET_KEY) of a request body without its
+    payment token; key order and whitespace do not matter. Keyed, so the stored value tells
+    nothing about the address or basket to whoever reads the table without the key."""
+    kept = {name: value for name, value in payload.items() if name not in UNHASHED_FIELDS}
+    canonical = json.dumps(kept, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return salted_hmac(_FINGERPRINT_SALT, canonical, secret=secret, algorithm="sha256").hexdigest()
+
+
+def request_fingerprints(payload: dict[str, Any]) -> tuple[str, ...]:
+    """The fingerprint under the SECRET_KEY, then under each of SECRET_KEY_FALLBACKS: a retry
+    still matches its first request across a key rotation."""
+    secrets = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    return tuple(request_fingerprint(payload, secret=secret) for secret in secrets)
 
 
 def idempotency_key_check(key: str | None) -> str:
@@ -74,17 +91,18 @@ def idempotency_key_check(key: str | None) -> str:
 
 
 def checkout_claim(
-    *, customer_id: int, key: str, request_hash: str
+    *, customer_id: int, key: str, request_hashes: tuple[str, ...]
 ) -> tuple[Checkout, CheckoutResult | None]:
     """The checkout record for this key: new, or the earlier run's (its result replayed when
-    placed, its error raised again when it failed for the customer's reason)."""
+    placed, its error raised again when it failed for the customer's reason). A new record
+    keeps the first of `request_hashes`; an earlier one matches when it kept any of them."""
     for _ in range(CLAIM_TRIES):
-        checkout = _insert_new(customer_id=customer_id, key=key, request_hash=request_hash)
+        checkout = _insert_new(customer_id=customer_id, key=key, request_hash=request_hashes[0])
         if checkout is not None:
             return checkout, None
         existing = Checkout.objects.filter(customer_id=customer_id, idempotency_key=key).first()
         if existing is not None:
-            claimed = _claim_existing(existing, key=key, request_hash=request_hash)
+            claimed = _claim_existing(existing, key=key, request_hashes=request_hashes)
             if claimed is not None:
                 return claimed
     raise CheckoutInProgressError()  # the key changed hands three times: let the client retry
@@ -109,7 +127,7 @@ def _insert_new(*, customer_id: int, key: str, request_hash: str) -> Checkout | 
 
 
 def _claim_existing(
-    existing: Checkout, *, key: str, request_hash: str
+    existing: Checkout, *, key: str, request_hashes: tuple[str, ...]
 ) -> tuple[Checkout, CheckoutResult | None] | None:
     """The earlier run with this key decides; None when its key had expired (now freed)."""
     now = timezone.now()
@@ -118,7 +136,8 @@ def _claim_existing(
         # Expired but not purged yet: free the key (as the purge would), claim it anew.
         Checkout.objects.filter(pk=existing.pk, idempotency_key=key).update(idempotency_key=None)
         return None
-    if existing.request_hash != request_hash:
+    # An empty hash was erased (it covered the card): the retry is taken as the same request.
+    if existing.request_hash and existing.request_hash not in request_hashes:
         raise IdempotencyKeyReusedError(
             "This Idempotency-Key was already used for a different request."
         )

@@ -175,7 +175,12 @@ class Checkout(models.Model):
     idempotency_key = models.CharField(
         max_length=255, null=True, help_text="Emptied after 24 h: the customer may use it again."
     )
-    request_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="HMAC of the request without its payment token; empty for checkouts from "
+        "before the card was left out (their hash was erased).",
+    )
     attempt = models.PositiveIntegerField(
         default=1, help_text="Runs of this checkout (one that failed on a service may run again)."
     )

@@ -118,6 +118,14 @@ class SubstitutionForm(Form):
         return SubstitutionChoice(value), ""
 
 
+class CardNumberInput(forms.TextInput):
+    """A card number field that is never filled back in: a form shown again after an error
+    asks for the number again rather than echo it into the page (and the browser's cache)."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
 class CheckoutForm(Form):
     address = forms.CharField(
         label="Street address",
@@ -137,7 +145,7 @@ class CheckoutForm(Form):
     card = forms.CharField(
         label="Card number",
         max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+        widget=CardNumberInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
     save_as = forms.CharField(
         label="Save this address as",

@@ -121,6 +121,35 @@ def test_a_missing_card_number_is_shown_on_the_field(signed_in, shop):
     assert b'href="#id_card"' in response.content
 
 
+def test_a_declined_card_number_is_not_shown_again(signed_in, shop):
+    # Given a customer who typed a card number the sandbox declines
+    fill_cart(signed_in, shop)
+    typed = "4000 0000 0000 0069"  # expired: declined
+
+    # When the checkout page comes back with the decline
+    response = signed_in.post("/checkout/", {**checkout_form(signed_in), "card": typed})
+
+    # Then the number is nowhere in it (in any spacing): the field is empty
+    html = response.content.decode()
+    assert response.status_code == 402
+    assert typed not in html and typed.replace(" ", "") not in html
+    assert 'name="card" value=' not in html
+
+
+def test_a_card_number_is_not_shown_again_when_another_field_is_wrong(signed_in, shop):
+    # Given a customer who typed a good card number but no address
+    fill_cart(signed_in, shop)
+    form = {**checkout_form(signed_in), "address": "", "card": APPROVED_CARD}
+
+    # When the checkout page comes back with the error
+    response = signed_in.post("/checkout/", form)
+
+    # Then the address is asked for and the card number is not echoed into the field
+    assert response.status_code == 422
+    assert b'href="#id_address"' in response.content
+    assert 'name="card" value=' not in response.content.decode()
+
+
 def place_order(client, shop) -> str:
     fill_cart(client, shop)
     response = client.post("/checkout/", {**checkout_form(client), "card": APPROVED_CARD})

@@ -1,10 +1,12 @@
 """The checkout record is the key's record: what a retry with the same key gets."""
 
+import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from delivery.facade.idempotency import (
@@ -30,6 +32,43 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_the_fingerprint_ignores_key_order():
     assert request_fingerprint({"a": 1, "b": [1, 2]}) == request_fingerprint({"b": [1, 2], "a": 1})
+
+
+def test_the_fingerprint_leaves_the_payment_token_out():
+    with_one_card = {"address": "1 Pike St", "payment_token": "4242424242424242"}
+    with_another = {"address": "1 Pike St", "payment_token": "4000000000000002"}
+
+    assert request_fingerprint(with_one_card) == request_fingerprint(with_another)
+
+
+def test_the_fingerprint_is_keyed():
+    body = {"address": "1 Pike St", "window_id": 7}
+
+    assert request_fingerprint(body, secret="one key") != request_fingerprint(body, secret="two")
+
+
+def test_no_trace_of_the_card_is_stored_with_the_checkout(world, shopper):
+    # Given a checkout paid with a typed card number
+    card = "4242424242424242"
+    place(world, shopper, payment_token=card)
+
+    # Then neither the number nor any plain hash of it is in the checkout's row
+    row = json.dumps(list(Checkout.objects.values().get().values()), default=str)
+    assert card not in row
+    assert hashlib.sha256(card.encode()).hexdigest() not in row
+
+
+def test_a_retry_with_its_key_is_replayed_across_a_secret_key_rotation(world, shopper, settings):
+    # Given a checkout placed under the old SECRET_KEY
+    first = place(world, shopper)
+    old_key = settings.SECRET_KEY
+
+    # When the key is rotated (the old one kept as a fallback) and the checkout is retried
+    with override_settings(SECRET_KEY="n" * 50, SECRET_KEY_FALLBACKS=[old_key]):
+        again = place(world, shopper)
+
+    # Then the first result comes back, nothing more is ordered
+    assert again.replayed and again.order_number == first.order_number
 
 
 def test_a_retry_gets_the_first_result_as_it_was(world, shopper):
@@ -159,3 +198,14 @@ def test_a_day_old_key_whose_checkout_still_runs_is_kept(world, shopper, monkeyp
     with pytest.raises(CheckoutInProgressError):
         place(world, shopper)
     assert Checkout.objects.get().idempotency_key == "key-1"
+
+
+def test_a_checkout_whose_hash_was_erased_is_replayed_to_a_retry_with_its_key(world, shopper):
+    # Given a checkout from before the card was left out of the hash (the migration erased it)
+    first = place(world, shopper)
+    Checkout.objects.update(request_hash="")
+
+    # When it is retried with its key, then the first result comes back
+    again = place(world, shopper)
+
+    assert again.replayed and again.order_number == first.order_number
