@@ -11,7 +11,8 @@ from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from prime_now.kernel.errors import ApplicationError
+from fulfillment.services import hub_get
+from prime_now.kernel.errors import ApplicationError, NotFoundError
 
 from ..models import Block, BlockClaim, CourierProfile, DeliveryJob, Offer, Trip
 from ..models.transport import FINAL_JOB_STATUSES
@@ -21,11 +22,31 @@ from ..transport.errors import ProofNotFoundError
 from ..transport.proofs import proof_file
 
 
+class CourierProfileForm(forms.ModelForm):
+    """The hubs a courier works for must exist (blocks are claimed only at those)."""
+
+    class Meta:
+        model = CourierProfile
+        fields = ("user", "vehicle", "bag_capacity", "home_hub_code", "other_hub_codes", "rating")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        for field in ("home_hub_code", "other_hub_codes"):
+            value = cleaned.get(field)
+            codes = [value] if isinstance(value, str) else list(value or ())
+            unknown = [code for code in codes if not hub_exists(code=code)]
+            if unknown:
+                self.add_error(field, f"No hub {', '.join(unknown)}.")
+        return cleaned
+
+
 @admin.register(CourierProfile)
 class CourierProfileAdmin(admin.ModelAdmin):
+    form = CourierProfileForm
     list_display = (
         "user",
         "home_hub_code",
+        "other_hub_codes",
         "vehicle",
         "bag_capacity",
         "rating",
@@ -35,6 +56,14 @@ class CourierProfileAdmin(admin.ModelAdmin):
     list_filter = ("online", "home_hub_code", "vehicle")
     search_fields = ("user__username", "home_hub_code")
     readonly_fields = ("online", "online_changed_at", "lat", "lon", "speed_kmh", "located_at")
+
+
+def hub_exists(*, code: str) -> bool:
+    try:
+        hub_get(code=code)
+    except NotFoundError:
+        return False
+    return True
 
 
 class BlockClaimInline(admin.TabularInline):

@@ -11,6 +11,10 @@ class CourierOutput(serializers.Serializer):
     vehicle = serializers.CharField()
     bag_capacity = serializers.IntegerField()
     home_hub_code = serializers.CharField()
+    hub_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The hubs this courier works for, home hub first: blocks are claimed there.",
+    )
     rating = serializers.DecimalField(max_digits=3, decimal_places=2)
     online = serializers.BooleanField()
     lat = serializers.FloatField(allow_null=True)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -67,6 +68,14 @@ class CourierProfile(models.Model):
     vehicle = models.CharField(max_length=16, choices=Vehicle.choices, default=Vehicle.EBIKE)
     bag_capacity = models.PositiveSmallIntegerField(default=4)
     home_hub_code = models.CharField(max_length=32, db_index=True)
+    other_hub_codes = ArrayField(
+        models.CharField(max_length=32),
+        blank=True,
+        default=list,
+        db_default=[],
+        help_text="Hubs the courier also works for, besides the home hub (comma-separated "
+        "codes). A courier claims blocks only at the hubs they work for.",
+    )
     rating = models.DecimalField(max_digits=3, decimal_places=2, default=5)
     online = models.BooleanField(default=False)
     online_changed_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +104,14 @@ class CourierProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.home_hub_code})"
+
+    @property
+    def hub_codes(self) -> tuple[str, ...]:
+        """The hubs this courier works for: the home hub first."""
+        return (self.home_hub_code, *(c for c in self.other_hub_codes if c != self.home_hub_code))
+
+    def works_for(self, hub_code: str) -> bool:
+        return hub_code in self.hub_codes
 
 
 class Block(models.Model):

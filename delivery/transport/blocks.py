@@ -23,6 +23,7 @@ from .errors import (
     BlockOverlapError,
     ForfeitTooLateError,
     InvalidBlockError,
+    NotYourHubError,
 )
 from .profiles import courier_for_user
 
@@ -113,9 +114,12 @@ def block_ensure(*, hub_code: str, starts_at: datetime, ends_at: datetime, wante
 
 
 def blocks_available(*, user_id: int, hub_code: str | None = None) -> tuple[BlockDTO, ...]:
-    """Blocks not yet over with a free slot, at the courier's home hub unless another is asked."""
+    """Blocks not yet over with a free slot, at the courier's home hub unless another hub they
+    work for is asked (NotYourHubError for one they do not)."""
     courier = courier_for_user(user_id)
     hub = hub_code or courier.home_hub_code
+    if not courier.works_for(hub):
+        raise NotYourHubError(fields={"hub": f"Your hubs: {', '.join(courier.hub_codes)}."})
     mine = set(
         BlockClaim.objects.filter(courier=courier, status=BlockClaim.Status.CLAIMED).values_list(
             "block_id", flat=True
@@ -136,8 +140,9 @@ def blocks_for_courier(*, user_id: int, include_past: bool = False) -> tuple[Blo
 
 
 def block_claim(*, user_id: int, block_id: int) -> BlockDTO:
-    """Claim a slot on a block. One conditional update takes the slot, so with any number of
-    couriers racing, no more than `wanted` win; the rest get `block_full`."""
+    """Claim a slot on a block at a hub the courier works for (NotYourHubError otherwise). One
+    conditional update takes the slot, so with any number of couriers racing, no more than
+    `wanted` win; the rest get `block_full`."""
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -145,6 +150,13 @@ def block_claim(*, user_id: int, block_id: int) -> BlockDTO:
             block = Block.objects.filter(pk=block_id).first()
             if block is None:
                 raise BlockNotFoundError()
+            if not courier.works_for(block.hub_code):
+                raise NotYourHubError(
+                    fields={
+                        "block_id": f"This block is at {block.hub_code}; your hubs: "
+                        f"{', '.join(courier.hub_codes)}."
+                    }
+                )
             if block.ends_at <= now:
                 raise BlockClosedError()
             if BlockClaim.objects.filter(

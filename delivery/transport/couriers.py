@@ -1,6 +1,7 @@
 """What a courier does with their profile: made (the courier role granted), going online and
 offline, location pings."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -27,8 +28,10 @@ def courier_upsert(
     vehicle: str = Vehicle.EBIKE,
     bag_capacity: int = 4,
     rating: Decimal | None = None,
+    other_hub_codes: Sequence[str] | None = None,
 ) -> CourierDTO:
-    """Create or update a courier's profile and give the user the courier role."""
+    """Create or update a courier's profile and give the user the courier role. The courier
+    works for the home hub and `other_hub_codes` (None: those kept as they are)."""
     if vehicle not in Vehicle.values:
         raise ValidationError(fields={"vehicle": f"One of {', '.join(Vehicle.values)}."})
     if not 1 <= bag_capacity <= 20:
@@ -45,6 +48,8 @@ def courier_upsert(
         }
         if rating is not None:
             defaults["rating"] = rating
+        if other_hub_codes is not None:
+            defaults["other_hub_codes"] = sorted(set(other_hub_codes) - {home_hub_code})
         profile, _ = CourierProfile.objects.update_or_create(user=user, defaults=defaults)
     return courier_dto(profile)
 

@@ -14,6 +14,7 @@ class CourierDTO:
     vehicle: Vehicle
     bag_capacity: int
     home_hub_code: str
+    hub_codes: tuple[str, ...]  # the hubs the courier works for (claims blocks at), home first
     rating: Decimal
     online: bool
     lat: float | None

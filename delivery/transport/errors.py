@@ -34,6 +34,11 @@ class BlockAlreadyClaimedError(ConflictError):
     default_message = "You have already claimed this block."
 
 
+class NotYourHubError(PermissionDeniedError):
+    code = "not_your_hub"
+    default_message = "You do not work for this hub: you can claim blocks only at your hubs."
+
+
 class BlockOverlapError(ConflictError):
     code = "block_overlap"
     default_message = "You already hold a block at that time."

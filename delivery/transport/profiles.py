@@ -21,6 +21,7 @@ def courier_dto(profile: CourierProfile) -> CourierDTO:
         vehicle=Vehicle(profile.vehicle),
         bag_capacity=profile.bag_capacity,
         home_hub_code=profile.home_hub_code,
+        hub_codes=profile.hub_codes,
         rating=profile.rating,
         online=profile.online,
         lat=profile.lat,

@@ -134,8 +134,8 @@ class Simulator:
         ).exists()
         if not has_block:
             block = (
-                Block.objects.filter(
-                    hub_code=courier.home_hub_code, starts_at__lte=now, ends_at__gt=now
+                Block.objects.filter(  # at a hub the courier works for: others refuse the claim
+                    hub_code__in=courier.hub_codes, starts_at__lte=now, ends_at__gt=now
                 )
                 .exclude(claims__courier=courier, claims__status=BlockClaim.Status.CLAIMED)
                 .filter(claimed__lt=F("wanted"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from delivery.models import Block, Offer, Trip
 from delivery.transport.batching import Stop, batch_fits, order_stops
 from delivery.transport.blocks import block_claim
+from delivery.transport.couriers import courier_upsert
 from delivery.transport.errors import NoCapacityError
 from delivery.transport.jobs import job_create_for_packed_order
 from delivery.transport.offers import job_offer_next, offer_accept
@@ -82,7 +83,8 @@ def test_a_courier_whose_bags_left_the_hub_gets_no_new_offers(
 
 
 def test_a_courier_on_a_trip_from_another_hub_gets_no_offer_here(hub):
-    # Given a courier whose block here ended with their trip still open, now on a block there
+    # Given a courier of both hubs whose block here ended with their trip still open, now on a
+    # block there
     courier = make_courier(hub)
     offer_and_accept(hub, courier)
     now = timezone.now()
@@ -91,6 +93,7 @@ def test_a_courier_on_a_trip_from_another_hub_gets_no_offer_here(hub):
     there = Block.objects.create(
         hub_code=other.code, starts_at=now - timedelta(seconds=20), ends_at=now + HOUR, wanted=5
     )
+    courier_upsert(user_id=courier.pk, home_hub_code=hub.code, other_hub_codes=[other.code])
     block_claim(user_id=courier.pk, block_id=there.pk)
     # When a job there is offered, then the courier is not asked
     number = packed_order(other)

@@ -10,7 +10,7 @@ from delivery.models import Block, CourierProfile
 from delivery.transport.simulator import Simulator
 from ordering import services as ordering
 
-from .support import make_courier, packed_order
+from .support import make_courier, make_hub, packed_order
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def test_seed_couriers_is_idempotent_and_covers_now(hub):
     user = CourierProfile.objects.first().user
     assert user.username.startswith("courier-") and user.check_password("prime-now-demo")
     assert user.has_role("courier")
+    assert all(c.works_for(hub.code) for c in CourierProfile.objects.all())
 
 
 def test_the_simulator_delivers_a_packed_order(hub, django_capture_on_commit_callbacks):
@@ -74,3 +75,23 @@ def test_the_simulator_outlives_a_failing_tick(hub, monkeypatch):
     call_command("simulate", "--seconds", "0.3", "--tick", "0.1", stdout=out)
 
     assert len(calls) >= 2 and "stopped: packed 0, accepted 0, delivered" in out.getvalue()
+
+
+def test_the_simulator_claims_blocks_only_at_the_hubs_a_courier_works_for(hub):
+    # Given a demo courier of SEA-01 and, now, a block with free slots only at SEA-02
+    courier = make_courier(hub, username="courier-1", on_block=False, online=False, at=None)
+    now = timezone.now()
+    there = Block.objects.create(
+        hub_code=make_hub("SEA-02").code,
+        starts_at=now - timezone.timedelta(minutes=5),
+        ends_at=now + timezone.timedelta(hours=1),
+        wanted=5,
+    )
+
+    # When the simulator runs a tick
+    Simulator(pick=False).tick()
+
+    # Then the courier has not claimed the block at a hub they do not work for
+    there.refresh_from_db()
+    assert there.claimed == 0
+    assert not CourierProfile.objects.get(user=courier).online
