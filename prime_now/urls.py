@@ -3,6 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from prime_now import health, metrics
+from prime_now.kernel.api.docs import ApiDocsAccess, staff_unless_docs_public
 from prime_now.kernel.api.views import MeGetApi, TokenCreateApi, TokenLogoutAllApi, TokenLogoutApi
 from prime_now.ops import views as ops_views
 
@@ -28,8 +29,19 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("ops/dashboard/", ops_views.dashboard, name="ops-dashboard"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Public unless API_DOCS_PUBLIC=False (then staff only).
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[ApiDocsAccess]),
+        name="schema",
+    ),
+    path(
+        "api/docs/",
+        staff_unless_docs_public(
+            SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[ApiDocsAccess])
+        ),
+        name="api-docs",
+    ),
 ]
 
 handler404 = "prime_now.storefront.views.not_found"

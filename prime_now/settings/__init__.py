@@ -8,6 +8,7 @@ those servers. Production adds prime_now.settings.production.
 
 import logging
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,28 @@ def redis_url_with_db(url: str, db: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
-SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"
-)
+def run_secret_key(run_dir: Path) -> str:
+    """This checkout's own secret key, in run_dir/secret_key: made once (random, readable by
+    its owner only), then reused, so sessions survive restarts. Never committed (.run/ is
+    ignored). Processes starting together agree: the file appears whole or not at all."""
+    path = run_dir / "secret_key"
+    if not path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        draft = run_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        draft.write_text(secrets.token_urlsafe(64))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # fails if another process made it first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+# Production sets SECRET_KEY (prime_now/settings/production.py insists); elsewhere each checkout
+# makes its own under RUN_DIR (`make run` included): no key is shared through the code.
+SECRET_KEY = os.environ.get("SECRET_KEY") or run_secret_key(RUN_DIR)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -383,6 +403,9 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
+
+# The OpenAPI schema (/api/schema/) and docs (/api/docs/): public, or staff only when False.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 
 # Users' API tokens (django-rest-knox): hashed, one per device, expiring after API_TOKEN_TTL_DAYS
 # without use (each use moves the expiry forward, at most once a minute), never living longer
