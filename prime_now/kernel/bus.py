@@ -2,13 +2,14 @@
 
 An app publishes a fact inside its own transaction: `publish(OrderPlaced(order_number="..."))`.
 The event is written to the outbox table in that same transaction, so a rolled-back
-transaction publishes nothing. The row is written leased to its publisher, which hands it on
-to Celery after commit, one message per subscriber on the subscriber's app queue, and then
-marks it relayed (one UPDATE). What the broker did not take is given back at once, and what
-a publisher that died left behind is free once its lease runs out: the periodic relay
+transaction publishes nothing. The row is written leased to its publisher, which after commit
+sends one message, however many subscribers there are: a worker's `kernel.relay_event` then
+hands the event on, one message per subscriber on the subscriber's app queue, and marks it
+relayed. What the broker did not take is given back at once, and an event whose message was
+lost, or whose publisher died first, is free once its lease runs out: the periodic relay
 (`kernel.relay_outbox`) hands those on. Relays lock rows with SKIP LOCKED, so any number can
-run at once without sending an event twice; a publisher slower than its lease (30 s from
-publish) may send it alongside a relay.
+run at once without sending an event twice; a relay message slower than the lease (30 s from
+publish) finds the event already relayed.
 
 Delivery is at least once; handlers run exactly once per event because each run records
 (event id, handler) in the handler's own transaction, and a redelivered event is skipped.
@@ -190,7 +191,7 @@ def stage(event: Event) -> StagedEvent:
 def staged_written(staged: StagedEvent) -> None:
     """The caller's statement wrote the staged event: relay it after the commit."""
     if staged.relay:
-        transaction.on_commit(partial(_relay_published, staged.id, staged.name), robust=True)
+        transaction.on_commit(partial(_relay_published, staged.id), robust=True)
 
 
 _COLUMNS = (
@@ -210,15 +211,20 @@ def outbox_insert(source: str) -> str:
     )
 
 
-def _relay_published(event_id: uuid.UUID, name: str) -> None:
-    """After the publisher's commit: hand its event on and mark it relayed, or, when the
-    broker refuses, give it back to the periodic relay at once with the error counted."""
-    error = _hand_on(event_id, name)
-    pending = OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True)
-    if error is not None:
-        pending.update(leased_until=None, attempts=F("attempts") + 1, last_error=error)
-    else:
-        _mark_relayed(pending)
+def _relay_published(event_id: uuid.UUID) -> None:
+    """After the publisher's commit: one message asks a worker to relay the event (a request
+    pays one publish and no statement, however many subscribers there are). When the broker
+    refuses, the event is given back to the periodic relay at once with the error counted."""
+    try:
+        fault_point("broker")  # an injected broker outage fails the send as a real one would
+        relay_event = current_app.tasks["kernel.relay_event"]  # by name: kernel.tasks imports us
+        kwargs = {"event_id": str(event_id)}
+        relay_event.apply_async(kwargs=kwargs, argsrepr="()", kwargsrepr=repr(kwargs))
+    except BROKER_ERRORS as exc:
+        logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
+        OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True).update(
+            leased_until=None, attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+        )
 
 
 def _mark_relayed(rows: QuerySet[OutboxEvent]) -> int:

@@ -3,6 +3,7 @@
 Celery ships no type information: its decorators are untyped (hence the ignores below).
 """
 
+import uuid
 from typing import Any
 
 from celery import shared_task
@@ -29,6 +30,12 @@ def deliver_event(self: Any, *, event_id: str, handler: str) -> bool:
                 pass  # the database is down too: keep retrying
         countdown = min(2**retries, settings.EVENT_RETRY_BACKOFF_MAX_SECONDS)
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
+
+
+@shared_task(name="kernel.relay_event")  # type: ignore[untyped-decorator]
+def relay_event(*, event_id: str) -> int:
+    """Hand one committed event on to its subscribers (its publisher asks, after commit)."""
+    return bus.relay(event_ids=[uuid.UUID(event_id)])
 
 
 @shared_task(name="kernel.relay_outbox")  # type: ignore[untyped-decorator]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from prime_now.kernel import bus
+from prime_now.kernel import bus, tasks
 from prime_now.kernel.bus import Event
 from prime_now.kernel.models import HandledEvent, OutboxEvent
 from prime_now.settings import redis_url_with_db
@@ -17,6 +17,10 @@ from tests.kernel.broker import DEAD_BROKER, broker_at
 from tests.kernel.outbox_probe import ProbePinged, handled, on_probe_pinged
 
 HANDLER = bus.handler_key(on_probe_pinged)
+
+
+def on_probe_pinged_too(event: ProbePinged) -> None:
+    """A second subscriber (some tests add it)."""
 
 
 def new_id() -> str:
@@ -51,25 +55,54 @@ def test_a_committed_event_is_relayed_and_handled_once(django_capture_on_commit_
 
 
 @pytest.mark.django_db
-def test_handing_on_a_committed_event_costs_its_publisher_one_statement(
+def test_handing_on_a_committed_event_costs_its_publisher_one_message_and_no_statement(
     django_capture_on_commit_callbacks, django_assert_num_queries, monkeypatch
 ):
-    # Given an event committed, and a broker that takes what it is sent
-    sent = []
-    monkeypatch.setattr(bus, "_send", lambda event_id, key: sent.append((event_id, key)))
+    # Given an event with two subscribers committed, and a broker that takes what it is sent
+    also = bus.handler_key(on_probe_pinged_too)
+    monkeypatch.setitem(bus._SUBSCRIBERS[ProbePinged.name], also, on_probe_pinged_too)
+    asked, sent = [], []
+    monkeypatch.setattr(
+        tasks.relay_event, "apply_async", lambda kwargs, **options: asked.append(kwargs)
+    )
+    monkeypatch.setattr(bus, "_send", lambda event_id, key: sent.append(key))
     with django_capture_on_commit_callbacks() as callbacks:
         event_id = bus.publish(ProbePinged(probe_id=new_id()))
 
     # When its publisher hands it on after commit
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         for callback in callbacks:
             callback()
 
-    # Then it was sent to its subscriber, and the only statement marked it relayed
-    assert sent == [(event_id, HANDLER)]
+    # Then it sent one message, asking a worker to relay the event, and wrote nothing
+    assert asked == [{"event_id": str(event_id)}] and sent == []
+    assert OutboxEvent.objects.get(pk=event_id).relayed_at is None
+
+    # And the worker's relay sends it to each subscriber and marks it relayed
+    assert tasks.relay_event(**asked[0]) == 1
+    assert sorted(sent) == sorted([HANDLER, also])
     row = OutboxEvent.objects.get(pk=event_id)
     assert row.relayed_at is not None
     assert (row.leased_until, row.attempts) == (None, 1)
+
+
+@pytest.mark.django_db
+def test_an_event_whose_relay_message_was_lost_goes_once_its_lease_runs_out(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # Given an event whose relay message the broker took and then lost (a Redis restart)
+    probe = new_id()
+    monkeypatch.setattr(tasks.relay_event, "apply_async", lambda kwargs, **options: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        event_id = bus.publish(ProbePinged(probe_id=probe))
+    assert bus.relay_all() == 0  # still leased to its publisher's message
+
+    # When the lease runs out, the periodic relay hands it on, once
+    OutboxEvent.objects.filter(pk=event_id).update(
+        leased_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert (bus.relay_all(), bus.relay_all()) == (1, 0)
+    assert handled(probe) == 1
 
 
 @pytest.mark.django_db
