@@ -1,10 +1,16 @@
 """Operators: hubs are edited here; stock only through services (the adjust action writes
 the ledger). A plain save of a stock row writes its location fields only, never on_hand or
-reserved, so it cannot overwrite a reservation made while the form was open."""
+reserved, so it cannot overwrite a reservation made while the form was open.
+
+Every hub's rows (hubs, stock, movements, reservations, pick jobs) are scoped: a user who may
+not `fulfillment.manage_all_hubs` (a hub manager) sees, changes and acts on only those of the
+hubs they are staff of; another hub's row is "not found", in lists, pages and actions alike."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import render
 
 from prime_now.kernel.errors import ApplicationError
@@ -25,6 +31,31 @@ from .models import (
 )
 
 
+def hubs_of(request: HttpRequest) -> QuerySet[Hub] | None:
+    """The hubs this admin user may manage; None for every hub."""
+    if request.user.has_perm("fulfillment.manage_all_hubs"):
+        return None
+    return Hub.objects.filter(staff__user_id=request.user.pk or 0)  # 0: no user, no hub
+
+
+class HubScopedAdmin(admin.ModelAdmin):
+    """Rows of the user's own hubs only, unless they manage every hub."""
+
+    hub_path = "hub"  # how a row reaches its hub
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        hubs = hubs_of(request)
+        if hubs is None:
+            return rows
+        return rows.filter(**{f"{self.hub_path}__in": hubs})
+
+    def get_list_filter(self, request):
+        # The hub filter lists every hub: only for those who manage them all.
+        keep = hubs_of(request) is None
+        return [f for f in super().get_list_filter(request) if keep or "hub" not in str(f)]
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -37,7 +68,9 @@ class HubStaffInline(admin.TabularInline):
 
 
 @admin.register(Hub)
-class HubAdmin(admin.ModelAdmin):
+class HubAdmin(HubScopedAdmin):
+    hub_path = "pk"
+
     list_display = ("code", "name", "postcode", "radius_km", "picking_capacity_per_hour", "active")
     list_filter = ("active", "timezone")
     search_fields = ("code", "name", "address", "postcode")
@@ -59,7 +92,7 @@ class AdjustStockForm(forms.Form):
 
 
 @admin.register(Stock)
-class StockAdmin(admin.ModelAdmin):
+class StockAdmin(HubScopedAdmin):
     list_display = ("hub", "sku", "name", "aisle", "bin", "on_hand", "reserved", "available")
     list_filter = ("hub",)
     search_fields = ("sku", "name", "=product_id")
@@ -95,7 +128,7 @@ class StockAdmin(admin.ModelAdmin):
         if changed:  # never a full save: on_hand/reserved on the form may be stale
             obj.save(update_fields=changed)
 
-    @admin.action(description="Adjust stock (writes the ledger)")
+    @admin.action(description="Adjust stock (writes the ledger)", permissions=["change"])
     def adjust(self, request, queryset):
         if "apply" in request.POST:
             form = AdjustStockForm(request.POST)
@@ -134,7 +167,7 @@ class StockAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(HubScopedAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -147,6 +180,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
+    hub_path = "stock__hub"
+
     list_display = (
         "created_at",
         "stock",
@@ -180,7 +215,11 @@ class ReservationAdmin(ReadOnlyAdmin):
     inlines = [ReservationLineInline]
     actions = ["release"]
 
-    @admin.action(description="Release the held stock")
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only; "change" on them is the right to release them.
+        return request.user.has_perm("fulfillment.change_reservation")
+
+    @admin.action(description="Release the held stock", permissions=["release"])
     def release(self, request, queryset):
         for reservation in queryset:
             services.stock_reservation_release(
@@ -228,7 +267,13 @@ class PickJobAdmin(ReadOnlyAdmin):
     inlines = [PickJobLineInline]
     actions = ["cancel"]
 
-    @admin.action(description="Cancel (returns picked goods, releases the hold)")
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only; "change" on them is the right to cancel them.
+        return request.user.has_perm("fulfillment.change_pickjob")
+
+    @admin.action(
+        description="Cancel (returns picked goods, releases the hold)", permissions=["cancel"]
+    )
     def cancel(self, request, queryset):
         for job in queryset:
             services.pick_job_cancel(order_ref=job.order_ref, reason=f"cancelled by {request.user}")

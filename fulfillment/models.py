@@ -69,6 +69,12 @@ class Hub(models.Model):
 
     class Meta:
         ordering = ["code"]
+        permissions = [
+            (
+                "manage_all_hubs",
+                "Can manage every hub's stock and pick jobs (else only those of hubs they staff)",
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="hub_lat_range"),
             models.CheckConstraint(condition=Q(lon__gte=-180, lon__lte=180), name="hub_lon_range"),

@@ -26,7 +26,7 @@ class WindowTemplateAdmin(admin.ModelAdmin):
     search_fields = ("hub_code",)
     actions = ("generate_week",)
 
-    @admin.action(description="Generate windows for the next 7 days")
+    @admin.action(description="Generate windows for the next 7 days", permissions=["change"])
     def generate_week(self, request, queryset):
         codes = sorted(set(queryset.values_list("hub_code", flat=True)))
         report = windows_generate(days=7, hub_codes=codes)

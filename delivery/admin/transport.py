@@ -251,7 +251,7 @@ class DeliveryJobAdmin(admin.ModelAdmin):
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
-    @admin.action(description="Reassign (take back and offer again)")
+    @admin.action(description="Reassign (take back and offer again)", permissions=["change"])
     def reassign(self, request, queryset):
         username = (request.POST.get("courier_username") or "").strip()
         courier_user_id = None

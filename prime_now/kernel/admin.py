@@ -31,7 +31,11 @@ class PrimeNowUserAdmin(UserAdmin[User]):
     def role_names(self, obj: User) -> str:
         return ", ".join(obj.roles)
 
-    @admin.action(description="Sign out of the API on every device", permissions=["change"])
+    def has_sign_out_permission(self, request: HttpRequest) -> bool:
+        """Whoever may delete users' API tokens (support, operators) signs them out."""
+        return request.user.has_perm("kernel.delete_devicetoken")
+
+    @admin.action(description="Sign out of the API on every device", permissions=["sign_out"])
     def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = sum(
             tokens.tokens_revoke_all(user_id=user_id)
@@ -81,7 +85,11 @@ class OutboxEventAdmin(admin.ModelAdmin[OutboxEvent]):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @admin.action(description="Relay pending events now")
+    def has_relay_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only; "change" on them is the right to act on them.
+        return request.user.has_perm("kernel.change_outboxevent")
+
+    @admin.action(description="Relay pending events now", permissions=["relay"])
     def relay_now(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
         count = bus.relay(event_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"Relayed {count} event(s).")
@@ -163,11 +171,15 @@ class LeverAdmin(admin.ModelAdmin[Lever]):
         ]
         self.message_user(request, f"{len(changed)} lever(s) {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Pull the selected levers (shed their features)")
+    @admin.action(
+        description="Pull the selected levers (shed their features)", permissions=["change"]
+    )
     def pull(self, request: HttpRequest, queryset: QuerySet[Lever]) -> None:
         self._set_all(request, queryset, False)
 
-    @admin.action(description="Restore the selected levers (serve their features)")
+    @admin.action(
+        description="Restore the selected levers (serve their features)", permissions=["change"]
+    )
     def restore(self, request: HttpRequest, queryset: QuerySet[Lever]) -> None:
         self._set_all(request, queryset, True)
 
@@ -247,7 +259,7 @@ class FaultAdmin(admin.ModelAdmin[Fault]):
             raise forms.ValidationError(f"{exc.message} {exc.fields}") from exc
         obj.pk = spec.id
 
-    @admin.action(description="Clear the selected faults")
+    @admin.action(description="Clear the selected faults", permissions=["change"])
     def clear(self, request: HttpRequest, queryset: QuerySet[Fault]) -> None:
         cleared = sum(faults.fault_clear(fault_id=f.pk, actor=request.user) for f in queryset)
         self.message_user(request, f"{cleared} fault(s) cleared.", messages.SUCCESS)
@@ -293,7 +305,11 @@ class DeadLetterAdmin(admin.ModelAdmin[DeadLetter]):
     def short_error(self, obj: DeadLetter) -> str:
         return obj.last_error[:120]
 
-    @admin.action(description="Retry now")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only; "change" on them is the right to replay them.
+        return request.user.has_perm("kernel.change_deadletter")
+
+    @admin.action(description="Retry now", permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         count = deadletters.replay(queryset)
         self.message_user(request, f"Sent {count} dead letter(s) again.")

@@ -9,6 +9,12 @@ def _sync_levers(**kwargs: object) -> None:
     sync_declared()
 
 
+def _sync_roles(**kwargs: object) -> None:
+    from .roles import roles_sync
+
+    roles_sync()
+
+
 class KernelConfig(AppConfig):
     name = "prime_now.kernel"
     label = "kernel"
@@ -28,3 +34,6 @@ class KernelConfig(AppConfig):
         # Each app declares its levers in its own `levers.py`; they exist once migrated.
         autodiscover_modules("levers")
         post_migrate.connect(_sync_levers, sender=self, dispatch_uid="kernel-sync-levers")
+        # The staff roles' groups hold exactly their permissions in roles.ROLE_PERMISSIONS
+        # (also after a test database is flushed).
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="kernel-sync-roles")

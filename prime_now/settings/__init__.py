@@ -404,6 +404,9 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
+# seed_demo runs (production settings turn it off: the demo's logins are public knowledge).
+DEMO_DATA_ALLOWED = True
+
 # The OpenAPI schema (/api/schema/) and docs (/api/docs/): public, or staff only when False.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 

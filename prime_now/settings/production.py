@@ -34,6 +34,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 
+# seed_demo refuses to run: its known logins (operator / prime-now-demo ...) never reach production.
+DEMO_DATA_ALLOWED = False
+
 # Fault injection is refused in production unless explicitly allowed (a game day on a
 # production-like stack sets FAULT_INJECTION_ALLOWED=1).
 FAULT_INJECTION_ALLOWED = env_bool("FAULT_INJECTION_ALLOWED", False)

@@ -124,7 +124,8 @@ class Command(BaseCommand):
                 )
             for spec in HUBS:
                 self._hub(spec)
-                self._picker(spec[0])
+                self._staff(spec[0], "picker", Role.PICKER)
+                self._staff(spec[0], "manager", Role.HUB_MANAGER)
         count = SMALL_SKUS if small else DEMO_SKUS
         skus = [f"PN-{n:06d}" for n in range(1, count + 1)]
         products: list[catalog.ProductDTO] = []
@@ -151,7 +152,8 @@ class Command(BaseCommand):
                 hub_code=spec[0], items=items, reason="demo opening stock", reference="seed"
             )
         self.stdout.write(
-            f"{len(HUBS)} hubs, {created} new stock rows, pickers picker-<hub> / {PICKER_PASSWORD}"
+            f"{len(HUBS)} hubs, {created} new stock rows, pickers picker-<hub> and hub managers "
+            f"manager-<hub> / {PICKER_PASSWORD}"
         )
 
     def _hub(self, spec) -> None:
@@ -176,13 +178,15 @@ class Command(BaseCommand):
                 hub=hub, weekday=weekday, defaults={"opens": hours[0], "closes": hours[1]}
             )
 
-    def _picker(self, hub_code: str) -> None:
+    def _staff(self, hub_code: str, prefix: str, role: Role) -> None:
+        """The hub's demo picker or hub manager: staff of this hub, holding the role."""
+        username = f"{prefix}-{hub_code}"
         user, created = get_user_model().objects.get_or_create(
-            username=f"picker-{hub_code}",
-            defaults={"first_name": "Picker", "email": f"picker-{hub_code}@example.com"},
+            username=username,
+            defaults={"first_name": prefix.title(), "email": f"{username}@example.com"},
         )
         if created:
             user.set_password(PICKER_PASSWORD)
             user.save(update_fields=["password"])
-        role_grant(user_id=user.pk, role=Role.PICKER)
+        role_grant(user_id=user.pk, role=role)
         services.hub_staff_add(hub_code=hub_code, user_id=user.pk)
