@@ -65,8 +65,10 @@ def run_secret_key(run_dir: Path) -> str:
 
 
 # Production sets SECRET_KEY (prime_now/settings/production.py insists); elsewhere each checkout
-# makes its own under RUN_DIR (`make run` included): no key is shared through the code.
-SECRET_KEY = os.environ.get("SECRET_KEY") or run_secret_key(RUN_DIR)
+# makes its own in .run/ (`make run` included): no key is shared through the code. Not under
+# PRIME_NOW_RUN_DIR: every process of the checkout (tests' servers and workers, with run
+# directories of their own) signs and checks with the same key.
+SECRET_KEY = os.environ.get("SECRET_KEY") or run_secret_key(BASE_DIR / ".run")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
