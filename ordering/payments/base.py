@@ -67,7 +67,11 @@ class PaymentProvider(Protocol):
         """Give back part or all of a captured amount."""
         ...
 
-    def open_authorizations(self, *, created_before: datetime, limit: int) -> list[str]:
-        """The references of authorizations still held (neither captured nor voided) that
-        were made before this time: what reconciliation checks for orphans."""
+    def open_authorizations(
+        self, *, created_before: datetime, limit: int, starting_after: str = ""
+    ) -> list[str]:
+        """One page (at most `limit`) of the references of authorizations still held (neither
+        captured nor voided) that were made before this time, newest first: what
+        reconciliation checks for orphans. `starting_after`: the last reference of the page
+        before (a cursor, as processors page their lists); an empty page is the end."""
         ...

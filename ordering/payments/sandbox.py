@@ -27,6 +27,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from ..models import SandboxAuthorization
 from .base import Authorization, CardDeclined, ProviderRefused, ProviderUnavailable
@@ -102,11 +103,26 @@ class SandboxProvider:
             )
         return Authorization(reference=reference, amount_minor=authorized_minor, brand=brand)
 
-    def open_authorizations(self, *, created_before: datetime, limit: int) -> list[str]:
+    def open_authorizations(
+        self, *, created_before: datetime, limit: int, starting_after: str = ""
+    ) -> list[str]:
+        held = SandboxAuthorization.objects.filter(
+            status="authorized", created_at__lt=created_before
+        )
+        if starting_after:
+            # Keyset paging on (created_at, reference): rows voided or captured meanwhile
+            # neither shift the next page nor hide a row from it.
+            cursor = SandboxAuthorization.objects.filter(reference=starting_after).values_list(
+                "created_at", flat=True
+            )
+            after = cursor.first()
+            if after is None:
+                raise ProviderRefused("no_such_payment", f"No sandbox payment {starting_after}.")
+            held = held.filter(
+                Q(created_at__lt=after) | Q(created_at=after, reference__lt=starting_after)
+            )
         return list(
-            SandboxAuthorization.objects.filter(status="authorized", created_at__lt=created_before)
-            .order_by("-created_at")  # newest first: a run each minute meets new orphans first
-            .values_list("reference", flat=True)[:limit]
+            held.order_by("-created_at", "-reference").values_list("reference", flat=True)[:limit]
         )
 
     def _locked(self, reference: str) -> SandboxAuthorization:

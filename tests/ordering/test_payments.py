@@ -1,10 +1,12 @@
 """Payments: the sandbox's test cards at placement, and the payment through the order's life."""
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from ordering import services
 from ordering.models import Order, Payment, PaymentOperation, SandboxAuthorization
@@ -201,3 +203,53 @@ def test_an_unknown_provider_is_a_configuration_error(settings):
     settings.ORDERING_PAYMENT_PROVIDER = "acme"
     with pytest.raises(LookupError):
         provider_get()
+
+
+def test_the_open_authorizations_are_listed_page_after_page_to_the_end():
+    # Given five held authorizations made at the same instant and one already voided
+    sandbox = provider_get("sandbox")
+    made = [
+        sandbox.authorize(
+            token="tok_visa", amount_minor=100, currency="USD", idempotency_key=f"page-{n}"
+        ).reference
+        for n in range(6)
+    ]
+    sandbox.void(reference=made[5])
+    SandboxAuthorization.objects.update(created_at=timezone.now() - timedelta(hours=1))
+
+    # When they are read two at a time, each page after the last reference of the one before
+    pages, after = [], ""
+    while page := sandbox.open_authorizations(
+        created_before=timezone.now(), limit=2, starting_after=after
+    ):
+        pages.append(page)
+        after = page[-1]
+
+    # Then every held one comes exactly once, and the voided one never
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert sorted(sum(pages, [])) == sorted(made[:5])
+
+
+def test_an_old_orphaned_authorization_is_voided_behind_more_than_a_page_of_orders_holds():
+    # Given an authorization no order holds, made an hour ago
+    orphan = provider_get().authorize(
+        token="tok_visa", amount_minor=999, currency="USD", idempotency_key="old-orphan"
+    )
+    SandboxAuthorization.objects.filter(reference=orphan.reference).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    # and, made since, more live orders' holds than one page of the provider's list
+    orders = [OrderFactory() for _ in range(3)]
+
+    # When reconciliation voids orphans, reading two at a time
+    voided = services.authorizations_orphaned_void(created_before=timezone.now(), page=2)
+
+    # Then the old orphan is reached and voided; the orders keep their holds
+    assert voided == 1
+    assert SandboxAuthorization.objects.get(reference=orphan.reference).status == "voided"
+    held = Payment.objects.filter(order__number__in=[order.number for order in orders])
+    assert set(
+        SandboxAuthorization.objects.filter(
+            reference__in=held.values_list("reference", flat=True)
+        ).values_list("status", flat=True)
+    ) == {"authorized"}
