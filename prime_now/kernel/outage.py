@@ -1,9 +1,12 @@
 """Outages tell the truth: a lost database or broker answers 503 with Retry-After, never 500.
 
 The API's exception handler (kernel.api.errors) and, for every other view, `OutageMiddleware`
-turn these errors into 503 in the one error shape. The transaction the request was in has
-rolled back, so nothing half-written remains; the client retries (with the same
-Idempotency-Key for a checkout) once Retry-After has passed.
+turn these errors into 503 in the one error shape. What breaks before or after the view (a
+middleware loading the session or the user, saving the session) reaches the project's
+handler500 instead, which answers the same 503 when the error is an outage
+(storefront.views.errors). The transaction the request was in has rolled back, so nothing
+half-written remains; the client retries (with the same Idempotency-Key for a checkout) once
+Retry-After has passed.
 """
 
 import logging
@@ -11,6 +14,7 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from kombu.exceptions import KombuError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -40,11 +44,9 @@ def outage_response(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         response = JsonResponse(body, status=503)
     else:
-        response = HttpResponse(
-            f"<!doctype html><title>Try again shortly</title><p>{OUTAGE_MESSAGE}</p>",
-            status=503,
-            content_type="text/html; charset=utf-8",
-        )
+        # No request context: its processors may need the very database that is gone.
+        page = loader.get_template("503.html").render({"message": OUTAGE_MESSAGE})
+        response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
