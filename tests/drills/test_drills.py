@@ -18,6 +18,7 @@ from fulfillment.models import PickJob
 from ordering.models import Order, SandboxAuthorization
 from ordering.payments import provider_get
 from prime_now.kernel import bus
+from prime_now.kernel.batch import _lock_key
 from prime_now.kernel.models import DeadLetter
 from tests.kernel.broker import broker_at
 from tests.kernel.poison_probe import PoisonProbed, digested
@@ -321,6 +322,14 @@ def test_the_same_batch_command_twice_at_once_the_second_refuses(rig, shop, tmp_
 
 
 def advisory_lock_held() -> bool:
+    """import_catalog's own lock is held in this database (not any advisory lock on the
+    server: a beat, another database's run)."""
+    key = _lock_key("import_catalog")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = %s AND objid = %s AND objsubid = 1",
+            [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
+        )
         return bool(cursor.fetchone()[0])
