@@ -33,7 +33,7 @@ OUTAGE_CODE = "service_unavailable"
 OUTAGE_MESSAGE = "We cannot take this request right now. Nothing was changed; please try again."
 
 
-def is_outage(exc: BaseException) -> bool:
+def is_outage(exc: BaseException | None) -> bool:
     return isinstance(exc, OUTAGE_ERRORS)
 
 
