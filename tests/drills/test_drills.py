@@ -100,7 +100,7 @@ def test_redis_stopped_during_checkouts_never_gives_a_500_and_loses_no_order(rig
     beat = start_beat(rig.redis.url, rig.logs)
     statuses: list[int] = []
     stop = threading.Event()
-
+    probe = uuid.uuid4().hex[:10]
     bodies: list[str] = []
 
     def buyer(customer: int) -> None:
@@ -114,8 +114,10 @@ def test_redis_stopped_during_checkouts_never_gives_a_500_and_loses_no_order(rig
         with ThreadPoolExecutor(4) as pool:
             for customer in range(4):
                 pool.submit(buyer, customer)
-            # When Redis is stopped for 5 s mid-way, then started again (empty)
+            # When Redis is stopped for 5 s mid-way, a task running, then started again (empty)
             time.sleep(4)
+            publish(rig, probes.SlowProbed(probe_id=probe, seconds=8))
+            running = wait_for(lambda: probes.running_pid(probe), timeout=30)
             rig.redis.kill()
             down_from = len(statuses)
             time.sleep(5)
@@ -125,11 +127,14 @@ def test_redis_stopped_during_checkouts_never_gives_a_500_and_loses_no_order(rig
             stop.set()
 
         # Then every answer was 201 or 503, and once Redis is back every order is picked
+        assert running, "the probe's task never started"
         assert set(statuses) <= {201, 503}, (statuses, bodies[:3])
         assert orders(shop).count() == statuses.count(201)
         back = time.monotonic()
         picked = wait_for(lambda: every_order_has_its_pick_job(shop), timeout=90)
         assert picked, rig.worker.output()[-6000:] if rig.worker else "no worker"
+        # and the task that ran through the outage had its effect once
+        assert probes.done(probe) == 1
         figure(
             "Redis stopped 5 s during checkouts",
             checkouts=len(statuses),
