@@ -51,6 +51,7 @@ class Sample:
     ms: float
     degraded: bool = False
     order: str = ""
+    code: str = ""  # a refused checkout's error code (payment_unavailable, window_full, ...)
 
 
 @dataclass
@@ -165,12 +166,14 @@ class Shopper:
         started = time.perf_counter()
         status, _, answer = self._request("POST", "/api/v1/checkout", body=body, headers=headers)
         ms = (time.perf_counter() - started) * 1000
-        order = ""
+        order = code = ""
         if status == 201:
             order = json.loads(answer).get("order_number", "")
-        elif status == 409:
-            self.windows = []  # a full window: ask the promise again
-        self.recorder.add(Sample(self.recorder.now(), "checkout", status, ms, False, order))
+        else:
+            code = _error_code(answer)
+            if status == 409:
+                self.windows = []  # a full window: ask the promise again
+        self.recorder.add(Sample(self.recorder.now(), "checkout", status, ms, False, order, code))
 
     def order_visible(self, number: str) -> bool:
         status, _, _ = self._request(
@@ -188,6 +191,15 @@ class Shopper:
                 "Content-Type": "application/json",
             },
         )
+
+
+def _error_code(body: bytes) -> str:
+    """The code of an API error ({"error": {"code": ...}}), or "" for any other answer."""
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return ""
+    return str(error.get("code", "")) if isinstance(error, dict) else ""
 
 
 def sign_in(base: str, username: str, password: str) -> str:

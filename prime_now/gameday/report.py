@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import math
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,6 +87,35 @@ def _format(value: float | None, pattern: str) -> str:
     return pattern.format(value)
 
 
+def _checkout_answers(outcome: Outcome) -> list[str]:
+    """How the checkouts were answered, per phase: placed, or refused with which code."""
+    counts: dict[str, Counter[str]] = {phase: Counter() for phase in outcome.bounds}
+    for s in outcome.samples:
+        if s.kind != "checkout":
+            continue
+        answer = "placed (201)" if s.status == 201 else f"{s.code or 'no code'} ({s.status})"
+        for phase, (start, end) in outcome.bounds.items():
+            if start <= s.at < end:
+                counts[phase][answer] += 1
+    answers = sorted(set().union(*counts.values()), key=lambda a: (not a.startswith("placed"), a))
+    if not answers:
+        return []
+    lines = ["", "Checkouts, per answer:", "", "| | " + " | ".join(counts) + " |",
+             "| --- |" + " --- |" * len(counts)]  # fmt: skip
+    for answer in answers:
+        lines.append(f"| {answer} | " + " | ".join(str(c[answer]) for c in counts.values()) + " |")
+    return lines
+
+
+def _samples_csv(outcome: Outcome, path: Path) -> None:
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["at", "kind", "status", "ms", "degraded", "order", "code"])
+        for s in outcome.samples:
+            writer.writerow([f"{s.at:.3f}", s.kind, s.status, f"{s.ms:.1f}", int(s.degraded),
+                             s.order, s.code])  # fmt: skip
+
+
 def write(outcome: Outcome, root: Path) -> Path:
     """Write report.md, latency.png and outcomes.png in a new directory under `root`."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -92,6 +123,7 @@ def write(outcome: Outcome, root: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _latency_chart(outcome, folder / "latency.png")
     _outcomes_chart(outcome, folder / "outcomes.png")
+    _samples_csv(outcome, folder / "samples.csv")
     s = outcome.scenario
     lines = [
         f"# Game day: {s.name}",
@@ -124,11 +156,12 @@ def write(outcome: Outcome, root: Path) -> Path:
     for key, label, pattern in FIGURES:
         cells = [_format(outcome.metrics[p].get(key), pattern) for p in [*outcome.bounds, "all"]]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += _checkout_answers(outcome)
     recovered = outcome.metrics["run"]["recovered_within_seconds"]
     lines += [
         "",
         f"Recovered (no degraded or failed answer) {_format(recovered, '{:.1f} s')} after the "
-        "fault was removed.",
+        "fault was removed. Every request is in `samples.csv` (seconds since the start).",
         "",
         "![latency](latency.png)",
         "",

@@ -3,6 +3,7 @@ run its actions), keep measuring, remove them, check recovery, judge each hypoth
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import secrets
@@ -31,6 +32,8 @@ from .scenario import PHASES, Scenario
 CUSTOMER = "gameday"
 # Recovered: no degraded answer and no error for this long before the run's end.
 CALM_SECONDS = 5.0
+# How many products the shoppers buy from (those the hub holds most of).
+SKUS = 40
 
 
 @dataclass
@@ -109,8 +112,13 @@ def discover(postcode: str) -> tuple[Shop, str | None]:
     """Pages, in-stock SKUs and the hub for the postcode (through the apps' doors)."""
     promise = delivery.promise_for(postcode=postcode)
     hub = promise.hub_code
-    ids = sorted(fulfillment.product_ids_in_stock(hub_code=hub))[:500] if hub else []
-    items = catalog.product_search(product_ids=ids or None, page_size=20).items
+    ids = sorted(fulfillment.product_ids_in_stock(hub_code=hub))[:2000] if hub else []
+    # The shoppers buy what the hub has most of: the game day's orders are cancelled only at
+    # its end, and a shelf they emptied would refuse checkouts (out_of_stock) that would
+    # read as the fault's doing.
+    available = fulfillment.stock_available(hub_code=hub, product_ids=ids) if hub else {}
+    plenty = sorted(ids, key=lambda pid: (-available.get(pid, 0), pid))[:SKUS]
+    items = catalog.product_search(product_ids=plenty or None, page_size=SKUS).items
     departments = catalog.department_tree()
     pages = ["/"]
     if departments:
@@ -121,28 +129,30 @@ def discover(postcode: str) -> tuple[Shop, str | None]:
     return Shop(postcode=postcode, pages=pages, skus=[p.sku for p in items]), hub
 
 
-def _worker_children() -> list[int]:
-    """Pool processes of this checkout's Celery workers (never another checkout's)."""
+SHELLS = {b"sh", b"dash", b"bash"}
+
+
+def _worker_processes() -> dict[int, list[int]]:
+    """This checkout's Celery workers (never another checkout's): each main process with its
+    pool processes. A shell running one (honcho's `sh -c`, ops/keep-running) is not one."""
     base = str(Path(settings.BASE_DIR).resolve())
-
-    def worker(pid: str) -> bool:
+    parents: dict[int, int] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            return False
-        return b"celery" in cmdline and b" worker" in cmdline and cwd == base
-
-    pids = [p for p in os.listdir("/proc") if p.isdigit() and worker(p)]
-    children = []
-    for pid in pids:
-        try:
             parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
-        except OSError:
+        except (OSError, IndexError):
             continue
-        if parent in pids:
-            children.append(int(pid))
-    return children
+        celery = any(Path(a.decode(errors="replace")).name == "celery" for a in argv)
+        if celery and b"worker" in argv and Path(argv[0].decode()).name.encode() not in SHELLS \
+                and cwd == base:  # fmt: skip
+            parents[int(pid)] = int(parent)
+    return {
+        pid: sorted(child for child, parent in parents.items() if parent == pid)
+        for pid, parent in sorted(parents.items())
+        if parent not in parents
+    }
 
 
 class Actions:
@@ -151,6 +161,7 @@ class Actions:
     def __init__(self, hub: str | None, notes: list[str]) -> None:
         self.hub, self.notes = hub, notes
         self.capacities: dict[int, int] = {}
+        self.killed: int | None = None
 
     def start(self, names: tuple[str, ...]) -> None:
         for name in names:
@@ -165,12 +176,31 @@ class Actions:
         self.capacities.clear()
 
     def start_kill_worker(self) -> None:
-        children = _worker_children()
-        if not children:
+        """The whole worker dies at once, main process and pool (SIGKILL: no warm shutdown),
+        as when the kernel's OOM killer or a lost container takes it. Its supervisor
+        (ops/keep-running under `make run`, systemd or the orchestrator in production) is
+        what starts it again; the tasks it held come back once the broker's visibility
+        timeout has passed (acks late)."""
+        workers = _worker_processes()
+        if not workers:
             self.notes.append("kill_worker: no Celery worker of this checkout is running")
             return
-        os.kill(children[0], signal.SIGKILL)
-        self.notes.append(f"kill_worker: SIGKILL to worker process {children[0]}")
+        main, pool = next(iter(workers.items()))
+        for pid in (main, *pool):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.killed = main
+        self.notes.append(f"kill_worker: SIGKILL to worker {main} and its pool {pool}")
+
+    def check_restarted(self) -> None:
+        if self.killed is None:
+            return
+        others = [pid for pid in _worker_processes() if pid != self.killed]
+        self.notes.append(
+            f"kill_worker: worker running again as {others}" if others
+            else "kill_worker: no worker is running (nothing restarted it)"
+        )  # fmt: skip
+        self.killed = None
 
     def start_hub_at_capacity(self) -> None:
         if self.hub is None:
@@ -236,17 +266,32 @@ def run(
     finally:
         _undo(fault_ids, pulled, actions, scenario, load)
         load.stop()
+    actions.check_restarted()
     samples = sorted(recorder.samples, key=lambda s: s.at)
+    unprocessed, waited = _await_work([s.order for s in samples if s.order], scenario.settle)
+    notes.append(
+        f"{len(unprocessed)} placed orders still without a pick job {waited:.0f} s after the load "
+        f"stopped: {', '.join(sorted(unprocessed)[:10])}" if unprocessed
+        else f"every placed order had its pick job {waited:.0f} s after the load stopped"
+    )  # fmt: skip
     dropped = _dropped_and_cancelled(base, shop, samples)
     metrics = {
         phase: measure([s for s in samples if lo <= s.at < hi], dropped)
         for phase, (lo, hi) in bounds.items()
     }
+    for h in scenario.hypotheses:  # a hypothesis judged from some seconds into its phase
+        if h.after and h.phase in bounds:
+            lo, hi = bounds[h.phase]
+            window = [s for s in samples if lo + h.after <= s.at < hi]
+            metrics[h.window] = measure(window, dropped)
     metrics["all"] = measure(samples, dropped)
-    metrics["run"] = {"recovered_within_seconds": recovered_within(samples, bounds["recovery"])}
+    metrics["run"] = {
+        "recovered_within_seconds": recovered_within(samples, bounds["recovery"]),
+        "orders_unprocessed": float(len(unprocessed)),
+    }
     verdicts = []
     for hypothesis in scenario.hypotheses:
-        value = metrics.get(hypothesis.phase, {}).get(hypothesis.metric)
+        value = metrics.get(hypothesis.window, {}).get(hypothesis.metric)
         verdicts.append((str(hypothesis), value, value is not None and hypothesis.holds(value)))
     return Outcome(scenario, samples, bounds, metrics, verdicts, notes)
 
@@ -270,6 +315,21 @@ def _undo(fault_ids: list[int], pulled: list[str], actions: Actions, scenario: S
     pulled.clear()
     actions.stop()
     load.promise_multiplier = 1.0
+
+
+def _await_work(orders: list[str], seconds: float) -> tuple[set[str], float]:
+    """The placed orders whose pick job (what the worker makes of OrderPlaced) still does not
+    exist `seconds` after the load stopped, and how long we waited for the others."""
+    started = time.monotonic()
+    missing = set(orders)
+    while True:
+        if missing:
+            missing -= fulfillment.pick_jobs_existing(order_refs=sorted(missing))
+        waited = time.monotonic() - started
+        if not missing or waited >= seconds:
+            return missing, waited
+        time.sleep(min(2.0, seconds - waited))
+        close_old_connections()
 
 
 def _dropped_and_cancelled(base: str, shop: Shop, samples: list[Sample]) -> set[str]:

@@ -8,9 +8,11 @@ spike: 1                       # the load's multiplier during the fault (promise
 faults: [{target: fulfillment, kind: latency, ms: 2000}]
 levers: []                     # pulled during the fault, restored after
 actions: []                    # kill_worker | hub_at_capacity
+settle: 30                     # seconds at most to wait, after the load, for the orders' work
 hypotheses:
   - {metric: promise_p99_ms, phase: fault, below: 300}
   - {metric: server_errors, phase: all, at_most: 0}
+  - {metric: checkout_success_rate, phase: recovery, after: 12, at_least: 0.8}  # from 12 s on
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ COMPARISONS = {
 MAX_SECONDS = 15 * 60
 MAX_RATE = 200.0
 MAX_CONCURRENCY = 64
+MAX_SETTLE_SECONDS = 300
 
 
 class ScenarioError(ValueError):
@@ -48,12 +51,17 @@ class Hypothesis:
     phase: str  # steady | fault | recovery | all | run (for recovered_within_seconds)
     comparison: str
     limit: float
+    after: float = 0.0  # judged on the phase's samples from this many seconds into it
+
+    @property
+    def window(self) -> str:
+        return f"{self.phase} from {self.after:g} s" if self.after else self.phase
 
     def holds(self, value: float) -> bool:
         return bool(COMPARISONS[self.comparison](value, self.limit))
 
     def __str__(self) -> str:
-        return f"{self.metric} ({self.phase}) {self.comparison.replace('_', ' ')} {self.limit:g}"
+        return f"{self.metric} ({self.window}) {self.comparison.replace('_', ' ')} {self.limit:g}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Scenario:
     actions: tuple[str, ...] = ()
     hypotheses: tuple[Hypothesis, ...] = field(default_factory=tuple)
     postcode: str = "98101"
+    settle: float = 30.0
 
     @property
     def seconds(self) -> float:
@@ -99,8 +108,11 @@ def load(path: Path) -> Scenario:
         problems.append(f"load.concurrency must be 1..{MAX_CONCURRENCY}")
     if set(mix) - set(KINDS) or not any(mix.values()):
         problems.append(f"load.mix: weights of {', '.join(KINDS)}")
-    if sum(phases.values()) > MAX_SECONDS:
-        problems.append(f"phases: at most {MAX_SECONDS} s in all")
+    settle = float(data.get("settle", 30))
+    if not 0 <= settle <= MAX_SETTLE_SECONDS:
+        problems.append(f"settle: 0..{MAX_SETTLE_SECONDS} s")
+    if sum(phases.values()) + settle > MAX_SECONDS:
+        problems.append(f"phases and settle: at most {MAX_SECONDS} s in all")
     faults = tuple(data.get("faults") or ())
     for fault in faults:
         if fault.get("target") not in set(FaultTarget) or fault.get("kind") not in set(FaultKind):
@@ -114,9 +126,11 @@ def load(path: Path) -> Scenario:
         if "metric" not in raw or len(found) != 1:
             problems.append(f"hypotheses: a metric and one of {', '.join(COMPARISONS)}: {raw}")
             continue
-        hypotheses.append(
-            Hypothesis(raw["metric"], raw.get("phase", "all"), found[0], float(raw[found[0]]))
-        )
+        phase, after = raw.get("phase", "all"), float(raw.get("after", 0))
+        if after and (phase not in PHASES or not 0 < after < phases.get(phase, 0)):
+            problems.append(f"hypotheses: `after` is seconds inside a phase's length: {raw}")
+            continue
+        hypotheses.append(Hypothesis(raw["metric"], phase, found[0], float(raw[found[0]]), after))
     if problems:
         raise ScenarioError(f"{path}: " + "; ".join(problems))
     return Scenario(
@@ -132,4 +146,5 @@ def load(path: Path) -> Scenario:
         actions=actions,
         hypotheses=tuple(hypotheses),
         postcode=str(data.get("postcode", "98101")),
+        settle=settle,
     )

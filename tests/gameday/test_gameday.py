@@ -32,6 +32,10 @@ def test_the_ci_scenario_holds_against_a_running_server(live_server, tmp_path, s
     assert "| server_errors (all) at most 0 | 0 | held |" in report
     assert (folder / "latency.png").stat().st_size > 1000
     assert (folder / "outcomes.png").stat().st_size > 1000
+    assert "Checkouts, per answer:" in report and "| placed (201) |" in report
+    assert "every placed order had its pick job" in report
+    rows = (folder / "samples.csv").read_text().splitlines()
+    assert rows[0] == "at,kind,status,ms,degraded,order,code" and len(rows) > 50
 
 
 def test_every_shipped_scenario_is_valid():
@@ -53,6 +57,39 @@ def test_a_scenario_with_mistakes_is_refused_with_what_to_fix(tmp_path):
 
     assert "phases" in str(refused.value) and "rate" in str(refused.value)
     assert "unknown target" in str(refused.value)
+
+
+def test_a_hypothesis_judged_from_some_seconds_into_its_phase(tmp_path):
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        "phases: {steady: 5, fault: 5, recovery: 20}\n"
+        "hypotheses: [{metric: checkout_success_rate, phase: recovery, after: 12, at_least: 0.9}]\n"
+    )
+
+    (hypothesis,) = load(path).hypotheses
+
+    assert hypothesis.window == "recovery from 12 s"
+    assert str(hypothesis) == "checkout_success_rate (recovery from 12 s) at least 0.9"
+
+
+@pytest.mark.parametrize(("phase", "after"), [("recovery", 20), ("recovery", -1), ("all", 1)])
+def test_after_must_fall_inside_its_phase(tmp_path, phase, after):
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        "phases: {steady: 5, fault: 5, recovery: 20}\n"
+        f"hypotheses: [{{metric: server_errors, phase: {phase}, after: {after}, at_most: 0}}]\n"
+    )
+
+    with pytest.raises(ScenarioError, match="after"):
+        load(path)
+
+
+def test_a_scenario_waits_a_bounded_time_for_the_orders_work(tmp_path):
+    path = tmp_path / "settle.yaml"
+    path.write_text("phases: {steady: 5, fault: 5, recovery: 5}\nsettle: 400\n")
+
+    with pytest.raises(ScenarioError, match="settle"):
+        load(path)
 
 
 @pytest.mark.parametrize("url", ["http://10.0.0.1:8000", "http://example.com", "ftp://127.0.0.1"])
