@@ -20,6 +20,7 @@ from django.db import close_old_connections
 from catalog import services as catalog
 from delivery import services as delivery
 from fulfillment import services as fulfillment
+from prime_now import shedding
 from prime_now.kernel.errors import ValidationError
 from prime_now.kernel.faults import fault_add, fault_clear
 from prime_now.kernel.levers import lever_set
@@ -34,6 +35,10 @@ CUSTOMER = "gameday"
 CALM_SECONDS = 5.0
 # How many products the shoppers buy from (those the hub holds most of).
 SKUS = 40
+# A steady state is measured on a stack that has caught up: at most this many tasks waiting
+# in the queues (the last game day's cancellations, say), waited for at most this long.
+QUIET_TASKS = 50
+QUIET_WAIT_SECONDS = 300.0
 
 
 @dataclass
@@ -234,6 +239,8 @@ def run(
                 max_requests=max_requests)  # fmt: skip
     load.rate = scenario.rate
     actions = Actions(hub, notes)
+    waited, waiting = _await_quiet()
+    notes.append(f"started after waiting {waited:.0f} s for the queues: {waiting} tasks waiting")
     bounds: dict[str, tuple[float, float]] = {}
     fault_ids: list[int] = []
     pulled: list[str] = []
@@ -315,6 +322,19 @@ def _undo(fault_ids: list[int], pulled: list[str], actions: Actions, scenario: S
     pulled.clear()
     actions.stop()
     load.promise_multiplier = 1.0
+
+
+def _await_quiet() -> tuple[float, int]:
+    """Wait (at most QUIET_WAIT_SECONDS) until the workers have caught up; how long it took
+    and how many tasks were then waiting."""
+    started = time.monotonic()
+    while True:
+        waiting = shedding.read_signals().queue_depth
+        waited = time.monotonic() - started
+        if waiting <= QUIET_TASKS or waited >= QUIET_WAIT_SECONDS:
+            return waited, waiting
+        time.sleep(2.0)
+        close_old_connections()
 
 
 def _await_work(orders: list[str], seconds: float) -> tuple[set[str], float]:
