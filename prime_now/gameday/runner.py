@@ -246,8 +246,10 @@ def run(
     pulled: list[str] = []
     load.start()
     try:
+        # Injecting the faults and running the actions (filling a hub's windows takes a
+        # while), then undoing them, belong to no phase: the fault phase is measured once
+        # all is in force, the recovery once all is removed.
         for phase in PHASES:
-            start = recorder.now()
             if phase == "fault":
                 minutes = (scenario.phases["fault"] + scenario.phases["recovery"]) / 60 + 1
                 for fault in scenario.faults:
@@ -266,10 +268,11 @@ def run(
                         pulled.append(lever)
                 actions.start(scenario.actions)
                 load.promise_multiplier = scenario.spike
+            start = recorder.now()
             _wait(scenario.phases[phase], recorder, tick, load)
+            bounds[phase] = (start, recorder.now())
             if phase == "fault":
                 _undo(fault_ids, pulled, actions, scenario, load)
-            bounds[phase] = (start, recorder.now())
     finally:
         _undo(fault_ids, pulled, actions, scenario, load)
         load.stop()
