@@ -2,9 +2,12 @@
 order was cancelled (stop dispatching). Each runs once per event (the bus records it) and is
 idempotent on its own too."""
 
+import logging
+
 from fulfillment.events import OrderPacked, PickStarted
 from ordering.events import OrderCancelled
 from ordering.services import (
+    IllegalTransitionError,
     OrderStatus,
     PickedLineInput,
     order_get,
@@ -15,6 +18,8 @@ from prime_now.kernel.bus import subscribe
 
 from ..transport.dispatcher import job_cancel_for_order
 from ..transport.offers import job_dispatch_packed_order
+
+logger = logging.getLogger(__name__)
 
 
 def on_pick_started(event: PickStarted) -> None:
@@ -33,7 +38,16 @@ def on_order_packed(event: OrderPacked) -> None:
         )
         for line in event.lines
     ]
-    order = order_record_packed(number=event.order_ref, picked=picked)
+    try:
+        order = order_record_packed(number=event.order_ref, picked=picked)
+    except IllegalTransitionError:
+        # Cancelled while the hub packed it: nothing to dispatch, and the cancellation
+        # already put the packed goods back (pick_job_cancel). Retrying would only fail again.
+        if order_get(number=event.order_ref).status == OrderStatus.CANCELLED:
+            logger.info("order %s was cancelled before it was packed: not dispatched",
+                        event.order_ref)  # fmt: skip
+            return
+        raise
     job_dispatch_packed_order(
         order_number=event.order_ref,
         hub_code=event.hub_code,

@@ -305,6 +305,35 @@ def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
     assert ordering.order_get(number=number).status == "packed"
 
 
+def test_an_order_cancelled_while_the_hub_packed_it_is_not_dispatched_nor_retried(hub):
+    from delivery.handlers.transport import on_order_packed
+    from fulfillment.events import OrderPacked, PackedLine
+
+    make_courier(hub)
+    number = packed_order(hub)  # packed at the hub; its OrderPacked not handled yet
+    sku = ordering.order_get(number=number).lines[0].sku
+    ordering.order_cancel(number=number, reason="changed my mind")
+    event = OrderPacked(
+        order_ref=number,
+        hub_code=hub.code,
+        bags=1,
+        lines=(
+            PackedLine(
+                sku=sku,
+                ordered_quantity=2,
+                picked_quantity=2,
+                substitute_sku="",
+                substitute_quantity=0,
+            ),
+        ),  # fmt: skip
+    )
+
+    on_order_packed(event)  # no IllegalTransitionError: the bus would retry it for minutes
+
+    assert not DeliveryJob.objects.filter(order_number=number).exists()
+    assert ordering.order_get(number=number).status == "cancelled"
+
+
 def test_a_job_whose_window_cannot_be_met_is_flagged_at_offer_time(hub):
     from delivery.transport.jobs import job_create_for_packed_order
 
