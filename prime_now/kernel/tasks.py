@@ -12,7 +12,9 @@ from django.conf import settings
 from . import bus, deadletters
 
 
-@shared_task(name="kernel.deliver_event", bind=True)  # type: ignore[untyped-decorator]
+# max_retries=None here: the limit is EVENT_MAX_RETRIES, then a dead letter. (`retry(max_retries=
+# None)` alone means "the task's default", Celery's 3: the event was dropped after 3 retries.)
+@shared_task(name="kernel.deliver_event", bind=True, max_retries=None)  # type: ignore[untyped-decorator]
 def deliver_event(self: Any, *, event_id: str, handler: str) -> bool:
     """Run the handler; on failure retry with backoff, and after EVENT_MAX_RETRIES retries
     keep the event as a dead letter (never dropped: a failed dead-letter write retries too)."""

@@ -60,6 +60,19 @@ def test_a_handler_out_of_retries_leaves_one_dead_letter_with_its_error(
     assert digested(probe) == 0
 
 
+def test_a_handler_gets_every_retry_the_setting_allows_beyond_celerys_default_of_three(
+    settings, django_capture_on_commit_callbacks
+):
+    # Given the shipped limit, above Celery's own default retry limit (3)
+    settings.EVENT_MAX_RETRIES = 8
+
+    # When a handler fails every time
+    poisoned_event(django_capture_on_commit_callbacks)
+
+    # Then it was tried 9 times and its event kept as a dead letter, not dropped after 4
+    assert DeadLetter.objects.get().attempts == 9
+
+
 def test_other_events_flow_while_one_is_dead_lettered(django_capture_on_commit_callbacks):
     poisoned_event(django_capture_on_commit_callbacks)
     healthy = uuid.uuid4().hex[:10]
