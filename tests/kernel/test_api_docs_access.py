@@ -60,8 +60,10 @@ def test_private_docs_are_served_to_staff(private_docs, client):
 
 def _production(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run Python under the production settings (a database URL is needed, not a server)."""
+    # Not what a test session may set for itself (a browser test's DJANGO_ALLOW_ASYNC_UNSAFE).
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "prime_now.settings.production",
         "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgres://nobody@127.0.0.1:1/none",
         "SECRET_KEY": "p" * 30 + "q" * 30 + "0123456789",
