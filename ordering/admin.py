@@ -106,14 +106,23 @@ class OrderAdmin(admin.ModelAdmin):
         ("window_start", admin.DateFieldListFilter),
         ("placed_at", admin.DateFieldListFilter),
     )
-    search_fields = ("number", "customer__username", "customer__email", "idempotency_key")
+    search_fields = (
+        "number",
+        "customer__username",
+        "customer__email",
+        "idempotency_key",
+        "partner_key",
+    )
     list_select_related = ("customer",)
     date_hierarchy = "placed_at"
     ordering = ("-placed_at",)
     inlines = (OrderLineInline, PaymentInline, TimelineInline)
     actions = ("cancel_orders", "refund_orders")
     fieldsets = (
-        (None, {"fields": ("number", "customer", "status", "placed_at", "picked_at")}),
+        (
+            None,
+            {"fields": ("number", "customer", "partner_key", "status", "placed_at", "picked_at")},
+        ),
         ("Money", {"fields": ("currency", "subtotal", "delivery_fee", "tip", "total")}),
         (
             "Delivery",

@@ -30,7 +30,9 @@ from rest_framework.views import APIView
 from catalog import services
 from catalog.services import readcache
 from catalog.services.changes import catalog_last_modified, catalog_version
+from prime_now.kernel.api.auth import KeyScopes, PartnerKeyAuthentication
 from prime_now.kernel.money import CENT
+from prime_now.kernel.partner_keys import ApiScope
 
 from .serializers import (
     DepartmentOutput,
@@ -90,8 +92,11 @@ def _body(request, version: str, data: Callable[[], Any]) -> HttpResponseBase:
 
 
 class PublicReadApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+    """Open to everyone; a partner key, when sent, must be valid and hold catalog:read."""
+
+    permission_classes = [AllowAny, KeyScopes]
+    authentication_classes = [PartnerKeyAuthentication]
+    api_key_scope = ApiScope.CATALOG_READ
 
 
 class DepartmentListApi(PublicReadApi):

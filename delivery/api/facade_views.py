@@ -5,7 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +19,8 @@ from delivery.services import (
     window_picker,
 )
 from ordering.services import SubstitutionChoice
+from prime_now.kernel.api.auth import KeyScopes, PartnerKeyAuthentication, with_partner_keys
+from prime_now.kernel.partner_keys import ApiScope, PartnerKey
 
 from .facade_serializers import (
     CheckoutInput,
@@ -35,8 +37,9 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 class PromiseGetApi(APIView):
     """What can reach this address, and when: hub, open windows, earliest delivery."""
 
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+    permission_classes = [AllowAny, KeyScopes]
+    authentication_classes = [PartnerKeyAuthentication]
+    api_key_scope = ApiScope.PROMISE_READ
 
     @extend_schema(
         parameters=[PromiseInput],
@@ -54,8 +57,9 @@ class WindowPickerApi(APIView):
     """The windows for an address and basket, grouped as the storefront's checkout shows them:
     the soonest with a seat, the next few of each kind, the rest by day (full ones marked)."""
 
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+    permission_classes = [AllowAny, KeyScopes]
+    authentication_classes = [PartnerKeyAuthentication]
+    api_key_scope = ApiScope.PROMISE_READ
 
     @extend_schema(
         parameters=[WindowPickerInput],
@@ -95,7 +99,14 @@ class WindowPickerApi(APIView):
 class CheckoutPlaceApi(APIView):
     """Place an order: prices the lines, reserves the stock, books the window, authorizes the
     payment. Send a unique `Idempotency-Key` per checkout attempt; retries with the same key
-    get the first response again (but not a 5xx: the retry runs again)."""
+    get the first response again (but not a 5xx: the retry runs again).
+
+    A partner key with orders:write places the order as the partner's account, for the
+    partner's customer (the address is the customer's); the order records the key."""
+
+    authentication_classes = with_partner_keys()
+    permission_classes = [IsAuthenticated, KeyScopes]
+    api_key_scope = ApiScope.ORDERS_WRITE
 
     @extend_schema(
         request=CheckoutInput,
@@ -153,6 +164,7 @@ class CheckoutPlaceApi(APIView):
                     tip=Decimal(args["tip"]),
                     payment_token=args["payment_token"],
                     expected_subtotal=args["expected_subtotal"],
+                    partner_key=request.auth.prefix if isinstance(request.auth, PartnerKey) else "",
                 ),
             )
         except CheckoutFailedError as replayed:

@@ -448,6 +448,7 @@ def _place_order(
         delivery_fee=window.fee_for(subtotal),
         tip=request.tip,
         payment_token=request.payment_token,
+        partner_key=request.partner_key,
     )
     return order, lambda: _void_unless_placed(order.payment_reference)
 

@@ -89,6 +89,7 @@ class CheckoutRequest:
     lon: float | None = None
     tip: Decimal = Decimal("0.00")
     expected_subtotal: Decimal | None = None  # refuse (PriceChangedError) when it differs
+    partner_key: str = ""  # the partner API key's prefix, when a partner orders for its customer
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ Everything is scoped to request.user: another customer's order answers 404, like
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ordering import services
+from prime_now.kernel.api.auth import KeyScopes, with_partner_keys
+from prime_now.kernel.partner_keys import ApiScope
 
 from .serializers import (
     CartLineAddInput,
@@ -132,7 +135,12 @@ class OrderListApi(APIView):
 
 
 class OrderGetApi(APIView):
-    """One of my orders: lines (with what was picked), totals, payment, timeline."""
+    """One of my orders: lines (with what was picked), totals, payment, timeline. A partner
+    key with tracking:read reads its partner account's orders."""
+
+    authentication_classes = with_partner_keys()
+    permission_classes = [IsAuthenticated, KeyScopes]
+    api_key_scope = ApiScope.TRACKING_READ
 
     @extend_schema(
         responses={200: OrderOutput} | ERRORS,

@@ -177,6 +177,7 @@ class OrderDTO:
     amount_refunded: Decimal = Decimal("0.00")
     card_brand: str = ""
     payment_reference: str = ""  # the provider's reference of the authorization
+    partner_key: str = ""  # the prefix of the partner API key that placed it, if one did
 
 
 # --- Errors -----------------------------------------------------------------------------------

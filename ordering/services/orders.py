@@ -106,6 +106,7 @@ def order_dto(
         amount_refunded=payment.refunded_amount,
         card_brand=payment.card_brand,
         payment_reference=payment.reference,
+        partner_key=order.partner_key,
     )
 
 

@@ -65,13 +65,18 @@ def order_place(
     delivery_fee: Decimal,
     tip: Decimal,
     payment_token: str,
+    partner_key: str = "",
 ) -> OrderDTO:
     """Authorize the total and record the order; publishes OrderPlaced.
 
     Placing again with the same customer and key returns the first order (and charges
     nothing more); the same key with other details raises IdempotencyKeyReusedError.
+    `partner_key` is the prefix of the partner API key placing it for a partner's customer.
     """
-    placement = _placement(customer_id, idempotency_key, lines, delivery, delivery_fee, tip)
+    placement = replace(
+        _placement(customer_id, idempotency_key, lines, delivery, delivery_fee, tip),
+        partner_key=partner_key,
+    )
     earlier = _earlier_order(placement)
     if earlier is not None:
         return earlier
@@ -102,6 +107,7 @@ class Placement:
     total: Decimal
     currency: str
     fingerprint: str
+    partner_key: str = ""
 
     @property
     def payment_key(self) -> str:
@@ -312,10 +318,12 @@ def _new_number() -> str:
 _PLACE = f"""
     WITH placed AS (
         INSERT INTO {Order._meta.db_table}
-               (number, customer_id, status, idempotency_key, request_fingerprint, currency,
+               (number, customer_id, partner_key, status, idempotency_key, request_fingerprint,
+                currency,
                 subtotal, delivery_fee, tip, total, address, postcode, lat, lon, hub_code,
                 window_id, window_start, window_end, window_kind, placed_at, updated_at)
-        VALUES (%(number)s, %(customer)s, %(status)s, %(key)s, %(fingerprint)s, %(currency)s,
+        VALUES (%(number)s, %(customer)s, %(partner_key)s, %(status)s, %(key)s, %(fingerprint)s,
+                %(currency)s,
                 %(subtotal)s, %(fee)s, %(tip)s, %(total)s, %(address)s, %(postcode)s, %(lat)s,
                 %(lon)s, %(hub)s, %(window)s, %(window_start)s, %(window_end)s,
                 %(window_kind)s, %(now)s, %(now)s)
@@ -386,6 +394,7 @@ def _place_params(placement: Placement, hold: Hold, number: str, now: datetime) 
     return {
         "number": number,
         "customer": placement.customer_id,
+        "partner_key": placement.partner_key,
         "status": OrderStatus.PLACED.value,
         "key": placement.key,
         "fingerprint": placement.fingerprint,
@@ -462,4 +471,5 @@ def _placed_dto(placement: Placement, hold: Hold, number: str, now: datetime) ->
         amount_authorized=placement.total,
         card_brand=hold.authorization.brand,
         payment_reference=hold.authorization.reference,
+        partner_key=placement.partner_key,
     )

@@ -5,11 +5,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from . import breakers, bus, deadletters, faults, tokens
 from .errors import ApplicationError
 from .levers import lever_set
 from .models import (
+    ApiScope,
     DeadLetter,
     DeviceToken,
     Fault,
@@ -17,8 +20,13 @@ from .models import (
     Lever,
     LeverChange,
     OutboxEvent,
+    PartnerKey,
     User,
 )
+
+# The library's own key model is not used (kernel.PartnerKey is): keep it out of the admin.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
 
 
 @admin.register(User)
@@ -60,6 +68,59 @@ class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class PartnerKeyForm(forms.ModelForm[PartnerKey]):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What the key may do; a request outside them is refused (403).",
+    )
+
+    class Meta:
+        model = PartnerKey
+        fields = ("name", "account", "scopes", "expiry_date", "revoked")
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(APIKeyModelAdmin):
+    """Partners' API keys. The key is shown once, in the message after "Save"; only its prefix
+    and hash are kept. Revoking (the checkbox, or the action) is for good and takes effect on
+    the key's next request."""
+
+    form = PartnerKeyForm
+    list_display = (  # type: ignore[assignment]  # the library's tuple types are too narrow
+        "prefix",
+        "name",
+        "account",
+        "scope_names",
+        "created",
+        "expiry_date",
+        "_has_expired",
+        "last_used",
+        "revoked",
+    )
+    list_filter = ("revoked", "created")  # type: ignore[assignment]
+    search_fields = ("name", "prefix", "account__username")  # type: ignore[assignment]
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    actions = ("revoke",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields: tuple[str, ...] = (*super().get_readonly_fields(request, obj), "last_used")
+        if obj is not None:  # a key's owner and scopes are fixed: issue a new key instead
+            fields += ("account", "scopes")
+        return fields
+
+    @admin.display(description="scopes")
+    def scope_names(self, obj: PartnerKey) -> str:
+        return ", ".join(obj.scopes)
+
+    @admin.action(description="Revoke the selected keys (for good)", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
+        count = queryset.filter(revoked=False).update(revoked=True)
+        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
 
 
 @admin.register(OutboxEvent)

@@ -2,10 +2,12 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from knox.models import AbstractAuthToken
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox is untyped
@@ -51,6 +53,49 @@ class DeviceToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.device or 'a device'} ({self.token_key}…)"
+
+
+class ApiScope(models.TextChoices):
+    """What a partner API key may do; each API view that takes keys names the one it needs."""
+
+    CATALOG_READ = "catalog:read", "catalog:read: departments and products"
+    PROMISE_READ = "promise:read", "promise:read: the delivery promise and window picker"
+    ORDERS_WRITE = "orders:write", "orders:write: place orders for the partner's customers"
+    TRACKING_READ = "tracking:read", "tracking:read: the partner's orders and their tracking"
+
+
+class PartnerKey(AbstractAPIKey):
+    """A partner's API key (djangorestframework-api-key): `<prefix>.<secret>`, of which only
+    the prefix and a SHA-512 hash are stored; the plain key is shown once, at creation.
+
+    The key acts as its partner's account: an order placed with it is that account's order
+    (the partner buys for its customer and delivers to the customer's address), and records
+    the key's prefix. Revoking cannot be undone; every request looks the key up again, so a
+    revoked or expired key is refused on the next request in every process.
+    """
+
+    account = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="partner_keys",
+        help_text="The partner's account: orders placed with this key are this account's.",
+    )
+    scopes = ArrayField(
+        models.CharField(max_length=32, choices=ApiScope.choices),
+        default=list,
+        blank=True,
+        help_text="What the key may do; a request outside them is refused (403).",
+    )
+    last_used = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="To the minute."
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "partner API key"
+        verbose_name_plural = "partner API keys"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
 
 
 class OutboxEvent(models.Model):

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "knox",
+    "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_structlog",
@@ -419,8 +420,9 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
 # without use (each use moves the expiry forward, at most once a minute), never living longer
 # than API_TOKEN_MAX_DAYS.
 KNOX_TOKEN_MODEL = "kernel.DeviceToken"
-# knox's own migrations would create its unused default token table (they ignore the swap).
-MIGRATION_MODULES = {"knox": None}
+# knox's and djangorestframework-api-key's own migrations would create their unused default
+# tables (the project's are kernel.DeviceToken and kernel.PartnerKey).
+MIGRATION_MODULES = {"knox": None, "rest_framework_api_key": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "14"))),
     "AUTO_REFRESH": True,

@@ -20,3 +20,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         for name in extracted or ():
             role_grant(user_id=self.pk, role=Role(name))
+
+
+def partner_key(*scopes: str, account=None, name: str = "Acme shop", **fields):
+    """A partner API key holding these scopes (default: all), for `account` (default: a new
+    partner account); returns (key, plain key). Send it as `Authorization: Api-Key <plain>`."""
+    from prime_now.kernel.partner_keys import ApiScope, key_issue
+
+    account = account or UserFactory()
+    return key_issue(account=account, name=name, scopes=scopes or ApiScope.values, **fields)

@@ -16,3 +16,18 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
         )
         scheme["description"] = "A user's device token from `POST /api/v1/auth/token`."
         return scheme
+
+
+class PartnerKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "prime_now.kernel.api.auth.PartnerKeyAuthentication"
+    name = "partnerKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A partner API key, sent as `Authorization: Api-Key <key>`. Each "
+            "operation that accepts keys says which scope it needs (catalog:read, "
+            "promise:read, orders:write, tracking:read).",
+        }
