@@ -310,6 +310,19 @@ def test_an_operator_issues_a_key_in_the_admin_and_sees_it_once(admin_client):
     assert shown not in later
 
 
+def test_renaming_a_key_in_the_admin_keeps_its_owner_and_scopes(admin_client):
+    key, _ = partner_key("catalog:read", "tracking:read")
+
+    response = admin_client.post(
+        f"/admin/kernel/partnerkey/{key.pk}/change/", {"name": "Acme (renamed)"}, follow=True
+    )
+
+    assert response.status_code == 200
+    key.refresh_from_db()
+    assert key.name == "Acme (renamed)"
+    assert key.scopes == ["catalog:read", "tracking:read"]
+
+
 def test_an_operator_revokes_keys_from_the_admin(admin_client):
     key, _ = partner_key("catalog:read")
 
