@@ -121,7 +121,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.CharField(max_length=128)
     request_fingerprint = models.CharField(max_length=64)
     # A partner's order (placed with its API key, for its customer): the key's prefix.
-    partner_key = models.CharField(max_length=8, blank=True, default="", db_index=True)
+    partner_key = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     currency = models.CharField(max_length=3)
     # subtotal follows the lines: ordered amounts at placement, picked amounts after picking.
