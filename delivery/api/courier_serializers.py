@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from prime_now.kernel.api.serializers import JsonInput
+
 from ..models.transport import DeliveryJob
 
 
@@ -22,11 +24,11 @@ class CourierOutput(serializers.Serializer):
     located_at = serializers.DateTimeField(allow_null=True)
 
 
-class StatusInput(serializers.Serializer):
+class StatusInput(JsonInput):
     online = serializers.BooleanField()
 
 
-class LocationInput(serializers.Serializer):
+class LocationInput(JsonInput):
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lon = serializers.FloatField(min_value=-180, max_value=180)
     speed_kmh = serializers.FloatField(min_value=0, max_value=200, required=False, allow_null=True)
@@ -101,11 +103,11 @@ class TripEnvelopeOutput(serializers.Serializer):
     trip = TripOutput(allow_null=True)
 
 
-class PickUpInput(serializers.Serializer):
+class PickUpInput(JsonInput):
     bags = serializers.IntegerField(min_value=1, max_value=50)
 
 
-class DeliverInput(serializers.Serializer):
+class DeliverInput(JsonInput):
     proof_kind = serializers.ChoiceField(choices=DeliveryJob.ProofKind.choices)
     proof_reference = serializers.CharField(max_length=200)
     lat = serializers.FloatField(min_value=-90, max_value=90)
@@ -113,7 +115,7 @@ class DeliverInput(serializers.Serializer):
     age_verified = serializers.BooleanField(default=False)
 
 
-class FailInput(serializers.Serializer):
+class FailInput(JsonInput):
     reason = serializers.ChoiceField(choices=DeliveryJob.FailureReason.choices)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 

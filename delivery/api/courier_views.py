@@ -7,6 +7,7 @@ courier's offer, block claim or stop is simply not found.
 from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +25,20 @@ class IsCourier(BasePermission):
         return bool(request.user and request.user.is_authenticated) and request.user.has_role(
             Role.COURIER
         )
+
+
+def conflict(codes: str) -> dict[int, OpenApiResponse]:
+    return {409: OpenApiResponse(description=f"Not possible now ({codes})")}
+
+
+STEP = "trip_step_out_of_order"
+NOT_FOUND = {404: OpenApiResponse(description="No trip in progress (no_trip)")}
+FAR_OR_UNCHECKED = {
+    422: OpenApiResponse(
+        description="Too far from the door, or the ID was not checked "
+        "(outside_geofence, age_check_required)"
+    )
+}
 
 
 class CourierApi(APIView):
@@ -61,7 +76,10 @@ class CourierLocationPingApi(CourierApi):
 
     @extend_schema(
         request=s.LocationInput,
-        responses=s.LocationOutput,
+        responses={
+            202: s.LocationOutput,
+            429: OpenApiResponse(description="Pinged too soon (ping_rate_limited)"),
+        },
         operation_id="courier_location_ping",
         tags=["courier"],
     )
@@ -104,7 +122,11 @@ class CourierBlockAvailableListApi(CourierApi):
 
 class CourierBlockClaimApi(CourierApi):
     @extend_schema(
-        request=None, responses=s.BlockOutput, operation_id="courier_block_claim", tags=["courier"]
+        request=None,
+        responses={200: s.BlockOutput}
+        | conflict("block_full, block_closed, block_already_claimed, block_overlap"),
+        operation_id="courier_block_claim",
+        tags=["courier"],
     )
     def post(self, request, block_id: int):
         dto = blocks.block_claim(user_id=request.user.pk, block_id=block_id)
@@ -114,7 +136,7 @@ class CourierBlockClaimApi(CourierApi):
 class CourierBlockForfeitApi(CourierApi):
     @extend_schema(
         request=None,
-        responses=s.BlockOutput,
+        responses={200: s.BlockOutput} | conflict("forfeit_too_late"),
         operation_id="courier_block_forfeit",
         tags=["courier"],
     )
@@ -139,7 +161,11 @@ class CourierOfferAcceptApi(CourierApi):
     `no_capacity`."""
 
     @extend_schema(
-        request=None, responses=s.OfferOutput, operation_id="courier_offer_accept", tags=["courier"]
+        request=None,
+        responses={200: s.OfferOutput}
+        | conflict("offer_expired, offer_already_answered, job_taken, no_capacity"),
+        operation_id="courier_offer_accept",
+        tags=["courier"],
     )
     def post(self, request, offer_id: str):
         dto = offers.offer_accept(user_id=request.user.pk, offer_id=offer_id)
@@ -149,7 +175,7 @@ class CourierOfferAcceptApi(CourierApi):
 class CourierOfferDeclineApi(CourierApi):
     @extend_schema(
         request=None,
-        responses=s.OfferOutput,
+        responses={200: s.OfferOutput} | conflict("offer_expired, offer_already_answered"),
         operation_id="courier_offer_decline",
         tags=["courier"],
     )
@@ -172,7 +198,7 @@ class CourierTripGetApi(CourierApi):
 class CourierTripArriveApi(CourierApi):
     @extend_schema(
         request=None,
-        responses=s.TripEnvelopeOutput,
+        responses={200: s.TripEnvelopeOutput} | conflict(STEP) | NOT_FOUND,
         operation_id="courier_trip_arrived_at_hub",
         tags=["courier"],
     )
@@ -185,7 +211,7 @@ class CourierTripPickUpApi(CourierApi):
 
     @extend_schema(
         request=s.PickUpInput,
-        responses=s.TripEnvelopeOutput,
+        responses={200: s.TripEnvelopeOutput} | conflict(STEP) | NOT_FOUND,
         operation_id="courier_trip_picked_up",
         tags=["courier"],
     )
@@ -200,7 +226,7 @@ class CourierStopDeliverApi(CourierApi):
 
     @extend_schema(
         request=s.DeliverInput,
-        responses=s.TripEnvelopeOutput,
+        responses={200: s.TripEnvelopeOutput} | conflict(STEP) | FAR_OR_UNCHECKED,
         operation_id="courier_stop_delivered",
         tags=["courier"],
     )
@@ -216,7 +242,7 @@ class CourierStopFailApi(CourierApi):
 
     @extend_schema(
         request=s.FailInput,
-        responses=s.TripEnvelopeOutput,
+        responses={200: s.TripEnvelopeOutput} | conflict(STEP),
         operation_id="courier_stop_failed",
         tags=["courier"],
     )
@@ -231,6 +257,10 @@ class CourierStopProofApi(CourierApi):
     """Upload the proof for the stop you are at: a photo of the bags at the door or the
     customer's signature (multipart: kind, image). JPEG or PNG, at most 5 MB; the content is
     checked, not the file name. Then mark the stop delivered with proof_reference = its id."""
+
+    # JSON too: a body without an image is answered like any upload that is not one (after
+    # the stop is found to be yours), not with 415.
+    parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
         request={"multipart/form-data": s.ProofUploadInput},

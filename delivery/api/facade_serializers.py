@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ordering.services import BASKET_LIMITS, SubstitutionChoice
+from prime_now.kernel.api.serializers import JsonInput, required_with
 
 
 class WindowOutput(serializers.Serializer):
@@ -91,7 +92,14 @@ class WindowPickerOutput(serializers.Serializer):
 SKU_MAX_LENGTH = 64
 
 
-class CheckoutLineInput(serializers.Serializer):
+class CheckoutLineInput(JsonInput):
+    openapi_constraints = required_with(
+        "substitution",
+        SubstitutionChoice.SPECIFIC,
+        "substitute_sku",
+        choices=SubstitutionChoice.values,
+        nullable=True,
+    )
     sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
     quantity = serializers.IntegerField(min_value=1, max_value=BASKET_LIMITS.max_line_quantity)
     substitution = serializers.ChoiceField(
@@ -117,7 +125,40 @@ class CheckoutLineInput(serializers.Serializer):
         return attrs
 
 
-class CheckoutInput(serializers.Serializer):
+NULL = {"enum": [None], "nullable": True}
+TEXT = {"pattern": r"\S"}
+
+
+class CheckoutInput(JsonInput):
+    # Where to deliver: a saved address (address_id, nothing typed), or a typed address with
+    # its postcode, or with both lat and lon.
+    openapi_constraints = {
+        "anyOf": [
+            {
+                "required": ["address_id"],
+                "properties": {
+                    "address_id": {"type": "integer"},
+                    "address": {"maxLength": 0},
+                    "postcode": {"maxLength": 0},
+                    "lat": NULL,
+                    "lon": NULL,
+                },
+            },
+            {
+                "required": ["address", "postcode"],
+                "properties": {"address": TEXT, "postcode": {"minLength": 1}, "address_id": NULL},
+            },
+            {
+                "required": ["address", "lat", "lon"],
+                "properties": {
+                    "address": TEXT,
+                    "lat": {"type": "number"},
+                    "lon": {"type": "number"},
+                    "address_id": NULL,
+                },
+            },
+        ]
+    }
     lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=CheckoutLineInput(), allow_empty=False, max_length=BASKET_LIMITS.max_lines
     )
@@ -169,7 +210,7 @@ class CheckoutOutput(serializers.Serializer):
     window = WindowOutput()
 
 
-class AddressInput(serializers.Serializer):
+class AddressInput(JsonInput):
     # "label" shadows Serializer.label in the stubs only (DRF sets it from the field name).
     label = serializers.CharField(max_length=40, help_text='"Home", "Work", ...')  # type: ignore[assignment]
     address = serializers.CharField(max_length=200)

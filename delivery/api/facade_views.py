@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delivery.facade.idempotency import idempotency_key_check
+from delivery.facade.idempotency import MAX_KEY_LENGTH, idempotency_key_check
 from delivery.services import (
     CheckoutFailedError,
     CheckoutLine,
@@ -113,7 +113,8 @@ class CheckoutPlaceApi(APIView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                # Not blank; surrounding spaces are ignored.
+                {"type": "string", "pattern": r"\S", "maxLength": MAX_KEY_LENGTH},
                 OpenApiParameter.HEADER,
                 required=True,
                 description="Unique per checkout attempt; reuse it only to retry the same request.",
@@ -121,17 +122,17 @@ class CheckoutPlaceApi(APIView):
         ],
         responses={
             201: CheckoutOutput,
-            400: OpenApiResponse(
-                description="Invalid request, missing Idempotency-Key, or a substitute that "
-                "cannot stand in (invalid_substitute)"
-            ),
+            400: OpenApiResponse(description="Invalid request, or no Idempotency-Key"),
             402: OpenApiResponse(description="Payment declined"),
             404: OpenApiResponse(description="address_id is not one of your saved addresses"),
             409: OpenApiResponse(
                 description="Out of stock, window full or closed, price changed, or the same "
                 "key is still being processed"
             ),
-            422: OpenApiResponse(description="Address not served, or key reused with another body"),
+            422: OpenApiResponse(
+                description="Address not served, key reused with another body, a product not "
+                "sold, or a substitute that cannot stand in (invalid_substitute)"
+            ),
         },
         operation_id="checkout_place",
     )

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from prime_now.kernel.api.serializers import JsonInput
+
 from ..services import PickJobStatus
 
 
@@ -36,10 +38,10 @@ class PickJobListInput(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
 
 
-class PickLineConfirmInput(serializers.Serializer):
+class PickLineConfirmInput(JsonInput):
     picked_quantity = serializers.IntegerField(min_value=0, max_value=1000)
     substitute_quantity = serializers.IntegerField(min_value=0, max_value=1000, default=0)
 
 
-class PickJobPackInput(serializers.Serializer):
+class PickJobPackInput(JsonInput):
     bags = serializers.IntegerField(min_value=1, max_value=50)

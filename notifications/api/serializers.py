@@ -1,19 +1,7 @@
 from rest_framework import serializers
 
 from notifications.services import NotificationKind
-
-
-class StrictInput(serializers.Serializer):
-    """Unknown fields are refused with 400, not ignored."""
-
-    def to_internal_value(self, data):
-        if hasattr(data, "keys"):
-            unknown = sorted(set(data.keys()) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["This field cannot be set."] for name in unknown}
-                )
-        return super().to_internal_value(data)
+from prime_now.kernel.api.serializers import StrictInput
 
 
 class NotificationListInput(serializers.Serializer):

@@ -4,17 +4,7 @@ client must not set (status, totals, customer, prices) is refused with 400, not 
 from rest_framework import serializers
 
 from ordering import services
-
-
-class StrictInput(serializers.Serializer):
-    def to_internal_value(self, data):
-        if hasattr(data, "keys"):
-            unknown = sorted(set(data.keys()) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["This field cannot be set."] for name in unknown}
-                )
-        return super().to_internal_value(data)
+from prime_now.kernel.api.serializers import StrictInput, required_with
 
 
 class CartLineAddInput(StrictInput):
@@ -29,6 +19,12 @@ class CartLineChangeInput(StrictInput):
 
 
 class CartLineSubstitutionInput(StrictInput):
+    openapi_constraints = required_with(
+        "substitution",
+        services.SubstitutionChoice.SPECIFIC,
+        "substitute_sku",
+        choices=services.SubstitutionChoice.values,
+    )
     substitution = serializers.ChoiceField(choices=services.SubstitutionChoice.choices)
     substitute_sku = serializers.CharField(
         max_length=64,

@@ -82,7 +82,7 @@ class CartLineChangeApi(APIView):
 class CartLineRemoveApi(APIView):
     """Remove a product from my cart (removing what is not there is not an error)."""
 
-    @extend_schema(responses=CartOutput, operation_id="cart_line_remove")
+    @extend_schema(responses={200: CartOutput}, operation_id="cart_line_remove")
     def delete(self, request, sku: str):
         return Response(CartOutput(services.cart_remove(owner=_owner(request), sku=sku)).data)
 
@@ -121,7 +121,12 @@ class OrderListApi(APIView):
     """My orders, newest first. Continue with `?before=<next_before>`."""
 
     @extend_schema(
-        parameters=[OrderListInput], responses=OrderListOutput, operation_id="order_list"
+        parameters=[OrderListInput],
+        responses={
+            200: OrderListOutput,
+            404: OpenApiResponse(description="`before` is not one of my orders"),
+        },
+        operation_id="order_list",
     )
     def get(self, request):
         params = OrderListInput(data=request.query_params)

@@ -244,10 +244,11 @@ class IllegalTransitionError(ConflictError):
     default_message = "The order cannot change to that status now."
 
 
-class SubstitutionChoiceError(ValidationError):
+class SubstitutionChoiceError(ApplicationError):
     """The substitute chosen cannot stand in for the item (unknown, not sold, itself)."""
 
     code = "invalid_substitute"
+    status = 422
     default_message = "That product cannot be your substitute."
 
 

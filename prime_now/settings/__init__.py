@@ -399,7 +399,11 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "prime_now.kernel.api.schema.ApiAutoSchema",
+    # The API reads JSON bodies only (a proof upload reads multipart): one media type to
+    # document and to validate.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "prime_now.kernel.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_VERSIONING_CLASS": None,
@@ -434,10 +438,19 @@ REST_KNOX = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prime Now API",
-    "DESCRIPTION": "Ultrafast local delivery: catalog, cart, checkout, tracking and courier APIs.",
+    "DESCRIPTION": "Ultrafast local delivery: catalog, cart, checkout, tracking and courier APIs."
+    '\n\nBodies are JSON. Every error answers `{"error": {"code", "message", "fields"}}`'
+    " (the `Error` schema); 429 and 503 carry `Retry-After`. Text never contains NUL characters"
+    " (refused with 400).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body is the same shape as its PUT/POST body (its required fields are required).
+    "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "prime_now.kernel.api.schema.input_constraints",
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -447,6 +460,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "notifications.kinds.NotificationKind",
         "ProblemKindEnum": "ordering.statuses.ProblemKind",
         "ProofKindEnum": "delivery.models.transport.DeliveryJob.ProofKind",
+        "SubstitutionEnum": "ordering.statuses.SubstitutionChoice",
         "WindowKindEnum": "delivery.models.facade.WindowKind",
     },
 }

@@ -111,7 +111,7 @@ def test_an_unknown_specific_substitute_is_refused_at_checkout(customer_client, 
         format="json",
         headers={"Idempotency-Key": "subs-bad"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_substitute"
 
 

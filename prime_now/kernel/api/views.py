@@ -12,6 +12,7 @@ from prime_now.kernel import tokens
 from prime_now.kernel.models import DeviceToken
 
 from .auth import DeviceTokenAuthentication
+from .serializers import JsonInput
 
 
 class MeOutput(serializers.Serializer[Any]):
@@ -31,7 +32,7 @@ class MeGetApi(APIView):
         return Response(MeOutput(request.user).data)
 
 
-class TokenCreateInput(serializers.Serializer[Any]):
+class TokenCreateInput(JsonInput):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     device = serializers.CharField(
