@@ -58,8 +58,8 @@ def web_server(**extra_env: str) -> Iterator[str]:
     def answers() -> bool:
         try:
             return requests.get(f"{url}/healthz", timeout=10).status_code == 200
-        except requests.ConnectionError:
-            return False
+        except (requests.ConnectionError, requests.Timeout):
+            return False  # not listening yet, or still loading the project (a busy machine)
 
     try:
         if not wait_for(answers, timeout=30):

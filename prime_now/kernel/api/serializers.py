@@ -60,6 +60,13 @@ class JsonInput(serializers.Serializer[Any]):
                 if problem:
                     errors[name] = [problem]
             if errors:
+                # With the other fields' errors too, as DRF would give them.
+                rest = {name: value for name, value in data.items() if name not in errors}
+                try:
+                    super().to_internal_value(rest)
+                except serializers.ValidationError as others:
+                    if isinstance(others.detail, dict):
+                        errors = {**others.detail, **errors}
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
