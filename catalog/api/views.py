@@ -97,6 +97,7 @@ class PublicReadApi(APIView):
     permission_classes = [AllowAny, KeyScopes]
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.CATALOG_READ
+    throttle_scope = "reads"
 
 
 class DepartmentListApi(PublicReadApi):

@@ -72,7 +72,10 @@ class CourierStatusSetApi(CourierApi):
 
 
 class CourierLocationPingApi(CourierApi):
-    """Where the courier is now. Too frequent pings get 429 `ping_rate_limited`."""
+    """Where the courier is now. Pings closer together than the dispatcher's interval get 429
+    `ping_rate_limited`, a flood 429 `throttled`; both say when to retry (Retry-After)."""
+
+    throttle_scope = "courier-pings"
 
     @extend_schema(
         request=s.LocationInput,

@@ -40,6 +40,7 @@ class PromiseGetApi(APIView):
     permission_classes = [AllowAny, KeyScopes]
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.PROMISE_READ
+    throttle_scope = "reads"
 
     @extend_schema(
         parameters=[PromiseInput],
@@ -60,6 +61,7 @@ class WindowPickerApi(APIView):
     permission_classes = [AllowAny, KeyScopes]
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.PROMISE_READ
+    throttle_scope = "reads"
 
     @extend_schema(
         parameters=[WindowPickerInput],
@@ -107,6 +109,7 @@ class CheckoutPlaceApi(APIView):
     authentication_classes = with_partner_keys()
     permission_classes = [IsAuthenticated, KeyScopes]
     api_key_scope = ApiScope.ORDERS_WRITE
+    throttle_scope = "checkout"
 
     @extend_schema(
         request=CheckoutInput,

@@ -93,10 +93,9 @@ def courier_ping(
         if profile.located_at is not None:
             since = (now - profile.located_at).total_seconds()
             if 0 <= since < config.ping_min_interval_seconds:
+                wait = config.ping_min_interval_seconds - since
                 raise PingTooFrequentError(
-                    fields={
-                        "retry_after_seconds": round(config.ping_min_interval_seconds - since, 2)
-                    }
+                    retry_after=wait, fields={"retry_after_seconds": round(wait, 2)}
                 )
         profile.lat, profile.lon, profile.speed_kmh, profile.located_at = lat, lon, speed_kmh, now
         profile.save(update_fields=["lat", "lon", "speed_kmh", "located_at"])

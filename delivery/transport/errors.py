@@ -5,6 +5,7 @@ from prime_now.kernel.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyRequestsError,
     ValidationError,
 )
 
@@ -58,9 +59,8 @@ class InvalidBlockError(ValidationError):
     code = "invalid_block"
 
 
-class PingTooFrequentError(ApplicationError):
+class PingTooFrequentError(TooManyRequestsError):
     code = "ping_rate_limited"
-    status = 429
     default_message = "Location updates are coming too fast; slow down."
 
 

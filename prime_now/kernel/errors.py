@@ -71,3 +71,15 @@ class UnavailableError(ApplicationError):
     code = "unavailable"
     status = 503
     default_message = "This is unavailable right now. Please try again shortly."
+
+
+class TooManyRequestsError(ApplicationError):
+    """Too many requests for now (HTTP 429); the answer's Retry-After says when to try again."""
+
+    code = "throttled"
+    status = 429
+    default_message = "Too many requests. Please slow down."
+
+    def __init__(self, message: str | None = None, *, retry_after: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

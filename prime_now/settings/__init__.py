@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "rest_framework",
     "knox",
     "rest_framework_api_key",
@@ -112,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "prime_now.metrics.RequestMetricsMiddleware",
+    # Answers a sign-in attempt while locked out (prime_now/kernel/signin.py).
+    "axes.middleware.AxesMiddleware",
     # Last, so it is the first to see a view's exception: a lost database or broker is a 503.
     "prime_now.kernel.outage.OutageMiddleware",
 ]
@@ -344,6 +347,20 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "kernel.User"
+# django-axes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in protection (prime_now/kernel/signin.py): this many failures for one username from one
+# address lock that pair out for LOGIN_LOCKOUT_MINUTES; a success clears the count. Operators
+# unlock in the admin (Axes → Access attempts) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "prime_now.kernel.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "prime_now.kernel.signin.client_address"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -408,6 +425,26 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["prime_now.kernel.api.throttles.FamilyThrottle"],
+    # The client address is REMOTE_ADDR, unless this many proxies in front of the web
+    # processes add X-Forwarded-For (set NUM_PROXIES=1 behind one load balancer): a client's
+    # own X-Forwarded-For must not choose its throttle bucket.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
+}
+# Request limits per endpoint family and caller (prime_now/kernel/api/throttles.py): per
+# partner API key, else per signed-in user, else per client address. "N/s", "N/min", "N/hour".
+API_THROTTLE_ENABLED = env_bool("API_THROTTLE_ENABLED", True)
+API_THROTTLE_RATES = {
+    # Sign-in, logout: a password guesser's budget (django-axes locks the account out too).
+    "auth": os.environ.get("THROTTLE_AUTH", "10/min"),
+    # The public catalog and promise reads (anonymous apps share a carrier's address).
+    "reads": os.environ.get("THROTTLE_READS", "1200/min"),
+    "checkout": os.environ.get("THROTTLE_CHECKOUT", "30/min"),
+    # Couriers' location pings (the dispatcher also refuses pings under
+    # DISPATCH_PING_MIN_INTERVAL_SECONDS apart, per courier, in the database).
+    "courier-pings": os.environ.get("THROTTLE_COURIER_PINGS", "120/min"),
+    # Every other API view.
+    "api": os.environ.get("THROTTLE_API", "600/min"),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 os.environ.setdefault("DB_STATEMENT_TIMEOUT", "5min")
 
 from . import *
-from . import LOCAL_CACHE, REDIS_URL, env_bool, redis_url_with_db
+from . import API_THROTTLE_RATES, LOCAL_CACHE, REDIS_URL, env_bool, redis_url_with_db
 
 if os.environ.get("TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
@@ -47,6 +47,9 @@ CACHES["local"] = LOCAL_CACHE
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Limits no test reaches by accident (a test run is one client address and a few users); the
+# tests of throttling set their own (tests/kernel/test_throttling.py).
+API_THROTTLE_RATES = dict.fromkeys(API_THROTTLE_RATES, "100000/min")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

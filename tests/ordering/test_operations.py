@@ -147,6 +147,8 @@ def test_seed_ordering_creates_the_demo_customer_once():
     call_command("seed_ordering", "--small", stdout=io.StringIO())
     call_command("seed_ordering", stdout=io.StringIO())
     from django.contrib.auth import authenticate
+    from django.test import RequestFactory
 
-    user = authenticate(username="customer", password="prime-now-demo")
+    # A sign-in comes with its request (django-axes counts failures per address).
+    user = authenticate(RequestFactory().post("/"), username="customer", password="prime-now-demo")
     assert user is not None and user.roles == ["customer"]

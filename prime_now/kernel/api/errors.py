@@ -1,6 +1,7 @@
 """One JSON error shape for every API error: {"error": {"code", "message", "fields"}}."""
 
 import logging
+import math
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from prime_now.kernel.errors import ApplicationError
+from prime_now.kernel.errors import ApplicationError, TooManyRequestsError
 from prime_now.kernel.outage import OUTAGE_CODE, OUTAGE_MESSAGE, RETRY_AFTER_SECONDS, is_outage
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         set_rollback()
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+        headers = None
+        if exc.status == 503:
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        elif isinstance(exc, TooManyRequestsError):
+            headers = {"Retry-After": retry_after(exc.retry_after)}
         return Response({"error": exc.as_dict()}, status=exc.status, headers=headers)
     if is_outage(exc):
         logger.error("API outage: %s", type(exc).__name__, exc_info=exc)
@@ -81,8 +86,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
         wait = getattr(exc, "wait", None)
-        if wait:
-            headers["Retry-After"] = str(int(wait))
+        if wait is not None:
+            headers["Retry-After"] = retry_after(wait)
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return Response(error_body(code, str(message)), status=exc.status_code, headers=headers)
     if settings.DEBUG:
@@ -93,6 +98,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         error_body("server_error", "Something went wrong on our side. Please try again."),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def retry_after(seconds: float) -> str:
+    """Retry-After's whole seconds, rounded up: a client waiting that long is let in."""
+    return str(max(1, math.ceil(seconds)))
 
 
 def _rollback_if_possible() -> None:

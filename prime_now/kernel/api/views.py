@@ -87,6 +87,7 @@ class TokenLogoutApi(APIView):
 
     authentication_classes = (DeviceTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
+    throttle_scope = "auth"
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
     def post(self, request: Request) -> Response:
@@ -100,6 +101,7 @@ class TokenLogoutAllApi(APIView):
 
     authentication_classes = (DeviceTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
+    throttle_scope = "auth"
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout_all")
     def post(self, request: Request) -> Response:

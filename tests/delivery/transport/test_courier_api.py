@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from delivery.models import Offer
 from ordering import services as ordering
+from prime_now.kernel.api.throttles import FamilyThrottle
 from tests.kernel.factories import UserFactory
 
 from .support import DOOR, current_block, job_for, make_courier, north, packed_order
@@ -159,6 +160,37 @@ def test_pinging_too_fast_is_429(world, settings):
     response = a.post(BASE + "location", {"lat": 47.61, "lon": -122.34}, format="json")
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "ping_rate_limited"
+
+
+def test_a_ping_before_the_dispatchers_interval_says_when_to_retry(hub, settings):
+    settings.DELIVERY_DISPATCH_PING_MIN_INTERVAL_SECONDS = 30
+    courier = client_for(make_courier(hub))  # pinged just now
+
+    response = courier.post(BASE + "location", {"lat": 47.61, "lon": -122.34}, format="json")
+
+    assert response.status_code == 429
+    wait = response.json()["error"]["fields"]["retry_after_seconds"]
+    assert 1 <= int(response["Retry-After"]) <= 30
+    assert abs(int(response["Retry-After"]) - wait) < 1
+
+
+def test_a_flood_of_pings_is_throttled_in_the_courier_pings_family(hub, settings, monkeypatch):
+    # Given no interval between pings, a limit of 2 a minute and a clock that stands still
+    settings.DELIVERY_DISPATCH_PING_MIN_INTERVAL_SECONDS = 0
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "courier-pings": "2/min"}
+    monkeypatch.setattr(FamilyThrottle, "timer", staticmethod(lambda: 1_000_000.0))
+    courier = client_for(make_courier(hub))
+    ping = {"lat": 47.61, "lon": -122.34}
+    assert courier.post(BASE + "location", ping, format="json").status_code == 202
+    assert courier.post(BASE + "location", ping, format="json").status_code == 202
+
+    # When the courier's app pings a third time
+    response = courier.post(BASE + "location", ping, format="json")
+
+    # Then it is throttled, told to come back when the minute is over
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "throttled"
+    assert response["Retry-After"] == "60"
 
 
 def test_blocks_claim_and_forfeit_over_http(world):
