@@ -31,7 +31,7 @@ LOCKING = frozenset({"CREATE_INDEX", "CREATE_INDEX_EXCLUSIVE", "DROP_INDEX", "RE
 # The linter logs every sqlmigrate it runs at INFO.
 logging.getLogger("django_migration_linter").setLevel(logging.WARNING)
 
-THIRD_PARTY = frozenset({"admin", "auth", "contenttypes", "sessions", "authtoken"})
+THIRD_PARTY = frozenset({"admin", "auth", "contenttypes", "sessions", "authtoken", "axes"})
 
 # Migrations that had shipped before the linter existed: they ran on every database already,
 # so nothing can break while they run again. New migrations are never added here.

@@ -26,7 +26,8 @@ def _sign_in(request: HttpRequest, user) -> None:
     """Log in and move the visitor's cart to the user (the session key changes at login)."""
     visitor_key = request.session.session_key
     address = request.session.get(shopper.SESSION_ADDRESS)
-    login(request, user)
+    # A user just signed up was not authenticated by a backend: name the password one.
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if address:
         request.session[shopper.SESSION_ADDRESS] = address
     elif (saved := delivery.address_default(customer_id=user.pk)) is not None:
