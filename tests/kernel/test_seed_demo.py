@@ -49,7 +49,7 @@ def test_the_demo_has_a_login_for_each_staff_role(client, username, role):
 
     user = get_user_model().objects.get(username=username)
     assert role in user.roles
-    assert client.login(username=username, password="prime-now-demo")
+    assert client.login(request=HttpRequest(), username=username, password="prime-now-demo")
     assert client.get("/admin/").status_code == 200
 
 
