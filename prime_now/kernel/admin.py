@@ -1,5 +1,6 @@
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -23,6 +24,9 @@ from .models import (
     PartnerKey,
     User,
 )
+
+# axes' "clean up expired attempts" deletes rows: only for whoever may delete them.
+AccessAttemptAdmin.cleanup_expired_attempts.allowed_permissions = ("delete",)  # type: ignore[attr-defined]
 
 # The library's own key model is not used (kernel.PartnerKey is): keep it out of the admin.
 if admin.site.is_registered(APIKey):

@@ -50,8 +50,10 @@ SUPPORT_PERMISSIONS = (
     | _perms("delivery", {"checkout": "view", "savedaddress": "view", "deliveryjob": "view"})
     | _perms("notifications", {"notification": "view", "preference": "view"})
     | _perms("catalog", {"product": "view"})
-    # Customers' accounts: read them; sign a lost phone out (deleting its API token).
+    # Customers' accounts: read them; sign a lost phone out (deleting its API token); unlock
+    # a sign-in locked out after failed attempts.
     | _perms("kernel", {"user": "view", "devicetoken": "view delete"})
+    | _perms("axes", {"accessattempt": "view delete"})
 )
 
 DISPATCHER_PERMISSIONS = (
@@ -86,7 +88,11 @@ HUB_MANAGER_PERMISSIONS = _perms(
 ) | _perms("catalog", {"product": "view"})
 
 OPERATOR_PERMISSIONS = (
-    _perms(
+    # Partners' API keys (issue, revoke); sign-in lockouts (see, unlock by deleting).
+    _perms("kernel", {"partnerkey": "view add change"})
+    | _perms("axes", {"accessattempt": "view delete", "accesslog": "view"})
+    | _perms("axes", {"accessfailurelog": "view"})
+    | _perms(
         "catalog",
         {
             "department": "view add change",
