@@ -27,6 +27,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prime_now.settings")
 os.environ.setdefault("REDIS_BROKER_DB", "9")
 os.environ.setdefault("REDIS_CACHE_DB", "8")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+os.environ["API_THROTTLE_ENABLED"] = "0"  # one customer checks out far above its limit
 
 HUB, POSTCODE, PRODUCTS, LINES = "CPUB", "99998", 200, 8
 
