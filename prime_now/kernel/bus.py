@@ -9,7 +9,7 @@ relayed. What the broker did not take is given back at once, and an event whose 
 lost, or whose publisher died first, is free once its lease runs out: the periodic relay
 (`kernel.relay_outbox`) hands those on. Relays lock rows with SKIP LOCKED, so any number can
 run at once without sending an event twice; a relay message slower than the lease (30 s from
-publish) finds the event already relayed.
+publish) finds the event relayed, or at worst sends it beside the periodic relay.
 
 Delivery is at least once; handlers run exactly once per event because each run records
 (event id, handler) in the handler's own transaction, and a redelivered event is skipped.
@@ -191,7 +191,7 @@ def stage(event: Event) -> StagedEvent:
 def staged_written(staged: StagedEvent) -> None:
     """The caller's statement wrote the staged event: relay it after the commit."""
     if staged.relay:
-        transaction.on_commit(partial(_relay_published, staged.id), robust=True)
+        transaction.on_commit(partial(_ask_for_relay, staged.id), robust=True)
 
 
 _COLUMNS = (
@@ -211,7 +211,7 @@ def outbox_insert(source: str) -> str:
     )
 
 
-def _relay_published(event_id: uuid.UUID) -> None:
+def _ask_for_relay(event_id: uuid.UUID) -> None:
     """After the publisher's commit: one message asks a worker to relay the event (a request
     pays one publish and no statement, however many subscribers there are). When the broker
     refuses, the event is given back to the periodic relay at once with the error counted."""
@@ -225,6 +225,24 @@ def _relay_published(event_id: uuid.UUID) -> None:
         OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True).update(
             leased_until=None, attempts=F("attempts") + 1, last_error=str(exc)[:2000]
         )
+
+
+def relay_published(event_id: str) -> bool:
+    """In a worker, asked by the event's publisher: hand the event on to each subscriber and
+    mark it relayed; when the broker refuses, give it back to the periodic relay with the error
+    counted. False when there was nothing to do (the periodic relay was first) or the broker
+    refused. The sends run outside any transaction, as the handlers they may run (eager tasks)
+    must commit on their own."""
+    pending = OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True)
+    name = pending.values_list("name", flat=True).first()
+    if name is None:
+        return False
+    error = _hand_on(uuid.UUID(event_id), name)
+    if error is not None:
+        pending.update(leased_until=None, attempts=F("attempts") + 1, last_error=error)
+        return False
+    _mark_relayed(pending)
+    return True
 
 
 def _mark_relayed(rows: QuerySet[OutboxEvent]) -> int:

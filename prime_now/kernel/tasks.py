@@ -3,7 +3,6 @@
 Celery ships no type information: its decorators are untyped (hence the ignores below).
 """
 
-import uuid
 from typing import Any
 
 from celery import shared_task
@@ -35,9 +34,9 @@ def deliver_event(self: Any, *, event_id: str, handler: str) -> bool:
 
 
 @shared_task(name="kernel.relay_event")  # type: ignore[untyped-decorator]
-def relay_event(*, event_id: str) -> int:
+def relay_event(*, event_id: str) -> bool:
     """Hand one committed event on to its subscribers (its publisher asks, after commit)."""
-    return bus.relay(event_ids=[uuid.UUID(event_id)])
+    return bus.relay_published(event_id)
 
 
 @shared_task(name="kernel.relay_outbox")  # type: ignore[untyped-decorator]
