@@ -13,8 +13,8 @@ from tests.catalog.factories import CategoryFactory, DepartmentFactory, ProductF
 
 pytestmark = pytest.mark.django_db
 
-# What the judged query set reaches on the demo catalog (docs/performance.md: "Search quality"); a change
-# that ranks worse fails here.
+# What the judged query set reaches on the demo catalog (docs/performance.md, "Search
+# quality"); a change that ranks worse fails here.
 NDCG_FLOOR = 0.97
 FIRST_RELEVANT_FLOOR = 1.0
 
