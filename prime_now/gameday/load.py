@@ -1,8 +1,10 @@
 """The game day's load: a small HTTP client (the standard library's) that plays shoppers against
 a running stack on a loopback address only: promise lookups, storefront pages with an address
-chosen, and checkouts through the API. Every answer is recorded with its time, status,
-latency and whether it was degraded (a stale or conservative promise, a page with degraded
-widgets)."""
+chosen, and checkouts through the API. The API calls are spread over a crowd of signed-in
+customers, as real traffic is: one customer checking out many times a second would meet the
+API's per-customer limits (429), which no fault caused. Every answer is recorded with its time,
+status, latency and whether it was degraded (a stale or conservative promise, a page with
+degraded widgets)."""
 
 from __future__ import annotations
 
@@ -52,16 +54,24 @@ class Sample:
     degraded: bool = False
     order: str = ""
     code: str = ""  # a refused checkout's error code (payment_unavailable, window_full, ...)
+    customer: int = -1  # who placed the order: an index into Shop.tokens
 
 
 @dataclass
 class Shop:
-    """What the shoppers need to know: where, what, and a customer's API token."""
+    """What the shoppers need to know: where, what, and the customers' API tokens."""
 
     postcode: str
     pages: list[str]
     skus: list[str]
-    token: str = ""
+    tokens: list[str] = field(default_factory=list)
+
+    def customer(self) -> int:
+        """A customer for the next API call, drawn at random from the crowd."""
+        return random.randrange(len(self.tokens)) if self.tokens else -1
+
+    def auth(self, customer: int) -> dict[str, str]:
+        return {"Authorization": f"Token {self.tokens[customer]}"} if customer >= 0 else {}
 
 
 @dataclass
@@ -79,7 +89,8 @@ class Recorder:
 
 
 class Shopper:
-    """One simulated customer (a thread): its own cookies, the shop's token."""
+    """One simulated shopper (a thread): its own cookies for the pages; its API calls go out
+    as one of the shop's customers, drawn per call."""
 
     def __init__(self, base: str, shop: Shop, recorder: Recorder) -> None:
         self.base, self.shop, self.recorder = base, shop, recorder
@@ -124,7 +135,9 @@ class Shopper:
     def promise(self) -> None:
         started = time.perf_counter()
         query = urllib.parse.urlencode({"postcode": self.shop.postcode})
-        status, _, body = self._request("GET", f"/api/v1/delivery/promise?{query}")
+        status, _, body = self._request(
+            "GET", f"/api/v1/delivery/promise?{query}", headers=self.shop.auth(self.shop.customer())
+        )
         ms = (time.perf_counter() - started) * 1000
         degraded = False
         if status == 200:
@@ -146,7 +159,8 @@ class Shopper:
         if not self.windows:
             self.promise()
         open_windows = [w for w in self.windows if w.get("available", 0) > 0]
-        if not open_windows or not self.shop.token:
+        customer = self.shop.customer()
+        if not open_windows or customer < 0:
             return
         window = max(open_windows, key=lambda w: w["available"])
         body = json.dumps(
@@ -160,8 +174,8 @@ class Shopper:
         ).encode()
         headers = {
             "Content-Type": "application/json",
-            "Authorization": f"Token {self.shop.token}",
             "Idempotency-Key": f"gameday-{uuid.uuid4().hex}",
+            **self.shop.auth(customer),
         }
         started = time.perf_counter()
         status, _, answer = self._request("POST", "/api/v1/checkout", body=body, headers=headers)
@@ -173,23 +187,22 @@ class Shopper:
             code = _error_code(answer)
             if status == 409:
                 self.windows = []  # a full window: ask the promise again
-        self.recorder.add(Sample(self.recorder.now(), "checkout", status, ms, False, order, code))
+        self.recorder.add(
+            Sample(self.recorder.now(), "checkout", status, ms, False, order, code, customer)
+        )
 
-    def order_visible(self, number: str) -> bool:
+    def order_visible(self, number: str, customer: int) -> bool:
         status, _, _ = self._request(
-            "GET", f"/api/v1/orders/{number}", headers={"Authorization": f"Token {self.shop.token}"}
+            "GET", f"/api/v1/orders/{number}", headers=self.shop.auth(customer)
         )
         return status == 200
 
-    def cancel(self, number: str) -> None:
+    def cancel(self, number: str, customer: int) -> None:
         self._request(
             "POST",
             f"/api/v1/orders/{number}/cancel",
             body=json.dumps({"reason": "game day"}).encode(),
-            headers={
-                "Authorization": f"Token {self.shop.token}",
-                "Content-Type": "application/json",
-            },
+            headers={"Content-Type": "application/json", **self.shop.auth(customer)},
         )
 
 
@@ -200,18 +213,6 @@ def _error_code(body: bytes) -> str:
     except (ValueError, AttributeError):
         return ""
     return str(error.get("code", "")) if isinstance(error, dict) else ""
-
-
-def sign_in(base: str, username: str, password: str) -> str:
-    """An API token for the game day's customer."""
-    request = urllib.request.Request(
-        base + "/api/v1/auth/token",
-        data=json.dumps({"username": username, "password": password, "device": "gameday"}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-        return str(json.loads(response.read())["token"])
 
 
 class Load:
