@@ -222,9 +222,7 @@ def _ask_for_relay(event_id: uuid.UUID) -> None:
         relay_event.apply_async(kwargs=kwargs, argsrepr="()", kwargsrepr=repr(kwargs))
     except BROKER_ERRORS as exc:
         logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
-        OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True).update(
-            leased_until=None, attempts=F("attempts") + 1, last_error=str(exc)[:2000]
-        )
+        _give_back(OutboxEvent.objects.filter(pk=event_id, relayed_at__isnull=True), str(exc))
 
 
 def relay_published(event_id: str) -> bool:
@@ -239,10 +237,15 @@ def relay_published(event_id: str) -> bool:
         return False
     error = _hand_on(uuid.UUID(event_id), name)
     if error is not None:
-        pending.update(leased_until=None, attempts=F("attempts") + 1, last_error=error)
+        _give_back(pending, error)
         return False
     _mark_relayed(pending)
     return True
+
+
+def _give_back(rows: QuerySet[OutboxEvent], error: str) -> None:
+    """The broker refused: the periodic relay takes the event at once, the error counted."""
+    rows.update(leased_until=None, attempts=F("attempts") + 1, last_error=error[:2000])
 
 
 def _mark_relayed(rows: QuerySet[OutboxEvent]) -> int:
