@@ -445,6 +445,8 @@ API_THROTTLE_RATES = {
     "courier-pings": os.environ.get("THROTTLE_COURIER_PINGS", "120/min"),
     # Every other API view.
     "api": os.environ.get("THROTTLE_API", "600/min"),
+    # The storefront's sign-up form, per client address (a script making accounts).
+    "sign-ups": os.environ.get("THROTTLE_SIGN_UPS", "20/hour"),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

@@ -102,6 +102,27 @@ def test_signing_up_makes_a_customer_and_keeps_the_cart(visitor, shop, django_us
     assert [(line.sku, line.quantity) for line in cart.lines] == [(shop.products[0].sku, 2)]
 
 
+def test_sign_ups_from_one_address_beyond_the_limit_are_refused_with_retry_after(
+    shop, settings, django_user_model
+):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "sign-ups": "2/hour"}
+
+    def sign_up(name):
+        return Client().post(
+            "/signup/",
+            {"username": name, "email": f"{name}@example.com",
+             "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"},
+        )  # fmt: skip
+
+    assert [sign_up(name).status_code for name in ("one", "two")] == [302, 302]
+    refused = sign_up("three")
+
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 3600
+    assert b"Too many accounts were created from your network" in refused.content
+    assert not django_user_model.objects.filter(username="three").exists()
+
+
 def test_sign_up_errors_are_shown_next_to_the_fields(visitor, shop):
     response = visitor.post(
         "/signup/",

@@ -12,10 +12,12 @@ request fails because of the throttle.
 """
 
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -61,3 +63,19 @@ class FamilyThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AddressThrottle(FamilyThrottle):
+    """A server-rendered form's posts (the storefront's sign-up), counted per client address."""
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}
+
+
+def form_post_wait(request: HttpRequest, family: str) -> float | None:
+    """None when this client address may post the form now (the post is counted), else the
+    seconds to wait: the family's limit (API_THROTTLE_RATES), as the API counts it."""
+    throttle = AddressThrottle()
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope=family)):  # type: ignore[arg-type]
+        return None
+    return throttle.wait() or 1.0

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from delivery import services as delivery
 from ordering import services as ordering
+from prime_now.kernel.api.errors import retry_after
+from prime_now.kernel.api.throttles import form_post_wait
 from prime_now.kernel.errors import ApplicationError
 from prime_now.kernel.levers import lever_on
 from prime_now.kernel.roles import Role, role_grant
@@ -72,6 +74,12 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             status=503 if request.method == "POST" else 200,
         )
         response["Retry-After"] = "600"
+        return response
+    if request.method == "POST" and (wait := form_post_wait(request, "sign-ups")) is not None:
+        response = render_page(
+            request, "registration/signup.html", {"throttled": True}, page="signup", status=429
+        )
+        response["Retry-After"] = retry_after(wait)
         return response
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
