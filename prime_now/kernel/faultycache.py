@@ -15,7 +15,6 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 from django.core.cache.backends.locmem import LocMemCache as DjangoLocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from django.core.cache.backends.redis import RedisCacheClient
 from redis import Connection
 
 from .faults import InjectedOutage, fault_point
@@ -30,31 +29,12 @@ class FaultPointConnection(Connection):
         super().send_command(*args, **kwargs)  # type: ignore[no-untyped-call]
 
 
-class OneClientPerPool(RedisCacheClient):
-    """Django's Redis cache client, keeping the redis-py client it makes for a connection pool.
-    Django makes a new one for every cache call, and making one (its reply callbacks) cost
-    about 0.1 ms, several times a checkout (docs/performance.md). A redis-py client holds no
-    connection of its own (its pool does), so sharing one is what redis-py intends."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
-
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
-        return client
-
-
 class RedisCache(DjangoRedisCache):
     """Django's Redis cache, its connections passing the fault point."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         options = {**params.get("OPTIONS", {}), "connection_class": FaultPointConnection}
         super().__init__(server, {**params, "OPTIONS": options})
-        self._class = OneClientPerPool
 
 
 class _FaultPoint:

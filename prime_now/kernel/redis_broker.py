@@ -1,12 +1,6 @@
-"""kombu's Redis transport, with a channel that closes even when its connection is already gone,
-and that keeps the redis-py client it publishes with (settings: CELERY_BROKER_TRANSPORT).
+"""kombu's Redis transport, with a channel that closes even when its connection is already gone
+(settings: CELERY_BROKER_TRANSPORT).
 
-The client: kombu makes a new redis-py client for each message it sends, and making one (its
-reply callbacks) cost about 0.1 ms a checkout (docs/performance.md). A redis-py client holds
-no connection of its own (the channel's pool does), so the channel keeps one per pool: a new
-pool (after a reconnect) gets a new client.
-
-The close:
 Why: after Redis was stopped and started again, a worker now and then stopped consuming for
 good (the Redis-restart drill, tests/drills, failed about one run in three). kombu's
 `Channel.close` first reads the reply of a BRPOP still in flight and lets that read's
@@ -20,23 +14,11 @@ has no attribute 'hostname'", not a connection error), and the worker's consumer
 Redis went. Here a lost connection has nothing more to read, and the close goes on.
 """
 
-from typing import Any
-
 from kombu.transport import redis
 from kombu.transport.virtual.base import Empty
 
 
 class Channel(redis.Channel):
-    _publisher: tuple[Any, Any] | None = None  # (pool, client)
-
-    def _create_client(self, asynchronous: bool = False) -> Any:
-        if asynchronous:
-            return super()._create_client(asynchronous=True)  # type: ignore[no-untyped-call]
-        pool = self.pool
-        if self._publisher is None or self._publisher[0] is not pool:
-            self._publisher = (pool, super()._create_client())  # type: ignore[no-untyped-call]
-        return self._publisher[1]
-
     def close(self) -> None:
         if self._in_poll:
             try:

@@ -6,7 +6,6 @@ compares its `credentials` stamp with the user's current password hash.
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from knox.settings import knox_settings
 
@@ -22,9 +21,7 @@ def credentials_stamp(user: AbstractBaseUser) -> str:
 
 
 def token_issue(*, user: AbstractBaseUser, device: str = "") -> tuple[DeviceToken, str]:
-    """A new token for this user and device; the plain token is returned once, never stored.
-    The user's expired tokens are deleted (refused anyway: api.auth)."""
-    DeviceToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    """A new token for this user and device; the plain token is returned once, never stored."""
     token, plain = DeviceToken.objects.create(
         user=user,
         expiry=knox_settings.TOKEN_TTL,

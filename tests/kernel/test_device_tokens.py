@@ -108,16 +108,6 @@ def test_an_expired_token_is_refused_and_removed(api_client):
     assert not DeviceToken.objects.exists()
 
 
-def test_signing_in_removes_the_users_expired_tokens(api_client):
-    ana = UserFactory(username="ana")
-    token_issue(user=ana, device="old phone")
-    DeviceToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
-
-    sign_in(api_client, device="new phone")
-
-    assert list(DeviceToken.objects.values_list("device", flat=True)) == ["new phone"]
-
-
 def test_using_a_token_moves_its_expiry_forward(api_client):
     UserFactory(username="ana")
     token = sign_in(api_client).json()["token"]

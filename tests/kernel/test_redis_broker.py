@@ -85,22 +85,3 @@ def test_a_lost_connection_with_a_task_unacked_and_its_brpop_paused_closes_clean
     # Then the close raises nothing (kombu's own transport raised AttributeError here, and the
     # worker's consumer died with "Unrecoverable error")
     assert closed is None
-
-
-def test_a_channel_publishes_with_one_client_per_connection_pool(redis_server):
-    # Given a channel that has published once
-    _, url = redis_server
-    with Connection(url, transport=Transport) as connection:
-        channel = connection.default_channel
-        connection.Producer().publish({"n": 1}, exchange="", routing_key="tasks")
-        first = channel._create_client()
-
-        # When it publishes again, and then after its pool is replaced (as a reconnect does)
-        connection.Producer().publish({"n": 2}, exchange="", routing_key="tasks")
-        again = channel._create_client()
-        channel._pool = None
-        renewed = channel._create_client()
-
-    # Then the same client served both messages, and the new pool got a client of its own
-    assert again is first
-    assert renewed is not first and renewed.connection_pool is not first.connection_pool

@@ -23,15 +23,3 @@ def test_a_value_set_in_the_shared_cache_is_read_back():
 
     # Then it is the same value
     assert found == {"n": 42}
-
-
-def test_cache_calls_share_one_redis_client():
-    # Given the shared cache, used once
-    cache.set("kernel-test:client", 1, 30)
-    first = cache._cache.get_client(write=True)
-
-    # When it is used again
-    cache.get("kernel-test:client")
-
-    # Then the same redis-py client served both calls (Django would make one per call)
-    assert cache._cache.get_client(write=False) is first

@@ -2,7 +2,6 @@
 
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
@@ -31,15 +30,6 @@ class DeviceTokenAuthentication(TokenAuthentication):
                 "This token was revoked because the password changed. Sign in again."
             )
         return user, token
-
-    def _cleanup_token(self, auth_token: DeviceToken) -> bool:
-        """The presented token, past its expiry, is deleted and refused. knox also reads all
-        the user's other tokens here to delete the expired ones, a query on every request;
-        signing in does that instead (tokens.token_issue)."""
-        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
-            auth_token.delete()
-            return True
-        return False
 
 
 class PartnerKeyAuthentication(BaseAuthentication):
