@@ -246,6 +246,10 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu looks for new files once a second by default: a worker that has taken its
+        # prefetch (acks late, prefetch 1 per child) waits that long for the next ones, so it
+        # ran at most 2 tasks a second, and a game day's checkouts left 1,377 tasks waiting.
+        "polling_interval": float(os.environ.get("FILE_BROKER_POLL_SECONDS", "0.05")),
     }
 # Each process's own small cache, for answers that may be a few seconds old anyway: no round
 # trip to Redis for them on the checkout path.

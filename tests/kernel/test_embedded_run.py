@@ -69,3 +69,17 @@ def test_an_outbox_event_reaches_a_real_worker_on_the_embedded_defaults(embedded
         worker.terminate()
         output = worker.communicate(timeout=20)[0]
     assert delivered, output[-4000:]
+
+
+def test_a_worker_on_the_file_broker_looks_for_tasks_twenty_times_a_second(embedded_run_dir):
+    # Given the embedded defaults (kombu's filesystem broker), when a process connects to it,
+    # then kombu polls every 0.05 s, not its default second (a worker ran 2 tasks a second)
+    result = manage(
+        embedded_env(embedded_run_dir),
+        "shell",
+        "-c",
+        "from prime_now.celery import app\n"
+        "with app.connection_for_read() as c: print(c.transport.polling_interval)",
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "0.05"
