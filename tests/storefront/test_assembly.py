@@ -98,6 +98,25 @@ def test_a_slow_widget_times_out_and_the_page_is_on_time():
     assert elapsed < 1.0
 
 
+def test_a_lone_slow_widget_times_out_too():
+    # Given a page of one widget whose door hangs
+    release = threading.Event()
+
+    def slow():
+        release.wait(5)
+        return "late"
+
+    # When the page is assembled
+    started = time.perf_counter()
+    assembly = assemble("page", [Widget("slow", slow, budget_ms=100)])
+    elapsed = time.perf_counter() - started
+    release.set()
+
+    # Then the page waits out the widget's budget, not the door
+    assert assembly["slow"].state == "timeout"
+    assert elapsed < 1.0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_widgets_run_side_by_side_outside_a_transaction():
     def nap():
