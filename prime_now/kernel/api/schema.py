@@ -17,6 +17,7 @@ throttles, parsers and parameters make it answer is added here, the same way for
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
@@ -28,6 +29,9 @@ from .serializers import JsonInput, StrictInput
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CONSTRAINTS = "x-input-constraints"
+# Text without NUL characters; and with at least one character that is not a space.
+TEXT = r"^[^\x00]*$"
+TEXT_NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 DESCRIPTIONS = {
     400: "Invalid input: the fields at fault are named in `error.fields`.",
@@ -99,6 +103,11 @@ class ApiAutoSchema(AutoSchema):
                 schema.pop("minLength", None)
                 if "pattern" in schema:
                     schema["pattern"] = f"^$|{schema['pattern']}"
+                elif schema.get("type") == "string" and "format" in schema:
+                    parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+        constraints = getattr(self.view, "query_constraints", None)
+        if constraints:
+            operation["parameters"] = _query_object(operation["parameters"], constraints)
         responses = operation["responses"]
         for status in self._error_statuses(operation):
             responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
@@ -115,10 +124,12 @@ class ApiAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field: Any, direction: str, *args: Any, **kwargs: Any) -> Any:
         schema = super()._map_serializer_field(field, direction, *args, **kwargs)  # type: ignore[no-untyped-call]
-        # Text is trimmed, so text that may not be blank needs more than spaces.
-        text = isinstance(field, serializers.CharField) and field.trim_whitespace
-        if direction == "request" and text and not field.allow_blank and "pattern" not in schema:
-            schema["pattern"] = r"\S"
+        # Text never holds NUL characters (DRF refuses them); text that is trimmed and may not be
+        # blank needs more than spaces.
+        regex = any(isinstance(v, RegexValidator) for v in field.validators)  # its own pattern
+        if direction == "request" and isinstance(field, serializers.CharField) and not regex:
+            trimmed = field.trim_whitespace and not field.allow_blank
+            schema.setdefault("pattern", TEXT_NOT_BLANK if trimmed else TEXT)
         # A decimal at or above 0 has no minus sign (its schema is a string with a pattern).
         minimum = getattr(field, "min_value", None)
         if isinstance(field, serializers.DecimalField) and minimum is not None and minimum >= 0:
@@ -131,6 +142,15 @@ class ApiAutoSchema(AutoSchema):
             if longest is not None:
                 schema.setdefault("maxItems", longest)
         return schema
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)  # type: ignore[no-untyped-call]
+        # drf-spectacular offers blank text as a second choice (oneOf) when text has a pattern;
+        # text without NUL may be blank already, and "" would then match both choices.
+        choices = schema.get("oneOf", [])
+        blank_already = len(choices) == 2 and choices[0].get("pattern") == TEXT
+        if blank_already and not {"format", "minLength"} & set(choices[0]):
+            schema.update(schema.pop("oneOf")[0])
 
     def _map_serializer(self, serializer: Any, direction: str, *args: Any, **kwargs: Any) -> Any:
         schema = super()._map_serializer(serializer, direction, *args, **kwargs)  # type: ignore[no-untyped-call]
@@ -167,6 +187,26 @@ class ApiAutoSchema(AutoSchema):
         if view.get_throttles():
             statuses.add(429)
         return statuses
+
+
+def _query_object(parameters: list[dict[str, Any]], constraints: dict[str, Any]) -> Any:
+    """The query parameters as one object (`style: form, explode: true`: sent as the same
+    `?name=value&...`), so that its schema can say what one parameter cannot: which ones are
+    required together (the view's `query_constraints`, JSON Schema keywords)."""
+    query = [parameter for parameter in parameters if parameter["in"] == "query"]
+    properties = {
+        parameter["name"]: {**parameter["schema"], "description": parameter.get("description", "")}
+        for parameter in query
+    }
+    whole = {
+        "in": "query",
+        "name": "query",
+        "style": "form",
+        "explode": True,
+        "required": True,
+        "schema": {"type": "object", "properties": properties, **constraints},
+    }
+    return [parameter for parameter in parameters if parameter["in"] != "query"] + [whole]
 
 
 def input_constraints(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
