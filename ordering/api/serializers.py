@@ -15,7 +15,9 @@ class CartLineAddInput(StrictInput):
 
 
 class CartLineChangeInput(StrictInput):
-    quantity = serializers.IntegerField(min_value=0)
+    quantity = serializers.IntegerField(
+        min_value=0, max_value=services.BASKET_LIMITS.max_line_quantity
+    )
 
 
 class CartLineSubstitutionInput(StrictInput):
