@@ -34,6 +34,19 @@ from .facade_serializers import (
 REPLAYED = {"Idempotent-Replayed": "true"}
 
 
+# Where to: a postcode, or both lat and lon (then the postcode is not needed).
+PLACE = {
+    "anyOf": [
+        {"required": ["lat", "lon"]},
+        {
+            "required": ["postcode"],
+            "properties": {"postcode": {"pattern": r"\S"}},
+            "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]},
+        },
+    ]
+}
+
+
 class PromiseGetApi(APIView):
     """What can reach this address, and when: hub, open windows, earliest delivery."""
 
@@ -41,6 +54,7 @@ class PromiseGetApi(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.PROMISE_READ
     throttle_scope = "reads"
+    query_constraints = PLACE
 
     @extend_schema(
         parameters=[PromiseInput],
@@ -62,6 +76,7 @@ class WindowPickerApi(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.PROMISE_READ
     throttle_scope = "reads"
+    query_constraints = PLACE
 
     @extend_schema(
         parameters=[WindowPickerInput],
