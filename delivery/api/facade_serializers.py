@@ -28,7 +28,12 @@ class PromiseInput(serializers.Serializer):
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
     lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
     basket = serializers.CharField(
-        required=False, allow_blank=True, help_text="Comma-separated SKUs."
+        required=False,
+        allow_blank=True,
+        # A full basket of the longest SKUs (32 characters) and their commas: a longer query
+        # would meet the web server's limit on a request line (4 KB) before the API.
+        max_length=BASKET_LIMITS.max_lines * 33,
+        help_text="Comma-separated SKUs.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

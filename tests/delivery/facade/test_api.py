@@ -40,6 +40,16 @@ def test_the_promise_needs_a_postcode_or_a_point(api_client):
     assert response.json()["error"]["code"] == "invalid"
 
 
+def test_a_promise_basket_longer_than_a_full_basket_of_skus_is_refused(api_client):
+    # 50 lines of the longest SKUs (32 characters) and their commas fit; one more does not
+    skus = ",".join("S" * 32 for _ in range(51))
+
+    response = api_client.get(PROMISE, {"postcode": "98101", "basket": skus})
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["basket"]
+
+
 def test_a_checkout_creates_the_order(customer_client, customer, world):
     response = post(customer_client, checkout_body(world))
 
