@@ -56,19 +56,23 @@ SUPPORT_PERMISSIONS = (
     | _perms("axes", {"accessattempt": "view delete"})
 )
 
+# The dispatch desk: couriers, their blocks and trips, the windows and the delivery jobs
+# (the dispatcher's work, and part of the operator's).
+DISPATCH_DESK = _perms(
+    "delivery",
+    {
+        "block": "view add change",
+        "courierprofile": "view add change",
+        "deliveryjob": "view change",
+        "trip": "view",
+        "window": "view change",
+        "windowhold": "view",
+        "windowtemplate": "view",
+    },
+)
+
 DISPATCHER_PERMISSIONS = (
-    _perms(
-        "delivery",
-        {
-            "block": "view add change",
-            "courierprofile": "view add change",
-            "deliveryjob": "view change",
-            "trip": "view",
-            "window": "view change",
-            "windowhold": "view",
-            "windowtemplate": "view",
-        },
-    )
+    DISPATCH_DESK
     | _perms("fulfillment", {"hub": "view"})
     | _perms("ordering", {"order": "view"})
     | _perms("kernel", {"user": "view"})
@@ -114,19 +118,10 @@ OPERATOR_PERMISSIONS = (
             "pickjob": "view change",
         },
     )
+    | DISPATCH_DESK
     | _perms(
         "delivery",
-        {
-            "block": "view add change",
-            "courierprofile": "view add change",
-            "deliveryjob": "view change",
-            "trip": "view",
-            "window": "view change",
-            "windowhold": "view",
-            "windowtemplate": "view add change",
-            "checkout": "view",
-            "savedaddress": "view",
-        },
+        {"windowtemplate": "add change", "checkout": "view", "savedaddress": "view"},
     )
     | _perms("ordering", {"order": "view change", "problemreport": "view change", "cart": "view"})
     | _perms("insights", {"attempt": "view"})
