@@ -275,26 +275,21 @@ def test_running_the_offer_task_again_changes_nothing(hub, django_capture_on_com
     assert list(Offer.objects.values_list("pk", "status")) == before
 
 
+def packed_event(hub, number: str, sku: str):
+    """The OrderPacked fulfillment publishes for an order of one line of `sku`, all picked."""
+    from fulfillment.events import OrderPacked, PackedLine
+
+    line = PackedLine(sku=sku, ordered_quantity=2, picked_quantity=2, substitute_sku="",
+                      substitute_quantity=0)  # fmt: skip
+    return OrderPacked(order_ref=number, hub_code=hub.code, bags=1, lines=(line,))
+
+
 def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
     from delivery.handlers.transport import on_order_packed
-    from fulfillment.events import OrderPacked, PackedLine
 
     make_courier(hub)
     number = packed_order(hub)  # events not relayed: we deliver by hand, twice
-    event = OrderPacked(
-        order_ref=number,
-        hub_code=hub.code,
-        bags=1,
-        lines=(
-            PackedLine(
-                sku=ordering.order_get(number=number).lines[0].sku,
-                ordered_quantity=2,
-                picked_quantity=2,
-                substitute_sku="",
-                substitute_quantity=0,
-            ),
-        ),
-    )
+    event = packed_event(hub, number, ordering.order_get(number=number).lines[0].sku)
     on_order_packed(event)
     job = job_for(number)
     job_offer_next(job_id=str(job.pk))
@@ -307,28 +302,14 @@ def test_a_redelivered_packed_event_makes_no_second_job_or_offer(hub):
 
 def test_an_order_cancelled_while_the_hub_packed_it_is_not_dispatched_nor_retried(hub):
     from delivery.handlers.transport import on_order_packed
-    from fulfillment.events import OrderPacked, PackedLine
 
     make_courier(hub)
     number = packed_order(hub)  # packed at the hub; its OrderPacked not handled yet
     sku = ordering.order_get(number=number).lines[0].sku
     ordering.order_cancel(number=number, reason="changed my mind")
-    event = OrderPacked(
-        order_ref=number,
-        hub_code=hub.code,
-        bags=1,
-        lines=(
-            PackedLine(
-                sku=sku,
-                ordered_quantity=2,
-                picked_quantity=2,
-                substitute_sku="",
-                substitute_quantity=0,
-            ),
-        ),  # fmt: skip
-    )
 
-    on_order_packed(event)  # no IllegalTransitionError: the bus would retry it for minutes
+    # No IllegalTransitionError here: the bus would retry it for minutes
+    on_order_packed(packed_event(hub, number, sku))
 
     assert not DeliveryJob.objects.filter(order_number=number).exists()
     assert ordering.order_get(number=number).status == "cancelled"
