@@ -77,23 +77,29 @@ def test_results_keep_the_declared_order():
     assert list(assembly.results) == ["z", "a", "m"]
 
 
-@pytest.mark.django_db(transaction=True)
-# Outside a transaction, as a web request is: widgets then run on the pool, whose threads
-# open their own database sessions.
-@pytest.mark.django_db(transaction=True)
-def test_a_slow_widget_times_out_and_the_page_is_on_time():
+@pytest.fixture
+def hanging_door():
+    """A widget's loader whose door answers only after 5 s (released when the test ends)."""
     release = threading.Event()
 
     def slow():
         release.wait(5)
         return "late"
 
+    yield slow
+    release.set()
+
+
+# Outside a transaction, as a web request is: widgets then run on the pool, whose threads
+# open their own database sessions.
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_widget_times_out_and_the_page_is_on_time(hanging_door):
     started = time.perf_counter()
     assembly = assemble(
-        "page", [Widget("fast", lambda: "ok", budget_ms=200), Widget("slow", slow, budget_ms=100)]
+        "page",
+        [Widget("fast", lambda: "ok", budget_ms=200), Widget("slow", hanging_door, budget_ms=100)],
     )
     elapsed = time.perf_counter() - started
-    release.set()
 
     assert assembly["fast"].value == "ok"
     assert assembly["slow"].state == "timeout"
@@ -102,19 +108,11 @@ def test_a_slow_widget_times_out_and_the_page_is_on_time():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lone_slow_widget_times_out_too():
-    # Given a page of one widget whose door hangs
-    release = threading.Event()
-
-    def slow():
-        release.wait(5)
-        return "late"
-
-    # When the page is assembled
+def test_a_lone_slow_widget_times_out_too(hanging_door):
+    # Given a page of one widget whose door hangs; when the page is assembled
     started = time.perf_counter()
-    assembly = assemble("page", [Widget("slow", slow, budget_ms=100)])
+    assembly = assemble("page", [Widget("slow", hanging_door, budget_ms=100)])
     elapsed = time.perf_counter() - started
-    release.set()
 
     # Then the page waits out the widget's budget, not the door
     assert assembly["slow"].state == "timeout"
