@@ -21,6 +21,7 @@ FIGURES = [
     ("promise_p99_ms", "promise p99 (ms)", "{:.0f}"),
     ("page_p99_ms", "page p99 (ms)", "{:.0f}"),
     ("server_errors", "5xx or no answer", "{:.0f}"),
+    ("throttled", "refused by the API's limits (429)", "{:.0f}"),
     ("degraded_share", "degraded answers", "{:.1%}"),
     ("checkout_success_rate", "checkouts placed", "{:.1%}"),
     ("order_drop_rate", "orders dropped", "{:.1%}"),

@@ -87,6 +87,9 @@ def measure(samples: list[Sample], dropped: set[str]) -> dict[str, float | None]
         "promise_p99_ms": _p99([s.ms for s in ok if s.kind == "promise"]),
         "page_p99_ms": _p99([s.ms for s in ok if s.kind == "page"]),
         "server_errors": float(errors),
+        # The API's limits refusing the game day's own load: its figures then measure the
+        # limits, not the fault (every shipped scenario holds this at 0).
+        "throttled": float(sum(1 for s in samples if s.status == 429)),
         "error_rate": errors / len(samples) if samples else 0.0,
         "degraded_share": sum(s.degraded for s in samples) / len(samples) if samples else 0.0,
         "checkout_success_rate": len(placed) / len(checkouts) if checkouts else None,

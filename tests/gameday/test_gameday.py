@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from prime_now.gameday.load import NotLoopbackError, Sample, check_loopback
-from prime_now.gameday.runner import recovered_within
+from prime_now.gameday.runner import measure, recovered_within
 from prime_now.gameday.scenario import ScenarioError, load
 from prime_now.settings import API_THROTTLE_RATES as PRODUCTION_RATES
 from tests.storefront.conftest import make_shop
@@ -51,6 +51,17 @@ def test_every_shipped_scenario_is_valid():
     assert {"slow-fulfillment", "payment-errors", "redis-down", "worker-killed",
             "hub-at-capacity", "traffic-spike"} <= set(names)  # fmt: skip
     assert all(s.hypotheses and s.seconds <= 15 * 60 for s in scenarios)
+    assert all(("throttled", "all") in {(h.metric, h.phase) for h in s.hypotheses}
+               for s in scenarios)  # fmt: skip
+
+
+def test_answers_refused_by_the_api_limits_count_as_throttled():
+    samples = [Sample(1.0, "promise", 429, 2.0), Sample(1.1, "promise", 200, 5.0)]
+
+    figures = measure(samples, dropped=set())
+
+    assert figures["throttled"] == 1
+    assert figures["server_errors"] == 0
 
 
 def test_a_scenario_with_mistakes_is_refused_with_what_to_fix(tmp_path):
