@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from prime_now.kernel.api.throttles import FamilyThrottle
+from prime_now.kernel.signin import client_address
 from tests.kernel.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,12 @@ def test_an_operator_sees_the_lockout_in_the_admin_and_unlocks_it(admin_client):
     )
 
     assert token(APIClient(), password=PASSWORD).status_code == 200
+
+
+def test_behind_our_proxy_the_address_counted_is_the_one_the_proxy_saw(rf, settings):
+    # Given one proxy of ours in front, and a client that forged its own X-Forwarded-For
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
+
+    # When the lockout asks who it is, then it is the address our proxy added (as the throttles)
+    assert client_address(request) == "203.0.113.9"
