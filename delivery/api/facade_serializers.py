@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ordering.services import BASKET_LIMITS, SubstitutionChoice
-from prime_now.kernel.api.serializers import JsonInput, required_with
+from prime_now.kernel.api.serializers import NOT_BLANK, JsonInput, required_with
 
 
 class WindowOutput(serializers.Serializer):
@@ -131,7 +131,6 @@ class CheckoutLineInput(JsonInput):
 
 
 NULL = {"enum": [None], "nullable": True}
-TEXT = {"pattern": r"\S"}
 
 
 class CheckoutInput(JsonInput):
@@ -151,12 +150,16 @@ class CheckoutInput(JsonInput):
             },
             {
                 "required": ["address", "postcode"],
-                "properties": {"address": TEXT, "postcode": {"minLength": 1}, "address_id": NULL},
+                "properties": {
+                    "address": NOT_BLANK,
+                    "postcode": {"minLength": 1},
+                    "address_id": NULL,
+                },
             },
             {
                 "required": ["address", "lat", "lon"],
                 "properties": {
-                    "address": TEXT,
+                    "address": NOT_BLANK,
                     "lat": {"type": "number"},
                     "lon": {"type": "number"},
                     "address_id": NULL,

@@ -20,6 +20,7 @@ from delivery.services import (
 )
 from ordering.services import SubstitutionChoice
 from prime_now.kernel.api.auth import KeyScopes, PartnerKeyAuthentication, with_partner_keys
+from prime_now.kernel.api.serializers import NOT_BLANK
 from prime_now.kernel.partner_keys import ApiScope, PartnerKey
 
 from .facade_serializers import (
@@ -40,7 +41,7 @@ PLACE = {
         {"required": ["lat", "lon"]},
         {
             "required": ["postcode"],
-            "properties": {"postcode": {"pattern": r"\S"}},
+            "properties": {"postcode": NOT_BLANK},
             "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]},
         },
     ]
@@ -132,7 +133,7 @@ class CheckoutPlaceApi(APIView):
             OpenApiParameter(
                 "Idempotency-Key",
                 # Not blank; surrounding spaces are ignored.
-                {"type": "string", "pattern": r"\S", "maxLength": MAX_KEY_LENGTH},
+                {"type": "string", **NOT_BLANK, "maxLength": MAX_KEY_LENGTH},
                 OpenApiParameter.HEADER,
                 required=True,
                 description="Unique per checkout attempt; reuse it only to retry the same request.",

@@ -23,11 +23,10 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 
 from .serializers import JsonInput, StrictInput
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CONSTRAINTS = "x-input-constraints"
 # Text without NUL characters; and with at least one character that is not a space.
 TEXT = r"^[^\x00]*$"

@@ -27,6 +27,9 @@ JSON_TYPES: tuple[
     (serializers.Serializer, (dict,), "an object"),
 )
 
+# A schema's "at least one character that is not a space" (what DRF's CharField refuses blank).
+NOT_BLANK: dict[str, str] = {"pattern": r"\S"}
+
 
 def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     if value is None:
@@ -94,6 +97,6 @@ def required_with(
     return {
         "anyOf": [
             {"properties": {field: {"enum": others, "nullable": nullable}}},
-            {"required": [other], "properties": {other: {"pattern": r"\S"}}},
+            {"required": [other], "properties": {other: NOT_BLANK}},
         ]
     }
