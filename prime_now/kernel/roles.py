@@ -56,23 +56,19 @@ SUPPORT_PERMISSIONS = (
     | _perms("axes", {"accessattempt": "view delete"})
 )
 
-# The dispatch desk: couriers, their blocks and trips, the windows and the delivery jobs
-# (the dispatcher's work, and part of the operator's).
-DISPATCH_DESK = _perms(
-    "delivery",
-    {
-        "block": "view add change",
-        "courierprofile": "view add change",
-        "deliveryjob": "view change",
-        "trip": "view",
-        "window": "view change",
-        "windowhold": "view",
-        "windowtemplate": "view",
-    },
-)
-
 DISPATCHER_PERMISSIONS = (
-    DISPATCH_DESK
+    _perms(
+        "delivery",
+        {
+            "block": "view add change",
+            "courierprofile": "view add change",
+            "deliveryjob": "view change",
+            "trip": "view",
+            "window": "view change",
+            "windowhold": "view",
+            "windowtemplate": "view",
+        },
+    )
     | _perms("fulfillment", {"hub": "view"})
     | _perms("ordering", {"order": "view"})
     | _perms("kernel", {"user": "view"})
@@ -91,11 +87,15 @@ HUB_MANAGER_PERMISSIONS = _perms(
     },
 ) | _perms("catalog", {"product": "view"})
 
+# The operator runs everything the other staff roles do, at every hub, and more.
 OPERATOR_PERMISSIONS = (
-    # Partners' API keys (issue, revoke); sign-in lockouts (see, unlock by deleting).
-    _perms("kernel", {"partnerkey": "view add change"})
-    | _perms("axes", {"accessattempt": "view delete", "accesslog": "view"})
-    | _perms("axes", {"accessfailurelog": "view"})
+    SUPPORT_PERMISSIONS
+    | DISPATCHER_PERMISSIONS
+    | HUB_MANAGER_PERMISSIONS
+    | {"fulfillment.manage_all_hubs"}
+    # Partners' API keys (issue, revoke); sign-in lockouts and their logs.
+    | _perms("kernel", {"partnerkey": "view add change"})
+    | _perms("axes", {"accesslog": "view", "accessfailurelog": "view"})
     | _perms(
         "catalog",
         {
@@ -112,20 +112,11 @@ OPERATOR_PERMISSIONS = (
             "openinghours": "view add change delete",
             "hubstaff": "view add change delete",  # who works at (and manages) each hub
             "postcodecentroid": "view add change",
-            "stock": "view change",
-            "stockmovement": "view",
             "reservation": "view change",
-            "pickjob": "view change",
         },
     )
-    | DISPATCH_DESK
-    | _perms(
-        "delivery",
-        {"windowtemplate": "add change", "checkout": "view", "savedaddress": "view"},
-    )
-    | _perms("ordering", {"order": "view change", "problemreport": "view change", "cart": "view"})
+    | _perms("delivery", {"windowtemplate": "add change"})
     | _perms("insights", {"attempt": "view"})
-    | _perms("notifications", {"notification": "view", "preference": "view"})
     | _perms(
         "kernel",
         {
@@ -135,12 +126,9 @@ OPERATOR_PERMISSIONS = (
             "deadletter": "view change",
             "outboxevent": "view change",
             "handledevent": "view",
-            "user": "view",
-            "devicetoken": "view delete",
         },
     )
     | _perms("auth", {"group": "view"})
-    | {"fulfillment.manage_all_hubs"}
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
