@@ -14,7 +14,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from prime_now.kernel.roles import Role, role_grant, roles_sync
+from prime_now.kernel.roles import Role, role_grant
 
 DEMO_PASSWORD = "prime-now-demo"
 DEMO_STAFF = (
@@ -45,8 +45,7 @@ class Command(BaseCommand):
                 f"everyone knows (operator / {DEMO_PASSWORD}). Create real staff with "
                 "createsuperuser and grant roles in the admin."
             )
-        with transaction.atomic():
-            roles_sync()
+        with transaction.atomic():  # the roles' groups: every migrate keeps them (kernel.apps)
             for username, role in DEMO_STAFF:
                 self._staff(username, role)
         available = get_commands()
