@@ -23,6 +23,9 @@ class WindowOutput(serializers.Serializer):
     cutoff_at = serializers.DateTimeField()
 
 
+SKU_MAX_LENGTH = 64
+
+
 class PromiseInput(serializers.Serializer):
     postcode = serializers.CharField(required=False, allow_blank=True, max_length=16)
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
@@ -30,9 +33,9 @@ class PromiseInput(serializers.Serializer):
     basket = serializers.CharField(
         required=False,
         allow_blank=True,
-        # A full basket of the longest SKUs (32 characters) and their commas: a longer query
-        # would meet the web server's limit on a request line (4 KB) before the API.
-        max_length=BASKET_LIMITS.max_lines * 33,
+        # A full basket of the longest SKUs and their commas: a longer query would meet the
+        # web server's limit on a request line (4 KB) before the API.
+        max_length=BASKET_LIMITS.max_lines * (SKU_MAX_LENGTH + 1),
         help_text="Comma-separated SKUs.",
     )
 
@@ -92,9 +95,6 @@ class WindowPickerOutput(serializers.Serializer):
     soonest = WindowChoiceOutput(allow_null=True, help_text="The first window with a seat.")
     next = WindowChoiceOutput(many=True, help_text="The next few of each kind.")
     days = WindowDayOutput(many=True, help_text="The rest, by the hub's local day.")
-
-
-SKU_MAX_LENGTH = 64
 
 
 class CheckoutLineInput(JsonInput):

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from delivery.api.facade_serializers import SKU_MAX_LENGTH
 from delivery.models import Checkout, CheckoutStatus
 from ordering import services as ordering
 
@@ -41,8 +42,8 @@ def test_the_promise_needs_a_postcode_or_a_point(api_client):
 
 
 def test_a_promise_basket_longer_than_a_full_basket_of_skus_is_refused(api_client):
-    # 50 lines of the longest SKUs (32 characters) and their commas fit; one more does not
-    skus = ",".join("S" * 32 for _ in range(51))
+    # 50 lines of the longest SKUs and their commas fit; one more does not
+    skus = ",".join("S" * SKU_MAX_LENGTH for _ in range(51))
 
     response = api_client.get(PROMISE, {"postcode": "98101", "basket": skus})
 
