@@ -15,10 +15,8 @@ import argparse
 import collections
 import functools
 import importlib
-import random
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -81,20 +79,7 @@ def main() -> None:
     timed(parts)
 
     def checkout() -> None:
-        body = {
-            "lines": [{"sku": sku, "quantity": 1} for sku in random.sample(skus, world.LINES)],
-            "address": "1 Bench St",
-            "postcode": world.POSTCODE,
-            "window_id": window_id,
-            "payment_token": "tok_visa",
-        }
-        response = client.post(
-            "/api/v1/checkout",
-            body,
-            content_type="application/json",
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert response.status_code == 201, response.content
+        world.place_checkout(client, skus, window_id)
 
     for _ in range(30):  # warm: connections, prepared statements, caches
         checkout()
