@@ -280,7 +280,7 @@ def _hand_on(event_id: uuid.UUID, name: str) -> str | None:
             _send(event_id, key)
     except BROKER_ERRORS as exc:
         logger.warning("outbox: broker unavailable, %s stays pending: %s", event_id, exc)
-        return str(exc)[:2000]
+        return str(exc)
     return None
 
 
@@ -304,9 +304,7 @@ def relay(*, event_ids: Iterable[uuid.UUID] | None = None, limit: int = 500) -> 
         for event_id, name in picked.values_list("id", "name"):
             error = _hand_on(event_id, name)
             if error is not None:
-                OutboxEvent.objects.filter(pk=event_id).update(
-                    attempts=F("attempts") + 1, last_error=error
-                )
+                _give_back(OutboxEvent.objects.filter(pk=event_id), error)
                 break
             sent.append(event_id)
         _mark_relayed(OutboxEvent.objects.filter(pk__in=sent))
