@@ -122,6 +122,27 @@ def test_tests_that_require_redis_fail_without_redis_url_instead_of_skipping(tmp
     assert "ImproperlyConfigured" in result.stderr
 
 
+def test_tests_without_redis_send_tasks_to_memory_not_to_the_embedded_file_broker(tmp_path):
+    # Given the test settings and no REDIS_URL (the embedded defaults name the file broker)
+    clean = {key: value for key, value in os.environ.items() if key not in SERVER_VARS}
+    clean.update(DJANGO_SETTINGS_MODULE="prime_now.settings.test", PRIME_NOW_RUN_DIR=str(tmp_path),
+                 DATABASE_URL="postgres://app@db.internal:5432/prime_now")  # fmt: skip
+    probe = (
+        "import django; django.setup()\n"
+        "from prime_now.celery import app\n"
+        "with app.connection_for_write() as c: print(type(c.transport).__module__)"
+    )
+
+    # When the Celery app opens its broker connection
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=clean, capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+
+    # Then it is kombu's in-memory transport, as the broker URL says
+    assert result.stdout.strip().splitlines()[-1] == "kombu.transport.memory"
+
+
 def test_every_client_has_timeouts_and_a_killed_workers_task_comes_back_within_minutes(tmp_path):
     # Given the servers configured by URL
     result = settings_with(
