@@ -123,6 +123,19 @@ def test_sign_ups_from_one_address_beyond_the_limit_are_refused_with_retry_after
     assert not django_user_model.objects.filter(username="three").exists()
 
 
+def test_sign_up_forms_sent_back_with_errors_do_not_count_against_the_limit(shop, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "sign-ups": "1/hour"}
+    mistyped = {"username": "four", "email": "four@example.com",
+                "password1": "a-long-unusual-passphrase", "password2": "a-typo"}  # fmt: skip
+
+    # Given two forms sent back for a mistyped password
+    assert [Client().post("/signup/", mistyped).status_code for _ in range(2)] == [422, 422]
+
+    # When the form is sent right, then the account is made
+    right = {**mistyped, "password2": mistyped["password1"]}
+    assert Client().post("/signup/", right).status_code == 302
+
+
 def test_sign_up_errors_are_shown_next_to_the_fields(visitor, shop):
     response = visitor.post(
         "/signup/",

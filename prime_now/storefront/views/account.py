@@ -75,14 +75,15 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = "600"
         return response
-    if request.method == "POST" and (wait := form_post_wait(request, "sign-ups")) is not None:
-        response = render_page(
-            request, "registration/signup.html", {"throttled": True}, page="signup", status=429
-        )
-        response["Retry-After"] = retry_after(wait)
-        return response
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Only an account about to be made counts: a form sent back with errors made none.
+        if (wait := form_post_wait(request, "sign-ups")) is not None:
+            response = render_page(
+                request, "registration/signup.html", {"throttled": True}, page="signup", status=429
+            )
+            response["Retry-After"] = retry_after(wait)
+            return response
         with transaction.atomic():
             user = form.save()
             role_grant(user_id=user.pk, role=Role.CUSTOMER)
