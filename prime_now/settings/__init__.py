@@ -220,7 +220,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = redis_url_with_db(REDIS_URL, int(os.environ.get("REDIS_BROKER_DB", "0")))
     # kombu's Redis transport, with a channel that closes cleanly once Redis is gone: without
     # it a worker now and then died instead of reconnecting after a Redis restart.
-    CELERY_BROKER_TRANSPORT = "prime_now.kernel.redis_broker:Transport"
+    CELERY_BROKER_TRANSPORT: str | None = "prime_now.kernel.redis_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
         "unacked_restore_interval": 5,

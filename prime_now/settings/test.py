@@ -40,7 +40,7 @@ if USING_REDIS:
 else:
     CACHES = {"default": {"BACKEND": "prime_now.kernel.faultycache.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
-    CELERY_BROKER_TRANSPORT = None  # not the file broker of the embedded defaults: it would win
+    CELERY_BROKER_TRANSPORT = None  # the URL's; the embedded defaults name the file broker
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CACHES["local"] = LOCAL_CACHE
 
