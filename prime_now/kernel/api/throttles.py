@@ -12,7 +12,6 @@ request fails because of the throttle.
 """
 
 import logging
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -37,9 +36,13 @@ class FamilyThrottle(SimpleRateThrottle):
         pass
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        return self.allow(request, getattr(view, "throttle_scope", None) or DEFAULT_FAMILY, view)
+
+    def allow(self, request: Request, family: str, view: Any = None) -> bool:
+        """Whether this caller may make one more request of the family now (it is counted)."""
         if not settings.API_THROTTLE_ENABLED:
             return True
-        self.scope: str = getattr(view, "throttle_scope", None) or DEFAULT_FAMILY
+        self.scope: str = family
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
@@ -56,8 +59,9 @@ class FamilyThrottle(SimpleRateThrottle):
         return rate
 
     def get_cache_key(self, request: Request, view: Any) -> str:
-        if isinstance(request.auth, PartnerKey):
-            ident = f"key:{request.auth.prefix}"
+        key = getattr(request, "auth", None)  # a server-rendered form's request has none
+        if isinstance(key, PartnerKey):
+            ident = f"key:{key.prefix}"
         elif request.user is not None and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
@@ -65,17 +69,13 @@ class FamilyThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AddressThrottle(FamilyThrottle):
-    """A server-rendered form's posts (the storefront's sign-up), counted per client address."""
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}
-
-
 def form_post_wait(request: HttpRequest, family: str) -> float | None:
-    """None when this client address may post the form now (the post is counted), else the
-    seconds to wait: the family's limit (API_THROTTLE_RATES), as the API counts it."""
-    throttle = AddressThrottle()
-    if throttle.allow_request(request, SimpleNamespace(throttle_scope=family)):  # type: ignore[arg-type]
+    """None when this caller may post the form now (the post is counted), else the seconds to
+    wait: the family's limit (API_THROTTLE_RATES), counted as the API counts (per user when
+    signed in, else per client address)."""
+    throttle = FamilyThrottle()
+    # Django's own request: the throttle reads only what both kinds have (META, user), and
+    # `auth` where there is one.
+    if throttle.allow(request, family):  # type: ignore[arg-type]
         return None
     return throttle.wait() or 1.0
