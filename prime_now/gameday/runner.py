@@ -119,7 +119,7 @@ def _customers() -> tuple[list[int], list[str]]:
         if made:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-            role_grant(user_id=user.pk, role=Role.CUSTOMER)
+        role_grant(user_id=user.pk, role=Role.CUSTOMER)  # again each run: idempotent
         users.append(user.pk)
         tokens.append(token_issue(user=user, device="game day")[1])
     return users, tokens
@@ -242,9 +242,25 @@ def run(
     tick: Callable[[float, Recorder], None] | None = None,
 ) -> Outcome:
     """Run the scenario against the stack at `base` (checked to be loopback by the caller)."""
+    customers, tokens = _customers()
+    try:
+        return _run(scenario, base, tokens, max_requests=max_requests, tick=tick)
+    finally:  # the game day's tokens end with it, however it ends
+        for user_id in customers:
+            tokens_revoke_all(user_id=user_id)
+
+
+def _run(
+    scenario: Scenario,
+    base: str,
+    tokens: list[str],
+    *,
+    max_requests: int,
+    tick: Callable[[float, Recorder], None] | None,
+) -> Outcome:
     notes: list[str] = []
     shop, hub = discover(scenario.postcode)
-    customers, shop.tokens = _customers()
+    shop.tokens = tokens
     recorder = Recorder()
     load = Load(base, shop, recorder, concurrency=scenario.concurrency, mix=scenario.mix,
                 max_requests=max_requests)  # fmt: skip
@@ -296,8 +312,6 @@ def run(
         else f"every placed order had its pick job {waited:.0f} s after the load stopped"
     )  # fmt: skip
     dropped = _dropped_and_cancelled(base, shop, samples)
-    for user_id in customers:  # the game day's tokens end with it
-        tokens_revoke_all(user_id=user_id)
     metrics = {
         phase: measure([s for s in samples if lo <= s.at < hi], dropped)
         for phase, (lo, hi) in bounds.items()
