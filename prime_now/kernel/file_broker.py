@@ -9,6 +9,7 @@ minutes once workers looked every 0.05 s). Here a message is written under a nam
 reads (`.part`) and renamed into place, which is atomic.
 """
 
+import contextlib
 import os
 import uuid
 from time import monotonic
@@ -32,6 +33,8 @@ class Channel(filesystem.Channel):
                 partial.write(str_to_bytes(dumps(payload)))  # type: ignore[no-untyped-call]
             os.replace(final + PARTIAL, final)
         except OSError as exc:
+            with contextlib.suppress(OSError):  # no reader takes a part; nothing else would
+                os.remove(final + PARTIAL)
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
 
 

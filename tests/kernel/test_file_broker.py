@@ -6,6 +6,7 @@ from queue import Empty
 
 import pytest
 from kombu import Connection
+from kombu.exceptions import ChannelError
 
 from prime_now.kernel import file_broker
 
@@ -60,3 +61,22 @@ def test_a_worker_looking_while_a_message_is_being_written_sees_nothing_yet(
     # message lost, the worker dead on the JSON error), and the message is there, whole
     assert seen == ["nothing"]
     assert consumer.get(timeout=5).payload == {"n": 1}
+
+
+def test_a_message_that_cannot_be_written_whole_is_refused_and_leaves_no_part_behind(
+    broker, queue_name, monkeypatch
+):
+    # Given a disk that fills up while a message is written
+    connection, folder = broker
+
+    def disk_full(payload):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(file_broker, "str_to_bytes", disk_full)
+
+    # When a message is published, then the publisher is told (kombu's channel error)
+    with pytest.raises(ChannelError):
+        connection.SimpleQueue(queue_name).put({"n": 1})
+
+    # And the queue folder holds nothing: no message, no half-written part
+    assert list(folder.iterdir()) == []
