@@ -26,6 +26,20 @@ class WindowOutput(serializers.Serializer):
 SKU_MAX_LENGTH = 64
 
 
+# PromiseInput.validate's rule as the schema states it (the views' `query_constraints`): a
+# postcode, or both lat and lon (then the postcode is not needed).
+PLACE_CONSTRAINTS = {
+    "anyOf": [
+        {"required": ["lat", "lon"]},
+        {
+            "required": ["postcode"],
+            "properties": {"postcode": NOT_BLANK},
+            "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]},
+        },
+    ]
+}
+
+
 class PromiseInput(serializers.Serializer):
     postcode = serializers.CharField(required=False, allow_blank=True, max_length=16)
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)

@@ -24,6 +24,7 @@ from prime_now.kernel.api.serializers import NOT_BLANK
 from prime_now.kernel.partner_keys import ApiScope, PartnerKey
 
 from .facade_serializers import (
+    PLACE_CONSTRAINTS,
     CheckoutInput,
     CheckoutOutput,
     PromiseInput,
@@ -35,19 +36,6 @@ from .facade_serializers import (
 REPLAYED = {"Idempotent-Replayed": "true"}
 
 
-# Where to: a postcode, or both lat and lon (then the postcode is not needed).
-PLACE = {
-    "anyOf": [
-        {"required": ["lat", "lon"]},
-        {
-            "required": ["postcode"],
-            "properties": {"postcode": NOT_BLANK},
-            "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]},
-        },
-    ]
-}
-
-
 class PromiseGetApi(APIView):
     """What can reach this address, and when: hub, open windows, earliest delivery."""
 
@@ -55,7 +43,7 @@ class PromiseGetApi(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.PROMISE_READ
     throttle_scope = "reads"
-    query_constraints = PLACE
+    query_constraints = PLACE_CONSTRAINTS
 
     @extend_schema(
         parameters=[PromiseInput],
@@ -77,7 +65,7 @@ class WindowPickerApi(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     api_key_scope = ApiScope.PROMISE_READ
     throttle_scope = "reads"
-    query_constraints = PLACE
+    query_constraints = PLACE_CONSTRAINTS
 
     @extend_schema(
         parameters=[WindowPickerInput],
