@@ -24,12 +24,11 @@ import pytest
 from delivery.services import CheckoutLine, CheckoutRequest, checkout_place
 from tests.delivery.transport.support import make_courier
 from tests.fulfillment.factories import PickerFactory
-from tests.kernel.factories import UserFactory, partner_key
+from tests.kernel.factories import PASSWORD, UserFactory, partner_key
 from tests.storefront.conftest import POSTCODE, make_shop
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-PASSWORD = "correct-horse-battery"  # UserFactory's
 SEED = os.environ.get("SCHEMA_CHECK_SEED", "21")
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 from tests.storefront.conftest import APPROVED_CARD, DECLINED_CARD, POSTCODE, make_shop
 
 from .conftest import axe_violations
@@ -18,7 +18,7 @@ def shop(transactional_db):
 def sign_in(page, username: str) -> None:
     page.goto("/signin/")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
 

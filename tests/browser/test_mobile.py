@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 from tests.storefront.conftest import APPROVED_CARD, POSTCODE, make_shop
 
 from .conftest import DESKTOP, PHONE
@@ -92,7 +92,7 @@ def test_every_page_fits_a_375_px_phone_and_a_search_shows_a_product_first(page,
     page.goto("/signin/?next=/checkout/")
     check_page(page, shots, "signin")
     page.get_by_label("Username").fill(customer.username)
-    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
     check_page(page, shots, "checkout")

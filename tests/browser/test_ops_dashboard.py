@@ -9,10 +9,9 @@ from playwright.sync_api import expect
 
 from insights import recording
 from tests.fulfillment.factories import HubFactory
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "correct-horse-battery"
 
 
 def sign_in_to_admin(page, username: str) -> None:

@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 
 from prime_now.kernel.roles import Role, role_grant
 
+PASSWORD = "correct-horse-battery"  # every UserFactory user's
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     """A user; `UserFactory(roles=["courier"])` grants them those roles."""
@@ -14,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):

@@ -5,7 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from prime_now.kernel.errors import ConflictError
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +44,8 @@ def test_an_anonymous_api_call_gets_401_in_the_error_shape(api_client):
 def test_a_user_gets_a_token_and_reads_who_they_are_with_it(api_client):
     UserFactory(username="ana", roles=["customer", "courier"])
 
-    token = api_client.post(
-        "/api/v1/auth/token", {"username": "ana", "password": "correct-horse-battery"}
-    ).json()["token"]
+    signed_in = api_client.post("/api/v1/auth/token", {"username": "ana", "password": PASSWORD})
+    token = signed_in.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/v1/me").json()
 

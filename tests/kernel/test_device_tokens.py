@@ -13,11 +13,10 @@ from knox.settings import knox_settings
 
 from prime_now.kernel.models import DeviceToken
 from prime_now.kernel.tokens import MAX_TOKENS_PER_USER, token_issue
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 from tests.kernel.server import web_server
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery"
 
 
 def sign_in(client, username="ana", device="Ana's phone"):

@@ -10,9 +10,8 @@ import structlog
 
 from prime_now.logs import logging_config, scrub
 from tests.delivery.facade.conftest import APPROVED, DECLINED, checkout_body, make_world
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 
-PASSWORD = "correct-horse-battery"
 CARD = "4242424242424242"
 
 

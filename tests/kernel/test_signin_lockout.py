@@ -14,12 +14,11 @@ from rest_framework.test import APIClient
 
 from prime_now.kernel.api.throttles import FamilyThrottle
 from prime_now.kernel.signin import client_address
-from tests.kernel.factories import UserFactory
+from tests.kernel.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 TOKEN = "/api/v1/auth/token"
-PASSWORD = "correct-horse-battery"  # UserFactory's
 LOCKOUT_SECONDS = "900"  # LOGIN_LOCKOUT_MINUTES' default, 15
 
 

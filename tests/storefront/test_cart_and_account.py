@@ -4,6 +4,7 @@ from django.test import Client
 
 from ordering import services as ordering
 from prime_now.kernel.roles import Role
+from tests.kernel.factories import PASSWORD
 
 
 def add(client, sku, quantity=1):
@@ -151,9 +152,7 @@ def test_signing_in_merges_the_visitors_cart_into_the_customers(visitor, shop, s
     ordering.cart_add(owner=ordering.CartOwner(user_id=shopper.pk), sku=shop.products[1].sku)
     add(visitor, shop.products[0].sku)
 
-    response = visitor.post(
-        "/signin/", {"username": shopper.username, "password": "correct-horse-battery"}
-    )
+    response = visitor.post("/signin/", {"username": shopper.username, "password": PASSWORD})
 
     assert response.status_code == 302
     cart = ordering.cart_get(owner=ordering.CartOwner(user_id=shopper.pk))
